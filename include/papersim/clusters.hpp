@@ -1,0 +1,29 @@
+#pragma once
+/// @file clusters.hpp
+/// @brief Near-duplicate clusters: connected components of the threshold pairs.
+
+#include <cstdint>
+#include <vector>
+
+#include "papersim/csr.hpp"
+#include "papersim/similarity.hpp"
+
+namespace papersim {
+
+struct ClusterMember {
+  std::int64_t doc = 0;
+  float score_to_representative = 1.0f;  ///< exact_dot(member, representative); 1 for itself.
+};
+
+/// One connected component of size >= 2.
+struct Cluster {
+  std::int64_t id = 0;              ///< Smallest member doc.
+  std::int64_t representative = 0;  ///< Member with the largest sum of edge scores, ties by lower doc.
+  std::vector<ClusterMember> members;  ///< By increasing doc.
+};
+
+/// Connected components of `pairs` over `rows` documents of `x`; singletons omitted;
+/// sorted by decreasing size, then by id.
+std::vector<Cluster> connected_components(const CsrMatrix& x, const std::vector<ScoredPair>& pairs);
+
+}  // namespace papersim

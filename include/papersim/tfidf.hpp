@@ -1,0 +1,80 @@
+#pragma once
+/// @file tfidf.hpp
+/// @brief Tokenizer and TF-IDF model with scikit-learn TfidfVectorizer semantics.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "papersim/csr.hpp"
+
+namespace papersim {
+
+enum class StripAccents { kNone, kAscii, kUnicode };
+enum class Norm { kL2, kL1, kNone };
+
+/// A document-frequency bound: an integer count, or a proportion of documents.
+struct DfBound {
+  bool is_fraction = true;
+  double value = 1.0;  ///< Count when `is_fraction` is false.
+  static DfBound count(std::int64_t n) { return {false, static_cast<double>(n)}; }
+  static DfBound fraction(double f) { return {true, f}; }
+  /// Parse "5" (count) or "0.5" / "1.0" (fraction), as scikit-learn reads int vs float.
+  static DfBound parse(const std::string& text);
+};
+
+/// Options named and defaulted as scikit-learn's TfidfVectorizer (`preset("sklearn")`).
+struct TfidfOptions {
+  bool lowercase = true;
+  StripAccents strip_accents = StripAccents::kNone;
+  std::string token_pattern = R"((?u)\b\w\w+\b)";
+  /// Empty: none; otherwise the stop words themselves (see `english_stop_words()`).
+  std::vector<std::string> stop_words;
+  int ngram_min = 1;
+  int ngram_max = 1;
+  DfBound min_df = DfBound::count(1);
+  DfBound max_df = DfBound::fraction(1.0);
+  std::optional<std::int64_t> max_features;
+  bool binary = false;
+  bool sublinear_tf = false;
+  bool smooth_idf = true;
+  bool use_idf = true;
+  Norm norm = Norm::kL2;
+  // Extensions beyond scikit-learn (off in the sklearn preset).
+  /// Snowball stemmer language ("english", ...), empty for none.
+  std::string stemmer;
+  /// Remove LaTeX markup (commands, math delimiters, braces) before tokenizing.
+  bool strip_latex = false;
+  /// Worker threads for tokenization and counting; 0 = all cores.
+  int threads = 0;
+};
+
+/// Options of a named preset: "sklearn" (TfidfVectorizer defaults) or "abstracts" (papersim's default).
+/// @throws UsageError for an unknown preset.
+TfidfOptions tfidf_preset(const std::string& name);
+
+/// scikit-learn's ENGLISH_STOP_WORDS (318 words).
+const std::vector<std::string>& english_stop_words();
+
+/// Fitted TF-IDF model.
+struct TfidfModel {
+  std::vector<std::string> vocabulary;  ///< Column order (sorted by UTF-8 bytes, as scikit-learn).
+  std::vector<std::int64_t> df;         ///< Document frequency per column.
+  std::vector<double> idf;              ///< Per column (empty when `use_idf` is false).
+  std::int64_t documents = 0;
+};
+
+/// Split one document into tokens (after preprocessing, before stop words and n-grams).
+std::vector<std::string> tokenize(const std::string& text, const TfidfOptions& options);
+
+/// Fit on `texts` and return the TF-IDF matrix (rows = texts, float32, rows normalized per `norm`).
+CsrMatrix fit_transform(const std::vector<std::string>& texts, const TfidfOptions& options,
+                        TfidfModel* model);
+
+/// Same, taking pointers so callers need not copy document texts.
+CsrMatrix fit_transform(const std::vector<const std::string*>& texts, const TfidfOptions& options,
+                        TfidfModel* model);
+
+}  // namespace papersim
