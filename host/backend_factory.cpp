@@ -41,7 +41,8 @@ std::unique_ptr<SimilarityBackend> make_backend(BackendKind kind) {
   }
 #else
   if (kind == BackendKind::kCuda) {
-    throw BackendUnavailable("--backend cuda: this build has no CUDA support (rebuild with -DPAPERSIM_WITH_CUDA=ON)");
+    throw BackendUnavailable(
+        "--backend cuda: this build has no CUDA support (rebuild with -DPAPERSIM_WITH_CUDA=ON)");
   }
 #endif
   return detail::make_cpu_backend();

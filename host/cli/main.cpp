@@ -1,17 +1,46 @@
+// papersim command-line interface: one subcommand per job.
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
+#include <fstream>
 
-#include "papersim/similarity.hpp"
+#include "cli/commands.hpp"
+#include "papersim/error.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"papersim: exact all-pairs similarity of scientific abstracts"};
+  using namespace papersim;
+  CLI::App app{
+      "papersim: exact all-pairs similarity of scientific abstracts (related papers and "
+      "near-duplicates), on the GPU or the CPU"};
   app.require_subcommand(1);
-  auto* info = app.add_subcommand("info", "Show build and device information");
-  info->callback([] {
-    std::printf("CUDA support: %s\n", papersim::cuda_compiled() ? "compiled in" : "not compiled");
-    auto devices = papersim::cuda_devices();
-    std::printf("GPUs visible: %zu\n", devices.size());
-  });
-  CLI11_PARSE(app, argc, argv);
+  app.set_version_flag("--version", "papersim 0.1.0");
+  cli::register_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return cli::kExitUsage;
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "papersim: error: %s\n", e.what());
+    return cli::kExitUsage;
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "papersim: error: %s\n", e.what());
+    return cli::kExitInput;
+  } catch (const BackendUnavailable& e) {
+    std::fprintf(stderr, "papersim: error: %s\n", e.what());
+    return cli::kExitBackend;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "papersim: error: out of memory (lower --memory-budget or --tile)\n");
+    return cli::kExitRuntime;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "papersim: error: %s\n", e.what());
+    return cli::kExitRuntime;
+  }
   return 0;
 }

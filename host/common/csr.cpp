@@ -1,8 +1,9 @@
+#include "papersim/csr.hpp"
+
 #include <cstdio>
 #include <ostream>
 #include <string>
 
-#include "papersim/csr.hpp"
 #include "papersim/error.hpp"
 
 namespace papersim {
@@ -22,14 +23,18 @@ CsrMatrix CsrMatrix::slice_rows(std::int64_t begin, std::int64_t end) const {
 
 void CsrMatrix::validate() const {
   if (rows < 0 || cols < 0) throw Error("CSR: negative shape");
-  if (static_cast<std::int64_t>(indptr.size()) != rows + 1) throw Error("CSR: indptr size != rows + 1");
-  if (indptr[0] != 0 || indptr[rows] != nnz()) throw Error("CSR: indptr does not span the non-zeros");
+  if (static_cast<std::int64_t>(indptr.size()) != rows + 1)
+    throw Error("CSR: indptr size != rows + 1");
+  if (indptr[0] != 0 || indptr[rows] != nnz())
+    throw Error("CSR: indptr does not span the non-zeros");
   if (data.size() != indices.size()) throw Error("CSR: data and indices differ in length");
   for (std::int64_t r = 0; r < rows; ++r) {
     if (indptr[r + 1] < indptr[r]) throw Error("CSR: indptr decreases at row " + std::to_string(r));
     for (std::int64_t p = indptr[r]; p < indptr[r + 1]; ++p) {
-      if (indices[p] < 0 || indices[p] >= cols) throw Error("CSR: column out of range in row " + std::to_string(r));
-      if (p > indptr[r] && indices[p] <= indices[p - 1]) throw Error("CSR: unsorted columns in row " + std::to_string(r));
+      if (indices[p] < 0 || indices[p] >= cols)
+        throw Error("CSR: column out of range in row " + std::to_string(r));
+      if (p > indptr[r] && indices[p] <= indices[p - 1])
+        throw Error("CSR: unsorted columns in row " + std::to_string(r));
     }
   }
 }

@@ -1,0 +1,198 @@
+#include "cli/commands.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "cli/options.hpp"
+#include "cli/output.hpp"
+#include "cli/pipeline.hpp"
+#include "common/util.hpp"
+#include "papersim/clusters.hpp"
+#include "papersim/error.hpp"
+
+namespace papersim::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Options every corpus-reading subcommand takes.
+struct CorpusArgs {
+  std::vector<std::string> inputs;
+  std::vector<std::string> against;
+  ReaderCli reader;
+  TfidfCli tfidf;
+  EngineCli engine;
+
+  void add_to(CLI::App& cmd, bool with_against) {
+    cmd.add_option("inputs", inputs,
+                   "Input files (JSONL, JSON, CSV, TSV, seed pages; .gz/.xz/.zst; - for stdin)")
+        ->required();
+    if (with_against) {
+      cmd.add_option(
+          "--against", against,
+          "Reference files: report only INPUT -> REF results (TF-IDF fitted on the union)");
+    }
+    reader.add_to(cmd);
+    tfidf.add_to(cmd);
+    engine.add_to(cmd);
+  }
+  RunContext context() const { return {engine.quiet, engine.threads}; }
+};
+
+void check_k(std::int64_t k) {
+  if (k < 1) throw UsageError("-k must be >= 1, got " + std::to_string(k));
+}
+void check_score(const char* name, float v) {
+  if (!(v >= 0.0f && v <= 1.0f)) {
+    throw UsageError(std::string(name) + " must be in [0, 1], got " + format_score(v));
+  }
+}
+
+void register_info(CLI::App& app) {
+  auto* cmd = app.add_subcommand("info", "Show the build's CUDA support and the visible GPUs");
+  cmd->callback([] {
+    std::printf("papersim 0.1.0\n");
+    std::printf("CUDA backend: %s\n",
+                cuda_compiled() ? "compiled in" : "not compiled (CPU-only build)");
+    const auto devices = cuda_devices();
+    std::printf("visible GPUs: %zu\n", devices.size());
+    for (const auto& d : devices) {
+      std::printf("  [%d] %s, compute %d.%d, %d SMs, %s total, %s free\n", d.index, d.name.c_str(),
+                  d.major, d.minor, d.multiprocessors, format_bytes(d.total_memory).c_str(),
+                  format_bytes(d.free_memory).c_str());
+    }
+    std::printf("host threads: %d\n", resolve_threads(0));
+    std::printf("default backend: %s\n", !devices.empty() ? "cuda" : "cpu");
+  });
+}
+
+void register_vectorize(CLI::App& app) {
+  auto args = std::make_shared<CorpusArgs>();
+  auto out_matrix = std::make_shared<std::string>();
+  auto out_vocab = std::make_shared<std::string>();
+  auto out_docs = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand(
+      "vectorize", "Build TF-IDF vectors (Matrix Market), vocabulary and document table");
+  args->add_to(*cmd, false);
+  cmd->add_option("--out-matrix", *out_matrix,
+                  "Matrix Market file: rows = doc, columns = vocabulary index");
+  cmd->add_option("--out-vocab", *out_vocab, "Vocabulary, one term per line, in column order");
+  cmd->add_option("--out-docs", *out_docs, "One JSON object per document: doc, id, source, title");
+  cmd->callback([args, out_matrix, out_vocab, out_docs] {
+    const auto t0 = Clock::now();
+    RunContext ctx = args->context();
+    Vectorized v = load_and_vectorize(args->inputs, {}, args->reader, args->tfidf, ctx, false);
+    if (!out_matrix->empty()) {
+      OutputFile f(*out_matrix);
+      write_matrix_market(v.x, f.stream());
+      f.close();
+    }
+    if (!out_vocab->empty()) {
+      OutputFile f(*out_vocab);
+      for (const auto& t : v.model.vocabulary) f.stream() << t << '\n';
+      f.close();
+    }
+    if (!out_docs->empty()) {
+      OutputFile f(*out_docs);
+      write_docs(f.stream(), v.corpus.docs);
+      f.close();
+    }
+    print_summary({&v, nullptr, -1, -1, since(t0)}, ctx);
+  });
+}
+
+void register_related(CLI::App& app) {
+  auto args = std::make_shared<CorpusArgs>();
+  auto k = std::make_shared<std::int64_t>(10);
+  auto min_score = std::make_shared<float>(-1.0f);
+  auto out = std::make_shared<std::string>("-");
+  auto format = std::make_shared<std::string>("jsonl");
+  auto* cmd = app.add_subcommand("related", "Top-k most similar papers for every paper");
+  args->add_to(*cmd, true);
+  cmd->add_option("-k", *k, "Neighbours per paper (any k >= 1)")->capture_default_str();
+  auto* min_opt = cmd->add_option("--min-score", *min_score, "Only neighbours with score >= S");
+  cmd->add_option("-o,--output", *out, "Output file (- for stdout)")->capture_default_str();
+  cmd->add_option("--format", *format, "jsonl, csv or tsv")->capture_default_str();
+  cmd->callback([=] {
+    const auto t0 = Clock::now();
+    check_k(*k);
+    if (min_opt->count()) check_score("--min-score", *min_score);
+    const OutFormat fmt = parse_out_format(*format);
+    RunContext ctx = args->context();
+    SimilarityParams p = args->engine.to_params();  // validates before the corpus is read
+    p.k = *k;
+    p.threshold = -1.0f;
+    p.min_score = min_opt->count() ? *min_score : -1.0f;
+    validate_params(p);
+    OutputFile file(*out);  // fail on an unwritable output before the work
+    Vectorized v =
+        load_and_vectorize(args->inputs, args->against, args->reader, args->tfidf, ctx, false);
+    SimilarityResult r = run_similarity(v, args->engine, p, ctx);
+    write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, v.cross ? v.queries : 0,
+                  ctx.threads);
+    file.close();
+    print_summary({&v, &r, -1, -1, since(t0)}, ctx);
+  });
+}
+
+void register_duplicates(CLI::App& app) {
+  auto args = std::make_shared<CorpusArgs>();
+  auto threshold = std::make_shared<float>(kDefaultThreshold);
+  auto out = std::make_shared<std::string>("-");
+  auto clusters_out = std::make_shared<std::string>();
+  auto format = std::make_shared<std::string>("jsonl");
+  auto* cmd = app.add_subcommand("duplicates",
+                                 "Every pair of papers with similarity >= threshold, and clusters");
+  args->add_to(*cmd, true);
+  cmd->add_option("-t,--threshold", *threshold, "Minimum cosine similarity of a duplicate pair")
+      ->capture_default_str();
+  cmd->add_option("-o,--output", *out, "Pairs output file (- for stdout)")->capture_default_str();
+  cmd->add_option("--clusters", *clusters_out,
+                  "Also write clusters (connected components) as JSON Lines");
+  cmd->add_option("--format", *format, "Pairs format: jsonl, csv or tsv")->capture_default_str();
+  cmd->callback([=] {
+    const auto t0 = Clock::now();
+    check_score("--threshold", *threshold);
+    const OutFormat fmt = parse_out_format(*format);
+    RunContext ctx = args->context();
+    SimilarityParams p = args->engine.to_params();
+    p.k = 0;
+    p.threshold = *threshold;
+    validate_params(p);
+    OutputFile file(*out);
+    std::unique_ptr<OutputFile> cfile;
+    if (!clusters_out->empty()) cfile = std::make_unique<OutputFile>(*clusters_out);
+    Vectorized v =
+        load_and_vectorize(args->inputs, args->against, args->reader, args->tfidf, ctx, false);
+    SimilarityResult r = run_similarity(v, args->engine, p, ctx);
+    write_pairs(file.stream(), fmt, v.corpus.docs, r.pairs, 0, v.cross ? v.queries : 0);
+    file.close();
+    std::int64_t nclusters = -1;
+    if (cfile) {
+      auto clusters = connected_components(v.x, pairs_in_doc_space(v, r.pairs));
+      nclusters = static_cast<std::int64_t>(clusters.size());
+      write_clusters(cfile->stream(), v.corpus.docs, clusters);
+      cfile->close();
+    }
+    print_summary({&v, &r, static_cast<std::int64_t>(r.pairs.size()), nclusters, since(t0)}, ctx);
+  });
+}
+
+}  // namespace
+
+void register_commands(CLI::App& app) {
+  register_info(app);
+  register_vectorize(app);
+  register_related(app);
+  register_duplicates(app);
+  register_extra_commands(app);
+}
+
+}  // namespace papersim::cli

@@ -1,0 +1,20 @@
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace papersim::cli {
+
+// Exit codes (documented in the README).
+constexpr int kExitUsage = 2;    // bad arguments or an empty corpus
+constexpr int kExitInput = 3;    // missing/unreadable/bad input (with --strict), unwritable output
+constexpr int kExitBackend = 4;  // --backend cuda without CUDA support or a visible GPU
+constexpr int kExitRuntime = 1;  // anything else (CUDA errors, out of memory)
+
+/// Default --threshold of `duplicates` (chosen by measurement; see the README).
+constexpr float kDefaultThreshold = 0.8f;
+
+void register_commands(CLI::App& app);
+
+/// synth, report and demo (commands_extra.cpp).
+void register_extra_commands(CLI::App& app);
+
+}  // namespace papersim::cli

@@ -1,0 +1,85 @@
+#pragma once
+// Command-line option groups shared by the subcommands, and their conversion
+// into the library's parameter structs.
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "papersim/reader.hpp"
+#include "papersim/similarity.hpp"
+#include "papersim/tfidf.hpp"
+
+namespace papersim::cli {
+
+struct ReaderCli {
+  std::string input_format = "auto";
+  std::string id_field = "id";
+  std::string title_field = "title";
+  std::vector<std::string> text_fields;
+  std::string fields = "title,abstract";
+  bool strict = false;
+
+  void add_to(CLI::App& app);
+  ReaderOptions to_options() const;
+};
+
+// TF-IDF options start from a preset; any option given explicitly overrides it.
+struct TfidfCli {
+  std::string preset = "abstracts";
+  bool lowercase = true;
+  std::string strip_accents;
+  std::string token_pattern;
+  std::string stop_words;
+  std::string ngram_range;
+  std::string min_df;
+  std::string max_df;
+  std::int64_t max_features = 0;
+  bool binary = false;
+  bool sublinear_tf = false;
+  bool smooth_idf = true;
+  bool use_idf = true;
+  std::string norm;
+  std::string stem;
+  bool strip_latex = false;
+
+  void add_to(CLI::App& app);
+  TfidfOptions to_options(int threads) const;
+  std::string describe(const TfidfOptions& o) const;
+
+ private:
+  CLI::Option* lowercase_opt_ = nullptr;
+  CLI::Option* strip_accents_opt_ = nullptr;
+  CLI::Option* token_pattern_opt_ = nullptr;
+  CLI::Option* stop_words_opt_ = nullptr;
+  CLI::Option* ngram_opt_ = nullptr;
+  CLI::Option* min_df_opt_ = nullptr;
+  CLI::Option* max_df_opt_ = nullptr;
+  CLI::Option* max_features_opt_ = nullptr;
+  CLI::Option* binary_opt_ = nullptr;
+  CLI::Option* sublinear_opt_ = nullptr;
+  CLI::Option* smooth_opt_ = nullptr;
+  CLI::Option* use_idf_opt_ = nullptr;
+  CLI::Option* norm_opt_ = nullptr;
+  CLI::Option* stem_opt_ = nullptr;
+  CLI::Option* latex_opt_ = nullptr;
+};
+
+struct EngineCli {
+  std::string backend = "auto";
+  int threads = 0;
+  std::string memory_budget;
+  int head_dim = -1;
+  std::int64_t tile = 0;
+  std::vector<int> devices;
+  bool quiet = false;
+
+  void add_to(CLI::App& app);
+  SimilarityParams to_params() const;
+};
+
+/// Parse "512M", "2G", "1.5GiB", "1000000" into bytes. @throws UsageError.
+std::size_t parse_bytes(const std::string& text);
+
+}  // namespace papersim::cli

@@ -1,0 +1,240 @@
+#include "cli/output.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+
+#include "common/util.hpp"
+#include "papersim/error.hpp"
+
+namespace papersim::cli {
+
+OutFormat parse_out_format(const std::string& name) {
+  if (name == "jsonl" || name == "json") return OutFormat::kJsonl;
+  if (name == "csv") return OutFormat::kCsv;
+  if (name == "tsv") return OutFormat::kTsv;
+  throw UsageError("--format: expected jsonl, csv or tsv, got '" + name + "'");
+}
+
+OutputFile::OutputFile(const std::string& path) : path_(path) {
+  if (path == "-") {
+    out_ = &std::cout;
+    return;
+  }
+  auto file = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
+  if (!*file) throw InputError(path, 0, "cannot create output file");
+  out_ = file.get();
+  owned_ = std::move(file);
+}
+
+OutputFile::~OutputFile() {
+  if (out_) out_->flush();
+}
+
+void OutputFile::close() {
+  out_->flush();
+  if (!*out_) throw Error(path_ + ": write failed (disk full?)");
+  if (owned_) static_cast<std::ofstream*>(owned_.get())->close();
+}
+
+namespace {
+
+// CSV field: quoted when it holds a separator, quote or line break (RFC 4180).
+void append_csv(std::string& out, const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) {
+    out += s;
+    return;
+  }
+  out.push_back('"');
+  for (char c : s) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+// TSV cannot quote: tabs and line breaks inside a field become spaces.
+void append_tsv(std::string& out, const std::string& s) {
+  for (char c : s) out.push_back(c == '\t' || c == '\n' || c == '\r' ? ' ' : c);
+}
+
+void append_field(std::string& out, OutFormat f, const std::string& s) {
+  if (f == OutFormat::kCsv) {
+    append_csv(out, s);
+  } else {
+    append_tsv(out, s);
+  }
+}
+
+char sep(OutFormat f) { return f == OutFormat::kCsv ? ',' : '\t'; }
+
+void format_related_row(std::string& line, OutFormat format, const std::vector<Document>& docs,
+                        std::int64_t q, const std::vector<Neighbor>& list,
+                        std::int64_t ref_offset) {
+  const Document& d = docs[q];
+  if (format == OutFormat::kJsonl) {
+    line += "{\"doc\":";
+    line += std::to_string(d.doc);
+    line += ",\"id\":";
+    append_json_string(line, d.id);
+    line += ",\"title\":";
+    append_json_string(line, d.title);
+    line += ",\"neighbors\":[";
+    bool first = true;
+    for (const auto& n : list) {
+      const Document& nd = docs[n.doc + ref_offset];
+      if (!first) line.push_back(',');
+      first = false;
+      line += "{\"doc\":";
+      line += std::to_string(nd.doc);
+      line += ",\"id\":";
+      append_json_string(line, nd.id);
+      line += ",\"title\":";
+      append_json_string(line, nd.title);
+      line += ",\"score\":";
+      line += format_score(n.score);
+      line.push_back('}');
+    }
+    line += "]}\n";
+    return;
+  }
+  const char s = sep(format);
+  int rank = 0;
+  for (const auto& n : list) {
+    const Document& nd = docs[n.doc + ref_offset];
+    line += std::to_string(d.doc);
+    line.push_back(s);
+    append_field(line, format, d.id);
+    line.push_back(s);
+    append_field(line, format, d.title);
+    line.push_back(s);
+    line += std::to_string(++rank);
+    line.push_back(s);
+    line += std::to_string(nd.doc);
+    line.push_back(s);
+    append_field(line, format, nd.id);
+    line.push_back(s);
+    append_field(line, format, nd.title);
+    line.push_back(s);
+    line += format_score(n.score);
+    line.push_back('\n');
+  }
+}
+
+}  // namespace
+
+void write_related(std::ostream& out, OutFormat format, const std::vector<Document>& docs,
+                   const std::vector<std::vector<Neighbor>>& topk, std::int64_t query_offset,
+                   std::int64_t ref_offset, int threads) {
+  if (format != OutFormat::kJsonl) {
+    const char s = sep(format);
+    std::string header = "doc,id,title,rank,neighbor_doc,neighbor_id,neighbor_title,score\n";
+    if (s == '\t') std::replace(header.begin(), header.end(), ',', '\t');
+    out << header;
+  }
+  // Format blocks of rows in parallel, write them in order.
+  const std::int64_t n = static_cast<std::int64_t>(topk.size());
+  constexpr std::int64_t kBlock = 2048;
+  const int workers = resolve_threads(threads);
+  const std::int64_t blocks = (n + kBlock - 1) / kBlock;
+  for (std::int64_t b0 = 0; b0 < blocks; b0 += workers) {
+    const std::int64_t nb = std::min<std::int64_t>(workers, blocks - b0);
+    std::vector<std::string> text(nb);
+    parallel_for(nb, workers, [&](std::int64_t i) {
+      const std::int64_t begin = (b0 + i) * kBlock, end = std::min(n, begin + kBlock);
+      std::string& buf = text[i];
+      for (std::int64_t q = begin; q < end; ++q) {
+        format_related_row(buf, format, docs, q + query_offset, topk[q], ref_offset);
+      }
+    });
+    for (const auto& t : text) out.write(t.data(), static_cast<std::streamsize>(t.size()));
+  }
+}
+
+void write_pairs(std::ostream& out, OutFormat format, const std::vector<Document>& docs,
+                 const std::vector<ScoredPair>& pairs, std::int64_t a_offset,
+                 std::int64_t b_offset) {
+  std::string line;
+  if (format != OutFormat::kJsonl) {
+    std::string header = "doc_a,id_a,title_a,doc_b,id_b,title_b,score\n";
+    if (format == OutFormat::kTsv) std::replace(header.begin(), header.end(), ',', '\t');
+    out << header;
+  }
+  for (const auto& p : pairs) {
+    const Document& a = docs[p.a + a_offset];
+    const Document& b = docs[p.b + b_offset];
+    line.clear();
+    if (format == OutFormat::kJsonl) {
+      line += "{\"doc_a\":" + std::to_string(a.doc) + ",\"id_a\":";
+      append_json_string(line, a.id);
+      line += ",\"title_a\":";
+      append_json_string(line, a.title);
+      line += ",\"doc_b\":" + std::to_string(b.doc) + ",\"id_b\":";
+      append_json_string(line, b.id);
+      line += ",\"title_b\":";
+      append_json_string(line, b.title);
+      line += ",\"score\":" + format_score(p.score) + "}\n";
+    } else {
+      const char s = sep(format);
+      line += std::to_string(a.doc);
+      line.push_back(s);
+      append_field(line, format, a.id);
+      line.push_back(s);
+      append_field(line, format, a.title);
+      line.push_back(s);
+      line += std::to_string(b.doc);
+      line.push_back(s);
+      append_field(line, format, b.id);
+      line.push_back(s);
+      append_field(line, format, b.title);
+      line.push_back(s);
+      line += format_score(p.score);
+      line.push_back('\n');
+    }
+    out.write(line.data(), static_cast<std::streamsize>(line.size()));
+  }
+}
+
+void write_clusters(std::ostream& out, const std::vector<Document>& docs,
+                    const std::vector<Cluster>& clusters) {
+  std::string line;
+  auto doc_ref = [&](std::string& s, const Document& d) {
+    s += "{\"doc\":" + std::to_string(d.doc) + ",\"id\":";
+    append_json_string(s, d.id);
+    s += ",\"title\":";
+    append_json_string(s, d.title);
+  };
+  for (const auto& c : clusters) {
+    line.clear();
+    line += "{\"cluster\":" + std::to_string(docs[c.id].doc) +
+            ",\"size\":" + std::to_string(c.members.size()) + ",\"representative\":";
+    doc_ref(line, docs[c.representative]);
+    line += "},\"members\":[";
+    bool first = true;
+    for (const auto& m : c.members) {
+      if (!first) line.push_back(',');
+      first = false;
+      doc_ref(line, docs[m.doc]);
+      line += ",\"score_to_representative\":" + format_score(m.score_to_representative) + "}";
+    }
+    line += "]}\n";
+    out.write(line.data(), static_cast<std::streamsize>(line.size()));
+  }
+}
+
+void write_docs(std::ostream& out, const std::vector<Document>& docs) {
+  std::string line;
+  for (const auto& d : docs) {
+    line.clear();
+    line += "{\"doc\":" + std::to_string(d.doc) + ",\"id\":";
+    append_json_string(line, d.id);
+    line += ",\"source\":";
+    append_json_string(line, d.source);
+    line += ",\"title\":";
+    append_json_string(line, d.title);
+    line += "}\n";
+    out.write(line.data(), static_cast<std::streamsize>(line.size()));
+  }
+}
+
+}  // namespace papersim::cli

@@ -1,0 +1,162 @@
+#include "cli/pipeline.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "common/progress.hpp"
+#include "common/util.hpp"
+#include "papersim/error.hpp"
+#include "papersim/reader.hpp"
+
+namespace papersim::cli {
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Print the first skip messages; the rest are only counted (the summary lists counts).
+constexpr int kMaxPrintedSkips = 20;
+}  // namespace
+
+Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
+                              const std::vector<std::string>& references, const ReaderCli& reader,
+                              const TfidfCli& tfidf, const RunContext& ctx, bool keep_text) {
+  Vectorized v;
+  v.options = tfidf.to_options(ctx.threads);
+  v.options_text = tfidf.describe(v.options);
+  ReaderOptions ro = reader.to_options();
+  int printed = 0;
+  const bool quiet = ctx.quiet;
+  ro.on_skip = [&printed, quiet](const std::string& message) {
+    if (quiet) return;
+    if (printed < kMaxPrintedSkips) {
+      std::fprintf(stderr, "papersim: skipped %s\n", message.c_str());
+    } else if (printed == kMaxPrintedSkips) {
+      std::fprintf(stderr, "papersim: further skipped records are counted in the summary\n");
+    }
+    ++printed;
+  };
+
+  auto t0 = std::chrono::steady_clock::now();
+  v.corpus = read_corpus(inputs, ro, 0);
+  v.queries = static_cast<std::int64_t>(v.corpus.docs.size());
+  if (!references.empty()) {
+    v.cross = true;
+    Corpus refs = read_corpus(references, ro, v.queries);
+    ReadStats& s = v.corpus.stats;
+    s.files += refs.stats.files;
+    s.records += refs.stats.records;
+    s.kept += refs.stats.kept;
+    s.duplicate_ids += refs.stats.duplicate_ids;
+    for (const auto& kv : refs.stats.skipped) s.skipped[kv.first] += kv.second;
+    for (auto& m : refs.stats.messages) {
+      if (s.messages.size() < ReadStats::kMaxMessages) s.messages.push_back(std::move(m));
+    }
+    for (auto& d : refs.docs) v.corpus.docs.push_back(std::move(d));
+  }
+  v.read_seconds = seconds_since(t0);
+  if (v.queries == 0) throw UsageError("empty corpus: no documents were read from the inputs");
+  if (v.cross && static_cast<std::int64_t>(v.corpus.docs.size()) == v.queries) {
+    throw UsageError("empty reference corpus: no documents were read from --against");
+  }
+  if (!ctx.quiet) {
+    std::fprintf(stderr, "papersim: read %s documents in %.2f s; vectorizing (%s)\n",
+                 format_count(static_cast<std::int64_t>(v.corpus.docs.size())).c_str(),
+                 v.read_seconds, v.options_text.c_str());
+  }
+
+  t0 = std::chrono::steady_clock::now();
+  std::vector<const std::string*> texts;
+  texts.reserve(v.corpus.docs.size());
+  for (const auto& d : v.corpus.docs) texts.push_back(&d.text);
+  v.x = fit_transform(texts, v.options, &v.model);
+  v.vectorize_seconds = seconds_since(t0);
+  if (!keep_text) {
+    for (auto& d : v.corpus.docs) std::string().swap(d.text);
+  }
+  return v;
+}
+
+SimilarityResult run_similarity(const Vectorized& v, const EngineCli& engine,
+                                SimilarityParams params, const RunContext& ctx) {
+  validate_params(params);
+  auto backend = make_backend(parse_backend_kind(engine.backend));
+  const std::int64_t n = v.x.rows;
+  const std::int64_t total = v.cross ? v.queries * (n - v.queries) : n * (n - 1) / 2;
+  auto progress = std::make_shared<Progress>("pairs", total, !ctx.quiet);
+  params.progress = [progress](std::int64_t done, std::int64_t) { progress->update(done); };
+  if (!ctx.quiet) {
+    std::fprintf(stderr, "papersim: %s pairs on backend %s\n", format_count(total).c_str(),
+                 backend->name().c_str());
+  }
+  SimilarityResult r;
+  if (v.cross) {
+    CsrMatrix q = v.x.slice_rows(0, v.queries);
+    CsrMatrix ref = v.x.slice_rows(v.queries, n);
+    r = backend->cross_join(q, ref, params);
+  } else {
+    r = backend->self_join(v.x, params);
+  }
+  progress->finish();
+  return r;
+}
+
+std::vector<ScoredPair> pairs_in_doc_space(const Vectorized& v,
+                                           const std::vector<ScoredPair>& pairs) {
+  if (!v.cross) return pairs;
+  std::vector<ScoredPair> out(pairs);
+  for (auto& p : out) p.b += v.queries;
+  return out;
+}
+
+void print_summary(const Summary& s, const RunContext& ctx) {
+  if (ctx.quiet) return;
+  const Vectorized& v = *s.v;
+  const ReadStats& st = v.corpus.stats;
+  std::fprintf(stderr, "\nsummary\n");
+  std::fprintf(stderr, "  documents         %s",
+               format_count(static_cast<std::int64_t>(v.corpus.docs.size())).c_str());
+  if (v.cross) {
+    std::fprintf(stderr, " (%s queries, %s references)", format_count(v.queries).c_str(),
+                 format_count(static_cast<std::int64_t>(v.corpus.docs.size()) - v.queries).c_str());
+  }
+  std::fprintf(stderr, " from %lld file(s)\n", static_cast<long long>(st.files));
+  std::fprintf(stderr, "  skipped records   %s", format_count(st.skipped_total()).c_str());
+  if (!st.skipped.empty()) {
+    const char* sep = " (";
+    for (const auto& kv : st.skipped) {
+      std::fprintf(stderr, "%s%s: %lld", sep, kv.first.c_str(), static_cast<long long>(kv.second));
+      sep = ", ";
+    }
+    std::fprintf(stderr, ")");
+  }
+  std::fprintf(stderr, "\n  duplicate ids     %s (kept)\n", format_count(st.duplicate_ids).c_str());
+  std::fprintf(stderr, "  vocabulary        %s terms, %s non-zeros\n",
+               format_count(static_cast<std::int64_t>(v.model.vocabulary.size())).c_str(),
+               format_count(v.x.nnz()).c_str());
+  std::fprintf(stderr, "  read / vectorize  %.2f s / %.2f s\n", v.read_seconds,
+               v.vectorize_seconds);
+  if (s.result) {
+    const SimilarityStats& r = s.result->stats;
+    std::fprintf(stderr, "  backend           %s (head D=%d, %s tiles)\n", r.backend.c_str(),
+                 r.head_dim, format_count(r.tiles).c_str());
+    std::fprintf(stderr, "  pairs evaluated   %s in %.2f s (%.3g pairs/s)\n",
+                 format_count(r.pairs_evaluated).c_str(), r.seconds,
+                 r.seconds > 0 ? static_cast<double>(r.pairs_evaluated) / r.seconds : 0.0);
+    std::fprintf(stderr, "  empty documents   %s (no terms: no neighbours)\n",
+                 format_count(r.zero_rows).c_str());
+    std::fprintf(stderr, "  exact re-scoring  %s candidates, %s rows recomputed\n",
+                 format_count(r.rescored).c_str(), format_count(r.fallback_rows).c_str());
+  }
+  if (s.duplicates >= 0)
+    std::fprintf(stderr, "  duplicate pairs   %s\n", format_count(s.duplicates).c_str());
+  if (s.clusters >= 0)
+    std::fprintf(stderr, "  clusters          %s\n", format_count(s.clusters).c_str());
+  std::fprintf(stderr, "  peak memory       %s (host RSS)\n",
+               format_bytes(peak_rss_bytes()).c_str());
+  std::fprintf(stderr, "  total time        %.2f s\n", s.total_seconds);
+}
+
+}  // namespace papersim::cli

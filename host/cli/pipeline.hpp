@@ -1,0 +1,60 @@
+#pragma once
+// The steps every subcommand shares: read the inputs, fit TF-IDF, run the
+// similarity engine, print the summary.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cli/options.hpp"
+#include "papersim/clusters.hpp"
+#include "papersim/document.hpp"
+#include "papersim/similarity.hpp"
+#include "papersim/tfidf.hpp"
+
+namespace papersim::cli {
+
+/// Documents and their TF-IDF rows. Rows [0, queries) are the INPUT documents;
+/// with --against, rows [queries, docs) are the reference documents.
+struct Vectorized {
+  Corpus corpus;
+  std::int64_t queries = 0;
+  bool cross = false;
+  TfidfOptions options;
+  std::string options_text;
+  TfidfModel model;
+  CsrMatrix x;
+  double read_seconds = 0, vectorize_seconds = 0;
+};
+
+struct RunContext {
+  bool quiet = false;
+  int threads = 0;
+};
+
+/// Read INPUT (and REF) files and fit TF-IDF on their union. Skipped records are
+/// reported on stderr; an empty corpus is a UsageError. Document texts are
+/// released afterwards unless `keep_text`.
+Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
+                              const std::vector<std::string>& references, const ReaderCli& reader,
+                              const TfidfCli& tfidf, const RunContext& ctx, bool keep_text);
+
+/// Run the chosen backend (self join, or queries × references) with a progress bar.
+SimilarityResult run_similarity(const Vectorized& v, const EngineCli& engine,
+                                SimilarityParams params, const RunContext& ctx);
+
+/// Threshold pairs in the full matrix's row space (cross pairs shifted), for clusters.
+std::vector<ScoredPair> pairs_in_doc_space(const Vectorized& v,
+                                           const std::vector<ScoredPair>& pairs);
+
+/// The end-of-run summary on stderr (suppressed by --quiet).
+struct Summary {
+  const Vectorized* v = nullptr;
+  const SimilarityResult* result = nullptr;
+  std::int64_t duplicates = -1;
+  std::int64_t clusters = -1;
+  double total_seconds = 0;
+};
+void print_summary(const Summary& s, const RunContext& ctx);
+
+}  // namespace papersim::cli
