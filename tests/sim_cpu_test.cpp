@@ -1,0 +1,149 @@
+// The CPU backend against brute force: identical lists, scores and pairs on
+// random matrices of many shapes, with tiny tiles so tiling and merging run.
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "papersim/error.hpp"
+#include "papersim/similarity.hpp"
+#include "sim/candidates.hpp"
+#include "sim/cpu_backend.hpp"
+#include "sim_test_util.hpp"
+
+namespace papersim::detail {
+namespace {
+
+void expect_same(const SimilarityResult& got, const SimilarityResult& want,
+                 const std::string& what) {
+  ASSERT_EQ(got.topk.size(), want.topk.size()) << what;
+  for (std::size_t i = 0; i < want.topk.size(); ++i) {
+    ASSERT_EQ(got.topk[i].size(), want.topk[i].size()) << what << " row " << i;
+    for (std::size_t n = 0; n < want.topk[i].size(); ++n) {
+      ASSERT_EQ(got.topk[i][n].doc, want.topk[i][n].doc) << what << " row " << i << " rank " << n;
+      ASSERT_EQ(got.topk[i][n].score, want.topk[i][n].score)
+          << what << " row " << i << " rank " << n;
+    }
+  }
+  ASSERT_EQ(got.pairs.size(), want.pairs.size()) << what;
+  for (std::size_t p = 0; p < want.pairs.size(); ++p) {
+    ASSERT_EQ(got.pairs[p].a, want.pairs[p].a) << what << " pair " << p;
+    ASSERT_EQ(got.pairs[p].b, want.pairs[p].b) << what << " pair " << p;
+    ASSERT_EQ(got.pairs[p].score, want.pairs[p].score) << what << " pair " << p;
+  }
+}
+
+struct Case {
+  testing::RandomSpec spec;
+  std::int64_t k;
+  float threshold;
+  float min_score;
+  int head_dim;
+  std::int64_t tile;
+};
+
+std::string describe(const Case& c) {
+  return "rows=" + std::to_string(c.spec.rows) + " cols=" + std::to_string(c.spec.cols) +
+         " nnz=" + std::to_string(c.spec.mean_nnz) + " k=" + std::to_string(c.k) +
+         " thr=" + std::to_string(c.threshold) + " min=" + std::to_string(c.min_score) +
+         " D=" + std::to_string(c.head_dim) + " tile=" + std::to_string(c.tile);
+}
+
+class CpuParity : public ::testing::TestWithParam<Case> {};
+
+TEST_P(CpuParity, SelfJoinMatchesBruteForce) {
+  const Case& c = GetParam();
+  for (std::uint32_t seed : {1u, 2u}) {
+    CsrMatrix x = testing::random_matrix(c.spec, seed);
+    SimilarityParams p;
+    p.k = c.k;
+    p.threshold = c.threshold;
+    p.min_score = c.min_score;
+    p.head_dim = c.head_dim;
+    p.tile = c.tile;
+    p.threads = 2;
+    std::atomic<std::int64_t> last{0};
+    p.progress = [&](std::int64_t done, std::int64_t total) {
+      EXPECT_LE(done, total);
+      last = done;
+    };
+    SimilarityResult got = make_cpu_backend()->self_join(x, p);
+    SimilarityResult want = brute_force(x, nullptr, p);
+    expect_same(got, want, describe(c) + " seed " + std::to_string(seed));
+    EXPECT_EQ(got.stats.zero_rows, want.stats.zero_rows);
+    EXPECT_EQ(got.stats.pairs_evaluated, x.rows * (x.rows - 1) / 2);
+    EXPECT_EQ(last.load(), x.rows * (x.rows - 1) / 2);
+    EXPECT_EQ(got.stats.backend, "cpu");
+  }
+}
+
+TEST_P(CpuParity, CrossJoinMatchesBruteForce) {
+  const Case& c = GetParam();
+  CsrMatrix all = testing::random_matrix(c.spec, 3);
+  const std::int64_t split = all.rows / 3;
+  CsrMatrix q = all.slice_rows(0, split), r = all.slice_rows(split, all.rows);
+  SimilarityParams p;
+  p.k = c.k;
+  p.threshold = c.threshold;
+  p.min_score = c.min_score;
+  p.head_dim = c.head_dim;
+  p.tile = c.tile;
+  p.threads = 2;
+  SimilarityResult got = make_cpu_backend()->cross_join(q, r, p);
+  expect_same(got, brute_force(q, &r, p), "cross " + describe(c));
+  EXPECT_EQ(got.stats.pairs_evaluated, q.rows * r.rows);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, CpuParity,
+    ::testing::Values(
+        // Tiny tiles over a small corpus: many diagonal and off-diagonal tiles.
+        Case{{300, 80, 6.0, 0.05, 0.1, 0, 1.0}, 3, 0.5f, -1.0f, -1, 64},
+        Case{{300, 80, 6.0, 0.05, 0.1, 0, 1.0}, 1, -1.0f, -1.0f, 16, 64},
+        // Ties: few value levels and many duplicate rows.
+        Case{{257, 30, 4.0, 0.1, 0.3, 2, 1.2}, 5, 0.7f, -1.0f, 8, 64},
+        Case{{200, 12, 3.0, 0.0, 0.2, 1, 0.5}, 10, 0.9f, -1.0f, 4, 64},
+        // k larger than the corpus, no head at all, a single tile.
+        Case{{90, 40, 5.0, 0.1, 0.0, 0, 1.0}, 200, 0.3f, -1.0f, 0, 0},
+        // Everything in the head (D = all columns), min_score.
+        Case{{150, 64, 8.0, 0.0, 0.05, 0, 1.0}, 7, -1.0f, 0.4f, 64, 64},
+        Case{{220, 500, 10.0, 0.02, 0.05, 0, 1.3}, 4, 0.6f, 0.2f, -1, 128},
+        // Dense rows (most pairs share a term), threshold only.
+        Case{{180, 50, 20.0, 0.0, 0.1, 3, 0.7}, 0, 0.8f, -1.0f, 32, 64},
+        // Sparse rows: most pairs share nothing.
+        Case{{400, 2000, 3.0, 0.1, 0.05, 0, 0.3}, 6, 0.5f, -1.0f, -1, 64}));
+
+TEST(CpuBackend, ZeroAndEmptyInputs) {
+  CsrMatrix empty;
+  empty.cols = 5;
+  SimilarityParams p;
+  SimilarityResult r = make_cpu_backend()->self_join(empty, p);
+  EXPECT_TRUE(r.topk.empty());
+  CsrMatrix zeros = testing::random_matrix({10, 5, 2.0, 1.0, 0.0, 0, 1.0}, 1);
+  r = make_cpu_backend()->self_join(zeros, p);
+  EXPECT_EQ(r.stats.zero_rows, 10);
+  for (const auto& l : r.topk) EXPECT_TRUE(l.empty());
+}
+
+TEST(CpuBackend, MemoryBudgetDrivesTiles) {
+  CsrMatrix x = testing::random_matrix({500, 100, 6.0, 0.0, 0.05, 0, 1.0}, 8);
+  SimilarityParams p;
+  p.k = 4;
+  p.threshold = 0.6f;
+  p.threads = 2;
+  p.memory_budget = 1;  // below one tile: the smallest tile (64) is used
+  SimilarityResult got = make_cpu_backend()->self_join(x, p);
+  EXPECT_EQ(got.stats.tiles, 8 * 9 / 2);
+  expect_same(got, brute_force(x, nullptr, p), "budget");
+}
+
+TEST(CpuBackend, RejectsBadParamsAndShapes) {
+  CsrMatrix a = testing::random_matrix({5, 10, 2.0, 0.0, 0.0, 0, 1.0}, 1);
+  CsrMatrix b = testing::random_matrix({5, 11, 2.0, 0.0, 0.0, 0, 1.0}, 1);
+  SimilarityParams p;
+  EXPECT_THROW(make_cpu_backend()->cross_join(a, b, p), Error);
+  p.k = -3;
+  EXPECT_THROW(make_cpu_backend()->self_join(a, p), UsageError);
+}
+
+}  // namespace
+}  // namespace papersim::detail

@@ -1,0 +1,331 @@
+// Unit tests of the shared engine parts: head/tail split, tiles, TopKRow,
+// finalize (including its fallback), brute force, validate_params, clusters.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "papersim/clusters.hpp"
+#include "papersim/error.hpp"
+#include "papersim/similarity.hpp"
+#include "sim/candidates.hpp"
+#include "sim/plan.hpp"
+#include "sim_test_util.hpp"
+
+namespace papersim::detail {
+namespace {
+
+CsrMatrix from_dense(const std::vector<std::vector<float>>& rows) {
+  CsrMatrix m;
+  m.rows = static_cast<std::int64_t>(rows.size());
+  m.cols = rows.empty() ? 0 : static_cast<std::int64_t>(rows[0].size());
+  for (const auto& r : rows) {
+    for (std::size_t c = 0; c < r.size(); ++c) {
+      if (r[c] != 0.0f) {
+        m.indices.push_back(static_cast<std::int32_t>(c));
+        m.data.push_back(r[c]);
+      }
+    }
+    m.indptr.push_back(m.nnz());
+  }
+  return m;
+}
+
+TEST(ColumnDf, CountsBothMatrices) {
+  CsrMatrix a = from_dense({{1, 0, 1}, {0, 0, 1}});
+  CsrMatrix b = from_dense({{1, 1, 0}});
+  EXPECT_EQ(column_df(a), (std::vector<std::int64_t>{1, 0, 2}));
+  EXPECT_EQ(column_df(a, &b), (std::vector<std::int64_t>{2, 1, 2}));
+}
+
+TEST(HeadSplit, RequestedTakesMostFrequentTiesByLowerColumn) {
+  std::vector<std::int64_t> df = {5, 9, 5, 0, 7};
+  HeadTailSplit s = choose_head_split(df, 10, 10, 3, 1.0, 1.0);
+  EXPECT_EQ(s.head_dim, 3);
+  EXPECT_EQ(s.head_terms, (std::vector<std::int32_t>{1, 4, 0}));
+  EXPECT_EQ(s.slot_of, (std::vector<std::int32_t>{2, 0, -1, -1, 1}));
+  EXPECT_EQ(choose_head_split(df, 10, 10, 100, 1.0, 1.0).head_dim, 5);  // clamped
+  EXPECT_EQ(choose_head_split(df, 10, 10, 0, 1.0, 1.0).head_dim, 0);
+}
+
+TEST(HeadSplit, CostModelGrowsByGroupsWhileTheySave) {
+  // 1000 rows; 128 columns in every row (df^2/N^2 = 1), then 1000 rare columns.
+  std::vector<std::int64_t> df(1128, 1);
+  for (int c = 0; c < 128; ++c) df[c] = 1000;
+  // Each dense group of 64 saves 64 * tail_cost: taken when tail_cost > head_cost.
+  EXPECT_EQ(choose_head_split(df, 1000, 1000, -1, 1.0, 2.0).head_dim, 128);
+  EXPECT_EQ(choose_head_split(df, 1000, 1000, -1, 1.0, 0.5).head_dim, 0);
+  // Rare columns never pay: 64 * 1e-6 * tail_cost < 64 * head_cost.
+  EXPECT_EQ(choose_head_split(df, 1000, 1000, -1, 1.0, 1000.0).head_dim, 128);
+  // Unused columns are never in the head.
+  std::vector<std::int64_t> few = {3, 0, 3};
+  HeadTailSplit s = choose_head_split(few, 3, 3, -1, 1.0, 100.0);
+  EXPECT_EQ(s.head_dim, 2);
+  EXPECT_EQ(s.head_terms, (std::vector<std::int32_t>{0, 2}));
+}
+
+TEST(HeadSplit, FillHeadBlockAndTailPartitionEveryValue) {
+  CsrMatrix x = testing::random_matrix({60, 40, 6.0, 0.1, 0.0, 0, 1.2}, 7);
+  HeadTailSplit s = choose_head_split(column_df(x), x.rows, x.rows, 8, 1.0, 1.0);
+  CsrMatrix t = tail_matrix(x, s);
+  t.validate();
+  std::vector<float> head(static_cast<std::size_t>(20 * s.head_dim), -7.0f);
+  fill_head_block(x, s, 10, 30, head.data());
+  for (std::int64_t r = 10; r < 30; ++r) {
+    std::map<int, float> want;
+    for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) want[x.indices[p]] = x.data[p];
+    std::map<int, float> got;
+    for (int slot = 0; slot < s.head_dim; ++slot) {
+      float v = head[(r - 10) * s.head_dim + slot];
+      if (v != 0.0f) got[s.head_terms[slot]] = v;
+    }
+    for (std::int64_t p = t.indptr[r]; p < t.indptr[r + 1]; ++p) {
+      EXPECT_EQ(s.slot_of[t.indices[p]], -1);
+      EXPECT_TRUE(got.emplace(t.indices[p], t.data[p]).second);
+    }
+    EXPECT_EQ(got, want) << "row " << r;
+  }
+}
+
+TEST(Tiles, SelfJoinCoversEveryUnorderedPairOnce) {
+  for (std::int64_t n : {1, 5, 64, 100, 130}) {
+    for (std::int64_t edge : {1, 7, 64, 200}) {
+      TilePlan plan = plan_tiles(n, n, true, edge, edge);
+      std::vector<int> seen(static_cast<std::size_t>(n * n), 0);
+      for (const Tile& t : plan.tiles) {
+        EXPECT_LE(t.row_begin, t.col_begin);
+        for (std::int64_t i = t.row_begin; i < t.row_end; ++i)
+          for (std::int64_t j = t.col_begin; j < t.col_end; ++j)
+            if (t.diagonal() ? i < j : true) ++seen[std::min(i, j) * n + std::max(i, j)];
+      }
+      for (std::int64_t i = 0; i < n; ++i)
+        for (std::int64_t j = i + 1; j < n; ++j) ASSERT_EQ(seen[i * n + j], 1) << n << " " << edge;
+      EXPECT_EQ(plan.pairs, n * (n - 1) / 2);
+    }
+  }
+}
+
+TEST(Tiles, CrossJoinCoversEveryPairOnce) {
+  TilePlan plan = plan_tiles(10, 23, false, 4, 6);
+  std::vector<int> seen(230, 0);
+  for (const Tile& t : plan.tiles)
+    for (std::int64_t i = t.row_begin; i < t.row_end; ++i)
+      for (std::int64_t j = t.col_begin; j < t.col_end; ++j) ++seen[i * 23 + j];
+  for (int v : seen) EXPECT_EQ(v, 1);
+  EXPECT_EQ(plan.pairs, 230);
+  EXPECT_THROW(plan_tiles(10, 10, false, 0, 4), Error);
+}
+
+TEST(Tiles, EdgeForBudget) {
+  // 2 workers × (e^2 + 2·64·e) floats must fit.
+  const std::int64_t e = tile_edge_for_budget(std::size_t{64} << 20, 64, 2);
+  EXPECT_EQ(e % 64, 0);
+  EXPECT_LE(2.0 * (e * e + 2.0 * 64 * e) * 4, 64.0 * (1 << 20));
+  EXPECT_GT(2.0 * ((e + 64) * (e + 64) + 2.0 * 64 * (e + 64)) * 4, 64.0 * (1 << 20));
+  EXPECT_EQ(tile_edge_for_budget(10, 512, 4), 64);
+  EXPECT_GT(host_available_memory(), std::size_t{0});
+}
+
+TEST(TopKRow, KeepsBestWithTiesByLowerDoc) {
+  TopKRow row(3);
+  EXPECT_EQ(row.bound(), -1.0f);
+  row.push(0.5f, 9);
+  row.push(0.5f, 4);
+  row.push(0.7f, 8);
+  EXPECT_TRUE(row.full());
+  EXPECT_EQ(row.bound(), 0.5f);
+  row.push(0.5f, 6);  // beats (0.5, 9) by the lower doc
+  row.push(0.5f, 7);  // loses to (0.5, 6)
+  row.push(0.4f, 1);
+  std::vector<Neighbor> e = row.entries();
+  std::sort(e.begin(), e.end(), [](const Neighbor& a, const Neighbor& b) {
+    return better(a.score, a.doc, b.score, b.doc);
+  });
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0].doc, 8);
+  EXPECT_EQ(e[1].doc, 4);
+  EXPECT_EQ(e[2].doc, 6);
+}
+
+void expect_same(const SimilarityResult& got, const SimilarityResult& want) {
+  ASSERT_EQ(got.topk.size(), want.topk.size());
+  for (std::size_t i = 0; i < want.topk.size(); ++i) {
+    ASSERT_EQ(got.topk[i].size(), want.topk[i].size()) << "row " << i;
+    for (std::size_t n = 0; n < want.topk[i].size(); ++n) {
+      EXPECT_EQ(got.topk[i][n].doc, want.topk[i][n].doc) << "row " << i << " rank " << n;
+      EXPECT_EQ(got.topk[i][n].score, want.topk[i][n].score) << "row " << i << " rank " << n;
+    }
+  }
+  ASSERT_EQ(got.pairs.size(), want.pairs.size());
+  for (std::size_t p = 0; p < want.pairs.size(); ++p) {
+    EXPECT_EQ(got.pairs[p].a, want.pairs[p].a);
+    EXPECT_EQ(got.pairs[p].b, want.pairs[p].b);
+    EXPECT_EQ(got.pairs[p].score, want.pairs[p].score);
+  }
+}
+
+TEST(BruteForce, SmallHandExample) {
+  const float h = std::sqrt(0.5f);
+  CsrMatrix x = from_dense({{1, 0, 0}, {h, h, 0}, {0, 0, 0}, {0, 1, 0}, {0, 0, 1}});
+  SimilarityParams p;
+  p.k = 2;
+  p.threshold = 0.5f;
+  SimilarityResult r = brute_force(x, nullptr, p);
+  EXPECT_EQ(r.stats.zero_rows, 1);
+  ASSERT_EQ(r.topk[0].size(), 1u);  // only row 1 shares a term
+  EXPECT_EQ(r.topk[0][0].doc, 1);
+  ASSERT_EQ(r.topk[1].size(), 2u);  // rows 0 and 3 tie: lower doc first
+  EXPECT_EQ(r.topk[1][0].doc, 0);
+  EXPECT_EQ(r.topk[1][1].doc, 3);
+  EXPECT_TRUE(r.topk[2].empty());
+  EXPECT_TRUE(r.topk[4].empty());
+  ASSERT_EQ(r.pairs.size(), 2u);
+  EXPECT_EQ(r.pairs[0].a, 0);
+  EXPECT_EQ(r.pairs[0].b, 1);
+  EXPECT_EQ(r.pairs[1].a, 1);
+  EXPECT_EQ(r.pairs[1].b, 3);
+}
+
+// Candidates built from exact scores perturbed by `noise`, keeping `keep` per row.
+Candidates noisy_candidates(const CsrMatrix& x, std::int64_t keep, float margin, float noise,
+                            float threshold, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-noise, noise);
+  Candidates c;
+  c.keep = keep;
+  c.margin = margin;
+  c.rows.assign(static_cast<std::size_t>(x.rows), TopKRow(keep));
+  for (std::int64_t i = 0; i < x.rows; ++i) {
+    for (std::int64_t j = 0; j < x.rows; ++j) {
+      if (i == j) continue;
+      float s = exact_dot(x, i, x, j);
+      if (s <= 0.0f) continue;
+      float a = std::max(s + u(rng), 1e-9f);
+      c.rows[i].push(a, j);
+      if (i < j && threshold >= 0.0f && a >= threshold - margin) c.pairs.push_back({i, j, a});
+    }
+  }
+  return c;
+}
+
+TEST(Finalize, RescoresAndMatchesBruteForce) {
+  CsrMatrix x = testing::random_matrix({120, 30, 4.0, 0.05, 0.1, 3, 1.0}, 11);
+  SimilarityParams p;
+  p.k = 5;
+  p.threshold = 0.6f;
+  p.threads = 2;
+  Candidates c = noisy_candidates(x, 12, 1e-3f, 5e-4f, p.threshold, 3);
+  SimilarityResult r;
+  finalize(x, nullptr, p, c, &r);
+  expect_same(r, brute_force(x, nullptr, p));
+  EXPECT_GT(r.stats.rescored, 0);
+}
+
+TEST(Finalize, FallsBackWhenCandidatesDoNotProveTheList) {
+  // Approximate scores off by far more than the declared margin: lists kept by
+  // approximate order miss true neighbours, and only the fallback repairs them.
+  CsrMatrix x = testing::random_matrix({150, 40, 5.0, 0.0, 0.0, 0, 0.8}, 5);
+  SimilarityParams p;
+  p.k = 4;
+  p.threads = 2;
+  Candidates c = noisy_candidates(x, 5, 1e-6f, 0.3f, -1.0f, 9);
+  SimilarityResult r;
+  finalize(x, nullptr, p, c, &r);
+  EXPECT_GT(r.stats.fallback_rows, 0);
+  // The declared margin is wrong here, so completeness is not guaranteed for rows
+  // that passed the proof; rows that fell back must be exact. With noise 0.3 and a
+  // 1e-6 margin nearly every row falls back; check all rows that did.
+  SimilarityResult want = brute_force(x, nullptr, p);
+  std::int64_t matched = 0;
+  for (std::int64_t i = 0; i < x.rows; ++i) {
+    bool same = r.topk[i].size() == want.topk[i].size();
+    for (std::size_t n = 0; same && n < want.topk[i].size(); ++n)
+      same = r.topk[i][n].doc == want.topk[i][n].doc && r.topk[i][n].score == want.topk[i][n].score;
+    matched += same;
+  }
+  EXPECT_GE(matched, r.stats.fallback_rows);
+}
+
+TEST(Finalize, TiesAtTheCutForceFallback) {
+  // Ten identical rows: every neighbour of row 0 scores the same, so with k = 3
+  // and keep = 5 the k-th exact score equals the worst kept one: no proof, fallback.
+  std::vector<std::vector<float>> dense(10, std::vector<float>{0.6f, 0.8f});
+  CsrMatrix x = from_dense(dense);
+  SimilarityParams p;
+  p.k = 3;
+  Candidates c;
+  c.keep = 5;
+  c.margin = 1e-4f;
+  c.rows.assign(10, TopKRow(5));
+  for (std::int64_t i = 0; i < 10; ++i)
+    for (std::int64_t j = 9; j >= 0; --j)
+      if (j != i && (j >= 5 || i >= 5))
+        c.rows[i].push(exact_dot(x, i, x, j), j);  // rows < 5 see only j >= 5
+  SimilarityResult r;
+  finalize(x, nullptr, p, c, &r);
+  EXPECT_EQ(r.stats.fallback_rows, 10);
+  expect_same(r, brute_force(x, nullptr, p));
+}
+
+TEST(Finalize, MinScoreAboveOutsideMaxProvesShortList) {
+  CsrMatrix x = testing::random_matrix({80, 20, 4.0, 0.0, 0.0, 0, 1.0}, 21);
+  SimilarityParams p;
+  p.k = 6;
+  p.min_score = 0.7f;
+  Candidates c = noisy_candidates(x, 10, 1e-4f, 0.0f, -1.0f, 1);
+  SimilarityResult r;
+  finalize(x, nullptr, p, c, &r);
+  expect_same(r, brute_force(x, nullptr, p));
+}
+
+TEST(ValidateParams, RejectsBadValues) {
+  SimilarityParams p;
+  EXPECT_NO_THROW(validate_params(p));
+  auto bad = [](auto mutate) {
+    SimilarityParams q;
+    mutate(q);
+    EXPECT_THROW(validate_params(q), UsageError);
+  };
+  bad([](SimilarityParams& q) { q.k = -1; });
+  bad([](SimilarityParams& q) { q.threshold = 1.5f; });
+  bad([](SimilarityParams& q) { q.threshold = std::nanf(""); });
+  bad([](SimilarityParams& q) { q.min_score = 2.0f; });
+  bad([](SimilarityParams& q) { q.threads = -2; });
+  bad([](SimilarityParams& q) { q.head_dim = -5; });
+  bad([](SimilarityParams& q) { q.tile = -1; });
+  bad([](SimilarityParams& q) { q.k = 0; });  // and no threshold: nothing to do
+  SimilarityParams only_pairs;
+  only_pairs.k = 0;
+  only_pairs.threshold = 0.9f;
+  EXPECT_NO_THROW(validate_params(only_pairs));
+}
+
+TEST(Clusters, ComponentsRepresentativeAndOrder) {
+  const float h = std::sqrt(0.5f);
+  CsrMatrix x =
+      from_dense({{1, 0, 0}, {0, 1, 0}, {h, h, 0}, {0, 0, 1}, {0, 0, 1}, {1, 0, 0}, {0, 1, 0}});
+  // Component {0, 2, 5}: 2 has the largest edge sum. {3, 4}: tie, lower doc.
+  // Component {1, 6}; 1 and 6 tie.
+  std::vector<ScoredPair> pairs = {
+      {0, 2, 0.7f}, {0, 5, 1.0f}, {2, 5, 0.7f}, {3, 4, 1.0f}, {1, 6, 1.0f}};
+  std::vector<Cluster> c = connected_components(x, pairs);
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c[0].id, 0);
+  EXPECT_EQ(c[0].members.size(), 3u);
+  EXPECT_EQ(c[0].representative, 0);  // 0: 1.7, 2: 1.4, 5: 1.7 -> tie -> 0
+  EXPECT_EQ(c[0].members[0].doc, 0);
+  EXPECT_EQ(c[0].members[1].doc, 2);
+  EXPECT_EQ(c[0].members[2].doc, 5);
+  EXPECT_EQ(c[0].members[0].score_to_representative, 1.0f);
+  EXPECT_EQ(c[0].members[1].score_to_representative, exact_dot(x, 2, x, 0));
+  EXPECT_EQ(c[1].id, 1);
+  EXPECT_EQ(c[2].id, 3);
+  EXPECT_EQ(c[2].representative, 3);
+  std::vector<ScoredPair> star = {{0, 2, 0.7f}, {1, 2, 0.7f}};
+  EXPECT_EQ(connected_components(x, star)[0].representative, 2);
+  EXPECT_TRUE(connected_components(x, {}).empty());
+  EXPECT_THROW(connected_components(x, {{0, 99, 1.0f}}), Error);
+}
+
+}  // namespace
+}  // namespace papersim::detail
