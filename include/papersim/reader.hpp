@@ -28,6 +28,8 @@ struct ReaderOptions {
   std::vector<std::string> fields = {"title", "abstract"};
   /// Any bad record is an error (InputError) instead of being skipped and counted.
   bool strict = false;
+  /// Parser threads for large JSON inputs and xz decoding; 0 = all hardware threads.
+  int threads = 0;
   /// Called for each skipped record with its message "<file>:<line>: <reason>"
   /// (the CLI prints these); may be empty.
   std::function<void(const std::string&)> on_skip;

@@ -1,0 +1,171 @@
+// CSV and TSV with a header row: RFC 4180 quoting ("" inside quotes), quoted
+// fields spanning lines, LF, CRLF or CR line ends. TSV uses the same quoting
+// (what Python's csv module writes with the excel-tab dialect).
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "io/reader_internal.hpp"
+
+namespace papersim::io {
+namespace {
+
+class RowReader {
+ public:
+  RowReader(std::string_view text, char delim) : text_(text), delim_(delim) {}
+
+  bool done() const { return pos_ >= text_.size(); }
+  std::int64_t line() const { return line_; }
+
+  // Read one row into `fields`. Returns false when the row's quoting is
+  // broken (`why` says how); the row is still consumed up to its end.
+  bool next(std::vector<std::string>& fields, std::size_t& count, std::string& why,
+            std::size_t& row_begin, std::size_t& row_end) {
+    count = 0;
+    bool ok = true;
+    row_begin = pos_;
+    for (;;) {
+      if (count == fields.size()) fields.emplace_back();
+      std::string& f = fields[count++];
+      f.clear();
+      if (pos_ < text_.size() && text_[pos_] == '"') {
+        ++pos_;
+        bool closed = false;
+        while (pos_ < text_.size()) {
+          const char c = text_[pos_];
+          if (c == '"') {
+            if (pos_ + 1 < text_.size() && text_[pos_ + 1] == '"') {
+              f.push_back('"');
+              pos_ += 2;
+              continue;
+            }
+            ++pos_;
+            closed = true;
+            break;
+          }
+          if (c == '\n') ++line_;
+          f.push_back(c);
+          ++pos_;
+        }
+        if (!closed) {
+          why = "unterminated quoted field";
+          row_end = pos_;
+          return false;
+        }
+        if (pos_ < text_.size() && text_[pos_] != delim_ && text_[pos_] != '\n' &&
+            text_[pos_] != '\r') {
+          if (ok) why = "text after a closing quote in field " + std::to_string(count);
+          ok = false;
+        }
+      }
+      // Unquoted text (or junk after a closing quote) up to the field's end.
+      while (pos_ < text_.size()) {
+        const char c = text_[pos_];
+        if (c == delim_ || c == '\n' || c == '\r') break;
+        f.push_back(c);
+        ++pos_;
+      }
+      if (pos_ >= text_.size()) {
+        row_end = pos_;
+        return ok;
+      }
+      if (text_[pos_] == delim_) {
+        ++pos_;
+        continue;
+      }
+      row_end = pos_;
+      if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') ++pos_;
+      ++pos_;
+      ++line_;
+      return ok;
+    }
+  }
+
+ private:
+  std::string_view text_;
+  char delim_;
+  std::size_t pos_ = 0;
+  std::int64_t line_ = 1;
+};
+
+}  // namespace
+
+FileResult parse_delimited(std::string_view text, char delim, const FieldPlan& plan) {
+  FileResult result;
+  if (text.empty()) return result;
+  const bool all_valid = valid_utf8(text);
+  RowReader reader(text, delim);
+  std::vector<std::string> fields;
+  std::size_t count = 0, row_begin = 0, row_end = 0;
+  std::string why;
+
+  // The header row: skip leading blank lines, then map planned names to columns.
+  std::vector<int> column_of;  // plan index per column, -1 when not read
+  std::size_t columns = 0;
+  while (!reader.done()) {
+    const std::int64_t line = reader.line();
+    const bool ok = reader.next(fields, count, why, row_begin, row_end);
+    if (count == 1 && fields[0].empty() && ok) continue;
+    if (!ok || (!all_valid && !valid_utf8(text.substr(row_begin, row_end - row_begin)))) {
+      // Without a header nothing in the file can be read.
+      result.skips.push_back({line, ok ? kReasonUtf8 : kReasonCsv,
+                              (ok ? std::string("in the header row") : "header row: " + why) +
+                                  "; the rest of the file is not read"});
+      result.records = 1;
+      return result;
+    }
+    columns = count;
+    column_of.assign(columns, -1);
+    for (std::size_t c = 0; c < columns; ++c) {
+      std::string_view name = fields[c];
+      if (!name.empty() && name.back() == '\r') name.remove_suffix(1);
+      const int i = plan.find(name);
+      // The first column of a repeated name wins.
+      if (i >= 0 && std::find(column_of.begin(), column_of.end(), i) == column_of.end()) {
+        column_of[c] = i;
+      }
+    }
+    break;
+  }
+
+  RecordValues rv;
+  PendingDoc doc;
+  Skip skip;
+  while (!reader.done()) {
+    const std::int64_t line = reader.line();
+    const bool ok = reader.next(fields, count, why, row_begin, row_end);
+    // A blank line holds no record.
+    if (ok && count == 1 && fields[0].empty()) continue;
+    const std::int64_t record = ++result.records;
+    if (!ok) {
+      result.skips.push_back({line, kReasonCsv, why});
+      continue;
+    }
+    if (!all_valid && !valid_utf8(text.substr(row_begin, row_end - row_begin))) {
+      result.skips.push_back({line, kReasonUtf8, ""});
+      continue;
+    }
+    if (count != columns) {
+      result.skips.push_back(
+          {line, kReasonFieldCount,
+           "expected " + std::to_string(columns) + ", got " + std::to_string(count)});
+      continue;
+    }
+    rv.reset(plan.names.size());
+    for (std::size_t c = 0; c < columns; ++c) {
+      const int i = column_of[c];
+      if (i < 0) continue;
+      rv.values[static_cast<std::size_t>(i)].swap(fields[c]);
+      rv.present[static_cast<std::size_t>(i)] = 1;
+    }
+    if (assemble_record(plan, rv, line, record, doc, skip)) {
+      result.docs.push_back(std::move(doc));
+      doc = PendingDoc();
+    } else {
+      result.skips.push_back(skip);
+    }
+  }
+  return result;
+}
+
+}  // namespace papersim::io

@@ -1,0 +1,143 @@
+#pragma once
+// Internals shared by the format parsers of the io component: the input
+// buffer, the compiled field plan, and the per-file parse result that
+// read_corpus turns into numbered documents.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "papersim/document.hpp"
+#include "papersim/reader.hpp"
+
+namespace papersim::io {
+
+/// simdjson parses a record in place when this many readable bytes follow it
+/// (their content is irrelevant).
+constexpr std::size_t kPadding = 64;
+
+/// A whole input in memory, decompressed: a read-only mapping of an
+/// uncompressed regular file (no copy, no fresh pages to clear), or an owned
+/// buffer. `readable()` bytes from view().data() may be read: at least
+/// size(), plus the padding simdjson needs where it was available.
+class InputBuffer {
+ public:
+  InputBuffer() = default;
+  InputBuffer(InputBuffer&& other) noexcept { *this = std::move(other); }
+  InputBuffer& operator=(InputBuffer&& other) noexcept;
+  InputBuffer(const InputBuffer&) = delete;
+  InputBuffer& operator=(const InputBuffer&) = delete;
+  ~InputBuffer() { release(); }
+
+  std::string_view view() const { return std::string_view(data_, size_); }
+  std::size_t readable() const { return readable_; }
+  /// Take an owned buffer holding `size` content bytes (it is padded here).
+  void own(std::string&& data, std::size_t size);
+  /// Adopt a mapping of `map_len` bytes whose first `size` bytes are the content.
+  void adopt_map(void* map, std::size_t map_len, std::size_t size);
+  /// The content as a string (copies a mapping; moves an owned buffer).
+  std::string take_string();
+  void release();
+
+ private:
+  std::string owned_;
+  void* map_ = nullptr;
+  std::size_t map_len_ = 0;
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t readable_ = 0;
+};
+
+/// Read `path` ("-" = stdin) and decompress by magic bytes, using up to
+/// `threads` threads where the codec can (xz). Throws InputError.
+InputBuffer read_input(const std::string& path, int threads);
+
+/// Which record fields a reader extracts, compiled once from ReaderOptions.
+/// Structured formats fill `values[i]` for `names[i]`.
+struct FieldPlan {
+  std::vector<std::string> names;  ///< Distinct field names to extract.
+  int id = -1;                     ///< Index in `names` of the id field.
+  int title = -1;                  ///< Index of the title field.
+  std::vector<int> text;           ///< Indices of the abstract candidates, in order.
+  static constexpr int kTitlePart = -1;
+  static constexpr int kAbstractPart = -2;
+  std::vector<int> parts;  ///< Document text parts: kTitlePart, kAbstractPart or a field index.
+
+  explicit FieldPlan(const ReaderOptions& options);
+  /// Index of `name` in `names`, or -1.
+  int find(std::string_view name) const;
+};
+
+/// One record's extracted values (reused across records to keep allocations down).
+struct RecordValues {
+  std::vector<std::string> values;
+  std::vector<char> present;
+  void reset(std::size_t n) {
+    values.resize(n);
+    present.assign(n, 0);
+    for (auto& v : values) v.clear();
+  }
+};
+
+/// A kept record before numbering: its id is empty when the record had none.
+struct PendingDoc {
+  std::int64_t line = 0;    ///< 1-based line of the record's first line.
+  std::int64_t record = 0;  ///< 1-based record number within its file.
+  std::string id, title, text;
+};
+
+/// A skipped record.
+struct Skip {
+  std::int64_t line = 0;
+  std::string reason;  ///< Stats key: "malformed JSON", "invalid UTF-8", ...
+  std::string detail;  ///< Extra words for the message, may be empty.
+};
+
+/// What one file's parser produced, in file order.
+struct FileResult {
+  std::vector<PendingDoc> docs;
+  std::vector<Skip> skips;
+  std::int64_t records = 0;  ///< Records seen, kept or skipped.
+};
+
+// Skip reasons (the keys of ReadStats::skipped).
+inline constexpr const char* kReasonJson = "malformed JSON";
+inline constexpr const char* kReasonNotObject = "not a JSON object";
+inline constexpr const char* kReasonFieldCount = "wrong number of fields";
+inline constexpr const char* kReasonCsv = "malformed CSV";
+inline constexpr const char* kReasonNoText = "record without text";
+inline constexpr const char* kReasonUtf8 = "invalid UTF-8";
+
+/// Turn extracted values into a PendingDoc, or return false with the reason
+/// in `skip` (a record without text).
+bool assemble_record(const FieldPlan& plan, RecordValues& values, std::int64_t line,
+                     std::int64_t record, PendingDoc& out, Skip& skip);
+
+/// Assemble a record of the plain-text layouts: fixed title/authors/abstract.
+bool assemble_plain(const FieldPlan& plan, std::string_view title, std::string_view authors,
+                    std::string_view abstract, std::int64_t line, std::int64_t record,
+                    PendingDoc& out, Skip& skip);
+
+/// Whether `s` is valid UTF-8.
+bool valid_utf8(std::string_view s);
+
+// Format parsers. `text` excludes any UTF-8 BOM; for the JSON parsers,
+// `readable` bytes from text.data() may be read (>= text.size()): records
+// ending within kPadding of that limit are copied before parsing.
+FileResult parse_jsonl(std::string_view text, std::size_t readable, const FieldPlan& plan,
+                       int threads);
+/// A JSON array of objects, or a sequence of top-level objects (pretty-printed
+/// or not).
+FileResult parse_json(std::string_view text, std::size_t readable, const FieldPlan& plan,
+                      int threads);
+FileResult parse_delimited(std::string_view text, char delimiter, const FieldPlan& plan);
+FileResult parse_listing(std::string_view text, const FieldPlan& plan);
+FileResult parse_poster(std::string_view text, const FieldPlan& plan);
+
+/// Detect the format of a file from its name and first bytes.
+InputFormat detect_format(const std::string& path, std::string_view text,
+                          const ReaderOptions& options);
+
+}  // namespace papersim::io
