@@ -22,7 +22,7 @@ h2{font-size:18px;margin:28px 0 8px;padding-bottom:4px;border-bottom:2px solid v
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;vertical-align:top;padding:4px 8px;border-bottom:1px solid var(--line)}
 table.kv th{width:220px;color:var(--muted);font-weight:500}
-code{font:13px/1.3 ui-monospace,"DejaVu Sans Mono",monospace;background:var(--soft);padding:1px 4px;border-radius:3px;word-break:break-all}
+code{font:13px/1.3 ui-monospace,"DejaVu Sans Mono",monospace;background:var(--soft);padding:1px 4px;border-radius:3px;overflow-wrap:anywhere}
 pre{white-space:pre-wrap;max-height:240px;overflow:auto}
 svg.hist{width:100%;max-width:900px;height:auto;display:block;margin-top:6px}
 svg .axis{stroke:#333;stroke-width:1}

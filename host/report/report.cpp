@@ -419,14 +419,26 @@ void write_clusters(const ReportData& d, const ReportOptions& opt, Sink& sink) {
        "largest first. Each member is compared word by word with the cluster's representative "
        "(the member most similar to the others): <del>removed</del> and <ins>added</ins> words are "
        "highlighted.</p>\n";
+  std::size_t opened_with_changes = 0;
   for (std::size_t ci = 0; ci < d.clusters.size(); ++ci) {
     const Cluster& c = d.clusters[ci];
     const Document& rep = d.docs[static_cast<std::size_t>(c.representative)];
-    o += "<details class=\"cluster\" id=\"cluster-" + std::to_string(c.id) + "\"" +
-         (ci < opt.open_clusters ? " open" : "") + "><summary><span class=\"size\">" +
+    // Besides the largest clusters, expand those whose texts differ: revised
+    // abstracts are what a reader checks by eye, exact copies are not.
+    bool differs = false;
+    for (const auto& m : c.members)
+      differs |= d.docs[static_cast<std::size_t>(m.doc)].text != rep.text;
+    bool open = ci < opt.open_clusters;
+    if (!open && differs && ci < opt.max_diff_clusters && opened_with_changes < opt.open_clusters) {
+      open = true;
+      ++opened_with_changes;
+    }
+    o += "<details class=\"cluster" + std::string(differs ? " changed" : "") + "\" id=\"cluster-" +
+         std::to_string(c.id) + "\"" + (open ? " open" : "") + "><summary><span class=\"size\">" +
          std::to_string(c.members.size()) + " papers</span> ";
     append_html(o,
                 rep.title.empty() ? std::string_view("(untitled)") : std::string_view(rep.title));
+    if (differs) o += " <span class=\"tag\">texts differ</span>";
     o += "</summary>\n<table class=\"members\"><thead><tr><th>doc</th><th>title</th><th>id</th>"
          "<th>source</th><th>score to rep.</th></tr></thead><tbody>\n";
     for (const auto& m : c.members) {

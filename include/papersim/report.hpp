@@ -67,7 +67,8 @@ struct ReportOptions {
   std::size_t max_diffs_per_cluster = 20;
   /// Clusters rendered with diffs; later (smaller) clusters show their members only.
   std::size_t max_diff_clusters = 5000;
-  /// Clusters whose details start expanded.
+  /// Clusters whose details start expanded (the largest), and as many more among those whose
+  /// texts differ (near-duplicates rather than exact copies).
   std::size_t open_clusters = 10;
   /// Titles longer than this many bytes are cut (at a character boundary) in the related list.
   std::size_t max_title_bytes = 400;
