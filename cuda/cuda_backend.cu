@@ -1,0 +1,522 @@
+// The CUDA similarity engine: fp16 tensor-core head product (cuBLAS), sparse
+// tail kernel and radix-select kernels per tile, running top-keep lists on the
+// device; the exact cut is the shared host finalize(), so answers equal the
+// CPU backend's.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/util.hpp"
+#include "cuda/cuda_backend.hpp"
+#include "cuda/engine.cuh"
+#include "cuda/error.cuh"
+#include "cuda/kernels.cuh"
+#include "cuda/resources.cuh"
+#include "papersim/error.hpp"
+#include "sim/candidates.hpp"
+#include "sim/plan.hpp"
+
+namespace papersim::cuda {
+
+std::vector<DeviceInfo> list_devices() {
+  std::vector<DeviceInfo> out;
+  int count = 0;
+  // No driver, no GPU, or a driver older than the runtime: all mean "no devices".
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();
+    return out;
+  }
+  for (int d = 0; d < count; ++d) {
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, d) != cudaSuccess) {
+      cudaGetLastError();
+      continue;
+    }
+    DeviceInfo info;
+    info.index = d;
+    info.name = prop.name;
+    info.major = prop.major;
+    info.minor = prop.minor;
+    info.total_memory = prop.totalGlobalMem;
+    info.multiprocessors = prop.multiProcessorCount;
+    int previous = 0;
+    if (cudaGetDevice(&previous) == cudaSuccess && cudaSetDevice(d) == cudaSuccess) {
+      std::size_t free_b = 0, total_b = 0;
+      if (cudaMemGetInfo(&free_b, &total_b) == cudaSuccess) info.free_memory = free_b;
+      cudaSetDevice(previous);
+    }
+    cudaGetLastError();
+    out.push_back(info);
+  }
+  return out;
+}
+
+namespace {
+
+// fp16 inputs with fp32 accumulation err by at most ~9.8e-4 on a cosine of
+// non-negative unit vectors (design notes §3); twice that keeps the
+// completeness proof in finalize() valid with room for the tail's fp32 sums.
+constexpr float kMargin = 2e-3f;
+
+// Cost model for choose_head_split, in units of one tensor-core multiply-add
+// per pair and head column: a tail product is a scattered atomicAdd into the
+// score tile (a DRAM read-modify-write of one sector), orders of magnitude
+// dearer than a multiply-add on the tensor cores.
+constexpr double kHeadCost = 1.0;
+constexpr double kTailCost = 1000.0;
+
+constexpr std::int64_t kMaxEdge = 16384;
+constexpr std::int64_t kMinEdge = 256;
+
+std::int64_t extra_candidates(std::int64_t k) { return std::max<std::int64_t>(32, k / 4); }
+
+}  // namespace
+
+EngineInputs prepare_inputs(const CsrMatrix& queries, const CsrMatrix* references,
+                            const SimilarityParams& params) {
+  EngineInputs in;
+  in.queries = &queries;
+  in.references = references ? references : &queries;
+  in.self_join = references == nullptr;
+  const std::int64_t rows_q = queries.rows, rows_r = in.references->rows;
+  if (rows_q >= (std::int64_t{1} << 31) || rows_r >= (std::int64_t{1} << 31)) {
+    throw UsageError("the CUDA backend handles at most 2^31 - 1 rows per matrix");
+  }
+  const std::vector<std::int64_t> df =
+      detail::column_df(queries, in.self_join ? nullptr : references);
+  in.split = detail::choose_head_split(df, rows_q, rows_r, params.head_dim, kHeadCost, kTailCost);
+  // GEMM tiles stay aligned for the tensor cores: pad D to a multiple of 64
+  // (padded slots are zero columns).
+  in.head_dim = (in.split.head_dim + 63) / 64 * 64;
+  in.query_tail = detail::tail_matrix(queries, in.split);
+  const CsrMatrix ref_tail =
+      in.self_join ? CsrMatrix{} : detail::tail_matrix(*references, in.split);
+  const CsrMatrix& rt = in.self_join ? in.query_tail : ref_tail;
+  // The reference tail by term: postings in increasing row order, so a column
+  // tile is one contiguous slice found by binary search.
+  const std::int64_t cols = std::max(queries.cols, in.references->cols);
+  in.ref_colptr.assign(static_cast<std::size_t>(cols + 1), 0);
+  for (std::int32_t c : rt.indices) ++in.ref_colptr[c + 1];
+  for (std::int64_t c = 0; c < cols; ++c) in.ref_colptr[c + 1] += in.ref_colptr[c];
+  in.ref_rows.resize(rt.indices.size());
+  in.ref_vals.resize(rt.indices.size());
+  std::vector<std::int64_t> fill(in.ref_colptr.begin(), in.ref_colptr.end() - 1);
+  for (std::int64_t r = 0; r < rt.rows; ++r) {
+    for (std::int64_t p = rt.indptr[r]; p < rt.indptr[r + 1]; ++p) {
+      const std::int64_t at = fill[rt.indices[p]]++;
+      in.ref_rows[at] = static_cast<std::int32_t>(r);
+      in.ref_vals[at] = rt.data[p];
+    }
+  }
+  in.keep = params.k > 0 ? static_cast<int>(params.k + extra_candidates(params.k)) : 0;
+  // No row can have more candidates than there are other rows.
+  in.keep = static_cast<int>(std::min<std::int64_t>(in.keep, std::max<std::int64_t>(rows_r, 1)));
+  in.want_pairs = params.threshold >= 0.0f;
+  in.pair_low = params.threshold - kMargin;
+  in.margin = kMargin;
+  return in;
+}
+
+DeviceEngine::DeviceEngine(int device, const EngineInputs& in)
+    : device_(device), current_(device), in_(in) {
+  DeviceGuard guard(device_);
+  PAPERSIM_CUDA_TRY(cudaGetDeviceProperties(&prop_, device_));
+  Stream& st = slots_[0].stream;
+  PinnedBuffer<unsigned char> staging(std::size_t{64} << 20);
+  const int d = in.head_dim;
+
+  auto build_head = [&](const CsrMatrix& x, DeviceBuffer<__half>& out) {
+    out.resize(static_cast<std::size_t>(x.rows) * d);
+    if (x.rows == 0 || d == 0) return;
+    DeviceBuffer<std::int64_t> indptr(x.indptr.size());
+    DeviceBuffer<std::int32_t> indices(std::max<std::size_t>(x.indices.size(), 1));
+    DeviceBuffer<float> data(std::max<std::size_t>(x.data.size(), 1));
+    DeviceBuffer<std::int32_t> slot_of(std::max<std::size_t>(in.split.slot_of.size(), 1));
+    upload(indptr.data(), x.indptr.data(), x.indptr.size(), staging, st.get());
+    upload(indices.data(), x.indices.data(), x.indices.size(), staging, st.get());
+    upload(data.data(), x.data.data(), x.data.size(), staging, st.get());
+    upload(slot_of.data(), in.split.slot_of.data(), in.split.slot_of.size(), staging, st.get());
+    launch_build_head(indptr.data(), indices.data(), data.data(), x.rows, slot_of.data(), d,
+                      out.data(), st.get());
+    st.synchronize();  // the temporaries are freed on return
+  };
+  build_head(*in.queries, head_q_);
+  if (!in.self_join) build_head(*in.references, head_r_);
+
+  const CsrMatrix& qt = in.query_tail;
+  tq_indptr_.resize(qt.indptr.size());
+  tq_indices_.resize(std::max<std::size_t>(qt.indices.size(), 1));
+  tq_data_.resize(std::max<std::size_t>(qt.data.size(), 1));
+  upload(tq_indptr_.data(), qt.indptr.data(), qt.indptr.size(), staging, st.get());
+  upload(tq_indices_.data(), qt.indices.data(), qt.indices.size(), staging, st.get());
+  upload(tq_data_.data(), qt.data.data(), qt.data.size(), staging, st.get());
+  tr_colptr_.resize(in.ref_colptr.size());
+  tr_rows_.resize(std::max<std::size_t>(in.ref_rows.size(), 1));
+  tr_vals_.resize(std::max<std::size_t>(in.ref_vals.size(), 1));
+  upload(tr_colptr_.data(), in.ref_colptr.data(), in.ref_colptr.size(), staging, st.get());
+  upload(tr_rows_.data(), in.ref_rows.data(), in.ref_rows.size(), staging, st.get());
+  upload(tr_vals_.data(), in.ref_vals.data(), in.ref_vals.size(), staging, st.get());
+
+  const std::size_t rows_q = static_cast<std::size_t>(in.queries->rows);
+  if (in.keep > 0) {
+    list_score_.resize(rows_q * 2 * in.keep);
+    list_idx_.resize(rows_q * 2 * in.keep);
+    list_count_.resize(rows_q);
+    list_bound_.resize(rows_q);
+    PAPERSIM_CUDA_TRY(cudaMemsetAsync(list_count_.data(), 0, list_count_.bytes(), st.get()));
+    PAPERSIM_CUDA_TRY(cudaMemsetAsync(list_bound_.data(), 0, list_bound_.bytes(), st.get()));
+  }
+  st.synchronize();
+}
+
+std::size_t DeviceEngine::resident_bytes() const {
+  return head_q_.bytes() + head_r_.bytes() + tq_indptr_.bytes() + tq_indices_.bytes() +
+         tq_data_.bytes() + tr_colptr_.bytes() + tr_rows_.bytes() + tr_vals_.bytes() +
+         list_score_.bytes() + list_idx_.bytes() + list_count_.bytes() + list_bound_.bytes();
+}
+
+std::size_t DeviceEngine::free_bytes() const {
+  DeviceGuard guard(device_);
+  std::size_t free_b = 0, total_b = 0;
+  PAPERSIM_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
+  return free_b;
+}
+
+void DeviceEngine::allocate_tiles(std::int64_t edge) {
+  DeviceGuard guard(device_);
+  edge_ = edge;
+  const std::size_t tile = static_cast<std::size_t>(edge) * edge;
+  for (TileSlot& s : slots_) {
+    s.s.resize(tile);
+    if (in_.self_join && in_.keep > 0) s.st.resize(tile);
+    if (in_.want_pairs) {
+      s.pairs.resize(std::size_t{1} << 20);
+      s.counter.resize(1);
+      s.counter_host.resize(1);
+    }
+  }
+}
+
+std::size_t DeviceEngine::working_bytes() const {
+  std::size_t b = resident_bytes();
+  for (const TileSlot& s : slots_)
+    b += s.s.bytes() + s.st.bytes() + s.pairs.bytes() + s.counter.bytes();
+  return b;
+}
+
+const __half* DeviceEngine::ref_head() const {
+  return in_.self_join ? head_q_.data() : head_r_.data();
+}
+
+// Score one tile into slot.s: head GEMM, then the tail. A fused kernel can
+// replace this and select() without touching the schedule.
+void DeviceEngine::score(const detail::Tile& t, TileSlot& slot) {
+  const int rows = static_cast<int>(t.row_end - t.row_begin);
+  const int cols = static_cast<int>(t.col_end - t.col_begin);
+  const int d = in_.head_dim;
+  gemm_head_tile(cublas_.get(), slot.stream.get(), head_q_.data() + t.row_begin * d,
+                 ref_head() + t.col_begin * d, rows, cols, d, slot.s.data(), edge_);
+  const TailRows q{tq_indptr_.data(), tq_indices_.data(), tq_data_.data()};
+  const TailColumns r{tr_colptr_.data(), tr_rows_.data(), tr_vals_.data()};
+  launch_tail_add(q, t.row_begin, rows, r, t.col_begin, cols, slot.s.data(), edge_,
+                  slot.stream.get());
+}
+
+void DeviceEngine::select(const detail::Tile& t, TileSlot& slot, TileSlot& other) {
+  const int rows = static_cast<int>(t.row_end - t.row_begin);
+  const int cols = static_cast<int>(t.col_end - t.col_begin);
+  const cudaStream_t st = slot.stream.get();
+  const bool upper_only = in_.self_join && t.diagonal();
+  PairSink sink{slot.pairs.data(), slot.counter.data(),
+                static_cast<std::int64_t>(slot.pairs.size()), in_.pair_low};
+  if (in_.want_pairs) {
+    PAPERSIM_CUDA_TRY(cudaMemsetAsync(slot.counter.data(), 0, sizeof(unsigned long long), st));
+  }
+  if (in_.keep > 0) {
+    const TopKLists lists{list_score_.data(), list_idx_.data(), list_count_.data(),
+                          list_bound_.data(), in_.keep};
+    // Both slots update the same running lists: order the selections.
+    PAPERSIM_CUDA_TRY(cudaStreamWaitEvent(st, other.selected.get(), 0));
+    launch_select_merge(slot.s.data(), rows, cols, edge_, t.row_begin, t.col_begin, in_.self_join,
+                        lists, in_.want_pairs ? &sink : nullptr, upper_only, st);
+    if (in_.self_join && !t.diagonal()) {
+      // Each pair of an off-diagonal tile also feeds the column's row.
+      launch_transpose(slot.s.data(), rows, cols, edge_, slot.st.data(), edge_, st);
+      launch_select_merge(slot.st.data(), cols, rows, edge_, t.col_begin, t.row_begin, true, lists,
+                          nullptr, false, st);
+    }
+    slot.selected.record(st);
+  } else if (in_.want_pairs) {
+    launch_threshold(slot.s.data(), rows, cols, edge_, t.row_begin, t.col_begin, upper_only, sink,
+                     st);
+  }
+  if (in_.want_pairs) {
+    PAPERSIM_CUDA_TRY(cudaMemcpyAsync(slot.counter_host.data(), slot.counter.data(),
+                                      sizeof(unsigned long long), cudaMemcpyDeviceToHost, st));
+  }
+}
+
+void DeviceEngine::harvest(TileSlot& slot) {
+  if (!slot.busy) return;
+  slot.done.synchronize();
+  slot.busy = false;
+  if (!in_.want_pairs) return;
+  std::size_t n = static_cast<std::size_t>(slot.counter_host.data()[0]);
+  const cudaStream_t st = slot.stream.get();
+  if (n > slot.pairs.size()) {
+    // Overflow: the slot's score tile is intact, so redo just its threshold
+    // pass into a buffer large enough.
+    slot.pairs.resize(n + n / 2);
+    const detail::Tile& t = slot.tile;
+    PairSink sink{slot.pairs.data(), slot.counter.data(),
+                  static_cast<std::int64_t>(slot.pairs.size()), in_.pair_low};
+    PAPERSIM_CUDA_TRY(cudaMemsetAsync(slot.counter.data(), 0, sizeof(unsigned long long), st));
+    launch_threshold(slot.s.data(), static_cast<int>(t.row_end - t.row_begin),
+                     static_cast<int>(t.col_end - t.col_begin), edge_, t.row_begin, t.col_begin,
+                     in_.self_join && t.diagonal(), sink, st);
+    PAPERSIM_CUDA_TRY(cudaMemcpyAsync(slot.counter_host.data(), slot.counter.data(),
+                                      sizeof(unsigned long long), cudaMemcpyDeviceToHost, st));
+    slot.stream.synchronize();
+    n = static_cast<std::size_t>(slot.counter_host.data()[0]);
+  }
+  if (n == 0) return;
+  if (slot.pairs_host.size() < n) slot.pairs_host.resize(n + n / 2);
+  PAPERSIM_CUDA_TRY(cudaMemcpyAsync(slot.pairs_host.data(), slot.pairs.data(),
+                                    n * sizeof(DevicePair), cudaMemcpyDeviceToHost, st));
+  slot.stream.synchronize();
+  pairs_.insert(pairs_.end(), slot.pairs_host.data(), slot.pairs_host.data() + n);
+}
+
+void DeviceEngine::run(const std::vector<detail::Tile>& tiles,
+                       const std::function<void(const detail::Tile&)>& on_tile) {
+  DeviceGuard guard(device_);
+  for (std::size_t i = 0; i < tiles.size(); ++i) {
+    TileSlot& slot = slots_[i % 2];
+    TileSlot& other = slots_[(i + 1) % 2];
+    if (slot.busy) {
+      const detail::Tile done = slot.tile;
+      harvest(slot);
+      if (on_tile) on_tile(done);
+    }
+    slot.tile = tiles[i];
+    score(tiles[i], slot);
+    select(tiles[i], slot, other);
+    slot.done.record(slot.stream.get());
+    slot.busy = true;
+  }
+  // Drain in issue order.
+  for (std::size_t j = 0; j < 2; ++j) {
+    TileSlot& slot = slots_[(tiles.size() + j) % 2];
+    if (slot.busy) {
+      const detail::Tile done = slot.tile;
+      harvest(slot);
+      if (on_tile) on_tile(done);
+    }
+  }
+  PAPERSIM_CUDA_TRY(cudaDeviceSynchronize());
+}
+
+void DeviceEngine::download_lists(std::vector<std::int32_t>& count, std::vector<float>& score,
+                                  std::vector<std::int32_t>& idx) const {
+  DeviceGuard guard(device_);
+  const std::size_t rows = static_cast<std::size_t>(in_.queries->rows);
+  const std::size_t keep = static_cast<std::size_t>(in_.keep);
+  count.resize(rows);
+  score.resize(rows * keep);
+  idx.resize(rows * keep);
+  if (rows == 0 || keep == 0) return;
+  // Only the kept half of each row's 2·keep slots.
+  PAPERSIM_CUDA_TRY(cudaMemcpy(count.data(), list_count_.data(), rows * sizeof(std::int32_t),
+                               cudaMemcpyDeviceToHost));
+  PAPERSIM_CUDA_TRY(cudaMemcpy2D(score.data(), keep * sizeof(float), list_score_.data(),
+                                 2 * keep * sizeof(float), keep * sizeof(float), rows,
+                                 cudaMemcpyDeviceToHost));
+  PAPERSIM_CUDA_TRY(cudaMemcpy2D(idx.data(), keep * sizeof(std::int32_t), list_idx_.data(),
+                                 2 * keep * sizeof(std::int32_t), keep * sizeof(std::int32_t), rows,
+                                 cudaMemcpyDeviceToHost));
+}
+
+std::int64_t choose_tile_edge(const SimilarityParams& params, const EngineInputs& in,
+                              std::size_t free_bytes) {
+  const std::int64_t longest = std::max(in.queries->rows, in.references->rows);
+  const std::int64_t cap = std::max<std::int64_t>(64, (longest + 63) / 64 * 64);
+  if (params.tile > 0) return std::min(params.tile, cap);
+  // Two slots, each a score tile (plus its transpose in a self-join with top-k).
+  const double per_edge2 = 2.0 * sizeof(float) * ((in.self_join && in.keep > 0) ? 2 : 1);
+  double budget = 0.8 * static_cast<double>(free_bytes);
+  if (params.memory_budget > 0)
+    budget = std::min(budget, static_cast<double>(params.memory_budget));
+  std::int64_t edge = static_cast<std::int64_t>(std::sqrt(std::max(budget, 0.0) / per_edge2));
+  edge = edge / kMinEdge * kMinEdge;
+  if (edge < 64) {
+    throw CudaError("CUDA backend: not enough device memory for even a 64 x 64 tile (" +
+                    format_bytes(free_bytes) + " free after the resident data)");
+  }
+  return std::clamp<std::int64_t>(edge, 64, std::min(kMaxEdge, cap));
+}
+
+namespace {
+
+class CudaBackend final : public SimilarityBackend {
+ public:
+  CudaBackend() {
+    for (const DeviceInfo& d : list_devices()) all_.push_back(d);
+    if (all_.empty()) throw BackendUnavailable("CUDA backend: no CUDA device is visible");
+  }
+
+  std::string name() const override {
+    std::string n = "cuda: " + all_.front().name;
+    if (all_.size() > 1) n += " x" + std::to_string(all_.size());
+    return n;
+  }
+
+  SimilarityResult self_join(const CsrMatrix& x, const SimilarityParams& params) override {
+    return run(x, nullptr, params);
+  }
+
+  SimilarityResult cross_join(const CsrMatrix& queries, const CsrMatrix& references,
+                              const SimilarityParams& params) override {
+    if (queries.cols != references.cols) {
+      throw UsageError("cross join: queries have " + std::to_string(queries.cols) +
+                       " columns but references have " + std::to_string(references.cols));
+    }
+    return run(queries, &references, params);
+  }
+
+ private:
+  std::vector<int> devices_for(const SimilarityParams& params) const {
+    std::vector<int> ids;
+    if (params.devices.empty()) {
+      for (const DeviceInfo& d : all_) ids.push_back(d.index);
+      return ids;
+    }
+    for (int d : params.devices) {
+      if (d < 0 || d >= static_cast<int>(all_.size())) {
+        throw UsageError("--devices: no CUDA device " + std::to_string(d) + " (" +
+                         std::to_string(all_.size()) + " visible)");
+      }
+      if (std::find(ids.begin(), ids.end(), d) == ids.end()) ids.push_back(d);
+    }
+    return ids;
+  }
+
+  SimilarityResult run(const CsrMatrix& q, const CsrMatrix* refs, const SimilarityParams& params) {
+    validate_params(params);
+    const auto start = std::chrono::steady_clock::now();
+    SimilarityResult result;
+    result.stats.backend = name();
+    for (std::int64_t i = 0; i < q.rows; ++i) {
+      if (q.row_nnz(i) == 0) ++result.stats.zero_rows;
+    }
+    const std::vector<int> ids = devices_for(params);
+    const EngineInputs in = prepare_inputs(q, refs, params);
+    result.stats.head_dim = in.split.head_dim;
+
+    detail::Candidates cand;
+    cand.margin = in.margin;
+    cand.keep = in.keep;
+    if (in.keep > 0) cand.rows.assign(static_cast<std::size_t>(q.rows), detail::TopKRow(in.keep));
+
+    const std::int64_t rows_r = in.references->rows;
+    if (q.rows > 0 && rows_r > 0) {
+      // One engine (and host thread) per device, each with the whole input.
+      std::vector<std::unique_ptr<DeviceEngine>> engines(ids.size());
+      std::vector<std::exception_ptr> errors(ids.size());
+      auto each_device = [&](const std::function<void(std::size_t)>& fn) {
+        std::vector<std::thread> threads;
+        for (std::size_t e = 0; e < ids.size(); ++e) {
+          threads.emplace_back([&, e] {
+            try {
+              fn(e);
+            } catch (...) {
+              errors[e] = std::current_exception();
+            }
+          });
+        }
+        for (auto& t : threads) t.join();
+        for (auto& err : errors) {
+          if (err) std::rethrow_exception(err);
+        }
+      };
+      each_device([&](std::size_t e) { engines[e] = std::make_unique<DeviceEngine>(ids[e], in); });
+      std::size_t free_min = SIZE_MAX;
+      for (auto& eng : engines) free_min = std::min(free_min, eng->free_bytes());
+      const std::int64_t edge = choose_tile_edge(params, in, free_min);
+      const detail::TilePlan plan = detail::plan_tiles(q.rows, rows_r, in.self_join, edge, edge);
+      result.stats.tiles = static_cast<std::int64_t>(plan.tiles.size());
+      result.stats.pairs_evaluated = plan.pairs;
+
+      // Tiles dealt round-robin so every device gets a share of each row strip.
+      std::vector<std::vector<detail::Tile>> share(ids.size());
+      for (std::size_t t = 0; t < plan.tiles.size(); ++t)
+        share[t % ids.size()].push_back(plan.tiles[t]);
+      std::mutex progress_mutex;
+      std::int64_t done_pairs = 0;
+      auto on_tile = [&](const detail::Tile& t) {
+        if (!params.progress) return;
+        const std::int64_t r = t.row_end - t.row_begin, c = t.col_end - t.col_begin;
+        const std::int64_t n = (in.self_join && t.diagonal()) ? r * (r - 1) / 2 : r * c;
+        std::lock_guard<std::mutex> lock(progress_mutex);
+        done_pairs += n;
+        params.progress(done_pairs, plan.pairs);
+      };
+      each_device([&](std::size_t e) {
+        engines[e]->allocate_tiles(edge);
+        engines[e]->run(share[e], on_tile);
+      });
+      for (auto& eng : engines) {
+        result.stats.peak_working_bytes =
+            std::max(result.stats.peak_working_bytes, eng->working_bytes());
+      }
+
+      // Gather: every device kept its best `keep` per row over its tiles; the
+      // union's best `keep` is the global best `keep`.
+      if (in.keep > 0) {
+        std::vector<std::int32_t> count, idx;
+        std::vector<float> score;
+        for (auto& eng : engines) {
+          eng->download_lists(count, score, idx);
+          const std::size_t keep = static_cast<std::size_t>(in.keep);
+          parallel_for(
+              q.rows, params.threads,
+              [&](std::int64_t i) {
+                detail::TopKRow& row = cand.rows[i];
+                const std::size_t base = static_cast<std::size_t>(i) * keep;
+                for (std::int32_t j = 0; j < count[i]; ++j)
+                  row.push(score[base + j], idx[base + j]);
+              },
+              1024);
+        }
+      }
+      if (in.want_pairs) {
+        std::size_t total = 0;
+        for (auto& eng : engines) total += eng->pairs().size();
+        cand.pairs.reserve(total);
+        for (auto& eng : engines) {
+          for (const DevicePair& p : eng->pairs()) cand.pairs.push_back({p.a, p.b, p.score});
+          eng->pairs().clear();
+          eng->pairs().shrink_to_fit();
+        }
+      }
+    }
+    detail::finalize(q, refs, params, cand, &result);
+    result.stats.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+  }
+
+  std::vector<DeviceInfo> all_;
+};
+
+}  // namespace
+
+std::unique_ptr<SimilarityBackend> make_cuda_backend() { return std::make_unique<CudaBackend>(); }
+
+}  // namespace papersim::cuda

@@ -1,0 +1,115 @@
+#pragma once
+// The per-device engine of the CUDA backend: an explicit context (device,
+// streams, cuBLAS handle, resident inputs, running lists, tile slots) and the
+// tile loop. Exposed (not only used by cuda_backend.cu) so the benchmarks can
+// time the phases separately.
+
+#include <cuda_fp16.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "cuda/kernels.cuh"
+#include "cuda/resources.cuh"
+#include "papersim/csr.hpp"
+#include "papersim/similarity.hpp"
+#include "sim/plan.hpp"
+
+namespace papersim::cuda {
+
+/// Host-side inputs shared by every device: the split, the tails, the lists' size.
+struct EngineInputs {
+  const CsrMatrix* queries = nullptr;
+  const CsrMatrix* references = nullptr;  ///< == queries for a self-join.
+  bool self_join = true;
+  detail::HeadTailSplit split;
+  int head_dim = 0;  ///< split.head_dim padded to a multiple of 64.
+  CsrMatrix query_tail;
+  std::vector<std::int64_t> ref_colptr;  ///< Reference tail by term: cols + 1 offsets.
+  std::vector<std::int32_t> ref_rows;
+  std::vector<float> ref_vals;
+  int keep = 0;  ///< Candidates kept per row (0 = no top-k).
+  bool want_pairs = false;
+  float pair_low = 0.0f;  ///< threshold - margin.
+  float margin = 0.0f;
+};
+
+EngineInputs prepare_inputs(const CsrMatrix& queries, const CsrMatrix* references,
+                            const SimilarityParams& params);
+
+/// Tile edge from params.tile, else from the free device memory and params.memory_budget.
+std::int64_t choose_tile_edge(const SimilarityParams& params, const EngineInputs& in,
+                              std::size_t free_bytes);
+
+/// One of the two tile slots: its own stream and buffers, so one tile's scoring
+/// overlaps the previous tile's selection and result copies.
+struct TileSlot {
+  Stream stream;
+  DeviceBuffer<float> s;   ///< Score tile, edge × edge.
+  DeviceBuffer<float> st;  ///< Its transpose (self-join with top-k only).
+  DeviceBuffer<DevicePair> pairs;
+  DeviceBuffer<unsigned long long> counter;
+  PinnedBuffer<unsigned long long> counter_host;
+  PinnedBuffer<DevicePair> pairs_host;
+  Event done;
+  Event selected;
+  detail::Tile tile;
+  bool busy = false;
+};
+
+class DeviceEngine {
+ public:
+  /// Uploads the inputs to `device` and builds its head block, tails and lists.
+  DeviceEngine(int device, const EngineInputs& in);
+  /// Frees everything with the engine's device current.
+  ~DeviceEngine() { PAPERSIM_CUDA_TRY_NO_THROW(cudaSetDevice(device_)); }
+  DeviceEngine(const DeviceEngine&) = delete;
+  DeviceEngine& operator=(const DeviceEngine&) = delete;
+
+  std::size_t resident_bytes() const;
+  std::size_t working_bytes() const;
+  std::size_t free_bytes() const;
+  void allocate_tiles(std::int64_t edge);
+  /// Process `tiles` in order; `on_tile` is called as each one's results are in.
+  void run(const std::vector<detail::Tile>& tiles,
+           const std::function<void(const detail::Tile&)>& on_tile);
+  /// The kept candidates: count per row, and rows × keep scores and indices.
+  void download_lists(std::vector<std::int32_t>& count, std::vector<float>& score,
+                      std::vector<std::int32_t>& idx) const;
+  std::vector<DevicePair>& pairs() { return pairs_; }
+
+ private:
+  const __half* ref_head() const;
+  void score(const detail::Tile& t, TileSlot& slot);
+  void select(const detail::Tile& t, TileSlot& slot, TileSlot& other);
+  void harvest(TileSlot& slot);
+
+  // Makes `device` current before any other member (streams, cuBLAS handle)
+  // is created, since those bind to the current device.
+  struct CurrentDevice {
+    explicit CurrentDevice(int device) { PAPERSIM_CUDA_TRY(cudaSetDevice(device)); }
+  };
+
+  int device_;
+  CurrentDevice current_;
+  const EngineInputs& in_;
+  cudaDeviceProp prop_{};
+  TileSlot slots_[2];
+  CublasHandle cublas_;
+  DeviceBuffer<__half> head_q_, head_r_;
+  DeviceBuffer<std::int64_t> tq_indptr_;
+  DeviceBuffer<std::int32_t> tq_indices_;
+  DeviceBuffer<float> tq_data_;
+  DeviceBuffer<std::int64_t> tr_colptr_;
+  DeviceBuffer<std::int32_t> tr_rows_;
+  DeviceBuffer<float> tr_vals_;
+  DeviceBuffer<float> list_score_;
+  DeviceBuffer<std::int32_t> list_idx_;
+  DeviceBuffer<std::int32_t> list_count_;
+  DeviceBuffer<float> list_bound_;
+  std::vector<DevicePair> pairs_;
+  std::int64_t edge_ = 0;
+};
+
+}  // namespace papersim::cuda

@@ -1,0 +1,351 @@
+#include <cub/block/block_reduce.cuh>
+#include <cub/block/block_scan.cuh>
+#include <cuda/functional>
+
+#include "cuda/error.cuh"
+#include "cuda/kernels.cuh"
+#include "cuda/select_logic.hpp"
+
+namespace papersim::cuda {
+namespace {
+
+using logic::candidate_key;
+using logic::float_key;
+using logic::key_float;
+
+constexpr int kSelectThreads = 256;
+constexpr int kWarp = 32;
+
+__global__ void build_head_kernel(const std::int64_t* indptr, const std::int32_t* indices,
+                                  const float* data, std::int64_t rows, const std::int32_t* slot_of,
+                                  int head_dim, __half* out) {
+  const std::int64_t warp =
+      (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
+  const int lane = threadIdx.x % kWarp;
+  if (warp >= rows) return;
+  for (std::int64_t p = indptr[warp] + lane; p < indptr[warp + 1]; p += kWarp) {
+    const std::int32_t slot = slot_of[indices[p]];
+    if (slot >= 0) {
+      out[warp * head_dim + slot] = __ushort_as_half(logic::half_bits_keep_positive(data[p]));
+    }
+  }
+}
+
+// Warp per query row; lanes take the row's tail terms and walk the matching
+// slice [col0, col0 + cols) of each term's posting list.
+__global__ void tail_add_kernel(TailRows q, std::int64_t row0, int rows, TailColumns ref,
+                                std::int64_t col0, int cols, float* s, std::int64_t ld_s) {
+  const std::int64_t warp =
+      (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
+  const int lane = threadIdx.x % kWarp;
+  if (warp >= rows) return;
+  const std::int64_t g = row0 + warp;
+  float* srow = s + warp * ld_s;
+  const std::int64_t col_end = col0 + cols;
+  for (std::int64_t p = q.indptr[g] + lane; p < q.indptr[g + 1]; p += kWarp) {
+    const std::int32_t term = q.indices[p];
+    const float w = q.data[p];
+    std::int64_t lo = ref.colptr[term], hi = ref.colptr[term + 1];
+    while (lo < hi) {  // first posting >= col0
+      const std::int64_t mid = lo + (hi - lo) / 2;
+      if (ref.rows[mid] < col0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    for (std::int64_t e = ref.colptr[term + 1]; lo < e; ++lo) {
+      const std::int64_t c = ref.rows[lo];
+      if (c >= col_end) break;
+      atomicAdd(srow + (c - col0), w * ref.data[lo]);
+    }
+  }
+}
+
+__global__ void transpose_kernel(const float* s, int rows, int cols, std::int64_t ld_s, float* t,
+                                 std::int64_t ld_t) {
+  __shared__ float tile[32][33];  // +1 column avoids shared-memory bank conflicts
+  const int c0 = blockIdx.x * 32, r0 = blockIdx.y * 32;
+  for (int dy = threadIdx.y; dy < 32; dy += blockDim.y) {
+    const int r = r0 + dy, c = c0 + threadIdx.x;
+    if (r < rows && c < cols) tile[dy][threadIdx.x] = s[static_cast<std::int64_t>(r) * ld_s + c];
+  }
+  __syncthreads();
+  for (int dy = threadIdx.y; dy < 32; dy += blockDim.y) {
+    const int c = c0 + dy, r = r0 + threadIdx.x;
+    if (r < rows && c < cols) t[static_cast<std::int64_t>(c) * ld_t + r] = tile[threadIdx.x][dy];
+  }
+}
+
+// Warp-aggregated append of threshold candidates: one atomic per warp step.
+__device__ __forceinline__ void emit_pair(bool want, std::int64_t row, std::int64_t col,
+                                          float score, const PairSink& sink) {
+  const unsigned active = __activemask();
+  const unsigned mask = __ballot_sync(active, want);
+  if (mask == 0) return;
+  const int lane = threadIdx.x % kWarp;
+  const int leader = __ffs(mask) - 1;
+  unsigned long long base = 0;
+  if (lane == leader) base = atomicAdd(sink.counter, static_cast<unsigned long long>(__popc(mask)));
+  base = __shfl_sync(active, base, leader);
+  if (want) {
+    const unsigned long long pos = base + __popc(mask & ((1u << lane) - 1u));
+    if (pos < static_cast<unsigned long long>(sink.capacity)) {
+      sink.pairs[pos] =
+          DevicePair{static_cast<std::int32_t>(row), static_cast<std::int32_t>(col), score};
+    }
+  }
+}
+
+__global__ void threshold_kernel(const float* s, int rows, int cols, std::int64_t ld_s,
+                                 std::int64_t row_offset, std::int64_t col_offset, bool upper_only,
+                                 PairSink sink) {
+  const int r = blockIdx.x;
+  if (r >= rows) return;
+  const float* srow = s + static_cast<std::int64_t>(r) * ld_s;
+  const std::int64_t g = row_offset + r;
+  for (int i = threadIdx.x; i < cols; i += blockDim.x) {
+    const float v = srow[i];
+    emit_pair(logic::threshold_candidate(v, sink.low, g, col_offset + i, upper_only), g,
+              col_offset + i, v, sink);
+  }
+}
+
+struct Item {
+  std::uint32_t key;  // 0 = not a candidate
+  std::int32_t idx;
+};
+
+using BlockScan = cub::BlockScan<int, kSelectThreads>;
+using BlockReduceInt = cub::BlockReduce<int, kSelectThreads>;
+using BlockReduceU32 = cub::BlockReduce<std::uint32_t, kSelectThreads>;
+
+struct SelectShared {
+  union {
+    BlockScan::TempStorage scan;
+    BlockReduceInt::TempStorage reduce_int;
+    BlockReduceU32::TempStorage reduce_u32;
+  } temp;
+  int hist[logic::kRadixBins];
+  int bcast[2];
+};
+
+// The key of the `k`-th largest non-zero key among load(0..n) and how many keys
+// equal to it are still needed (the rest of the top k are strictly greater).
+// Requires at least k non-zero keys.
+template <class Load>
+__device__ void block_radix_kth(Load load, int n, int k, SelectShared& sm, std::uint32_t* kth,
+                                int* need_eq) {
+  std::uint32_t prefix = 0;
+  int need = k;
+  for (int pass = 0; pass < logic::kRadixPasses; ++pass) {
+    for (int b = threadIdx.x; b < logic::kRadixBins; b += blockDim.x) sm.hist[b] = 0;
+    __syncthreads();
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+      const std::uint32_t key = load(i).key;
+      if (key != 0 && logic::radix_prefix_match(key, prefix, pass)) {
+        atomicAdd(&sm.hist[logic::radix_digit(key, pass)], 1);
+      }
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      int bin = 0, left = 0;
+      logic::radix_pick_bin(sm.hist, need, &bin, &left);
+      sm.bcast[0] = bin;
+      sm.bcast[1] = left;
+    }
+    __syncthreads();
+    prefix |= static_cast<std::uint32_t>(sm.bcast[0]) << logic::radix_shift(pass);
+    need = sm.bcast[1];
+    __syncthreads();
+  }
+  *kth = prefix;
+  *need_eq = need;
+}
+
+// Stream-compact, in position order, the items with key > kth and the first
+// `need_eq` items with key == kth (kth > 0); emit(out_pos, item) for each.
+// Items of a chunk are loaded before any of the chunk is written, so the
+// output may overwrite the input in place (out_pos <= position always).
+template <class Load, class Emit>
+__device__ void block_compact(Load load, int n, std::uint32_t kth, int need_eq, Emit emit,
+                              SelectShared& sm) {
+  int out_base = 0, eq_base = 0;
+  for (int start = 0; start < n; start += blockDim.x) {
+    const int i = start + threadIdx.x;
+    const Item it = i < n ? load(i) : Item{0, 0};
+    const int gt = it.key != 0 && it.key > kth;
+    const int eq = it.key != 0 && it.key == kth;
+    int eq_rank = 0, eq_total = 0;
+    BlockScan(sm.temp.scan).ExclusiveSum(eq, eq_rank, eq_total);
+    __syncthreads();
+    const int take = gt || (eq && eq_base + eq_rank < need_eq);
+    int pos = 0, total = 0;
+    BlockScan(sm.temp.scan).ExclusiveSum(take, pos, total);
+    __syncthreads();
+    if (take) emit(out_base + pos, it);
+    out_base += total;
+    eq_base += eq_total;
+    __syncthreads();
+  }
+}
+
+__global__ void __launch_bounds__(kSelectThreads)
+    select_merge_kernel(const float* s, int rows, int cols, std::int64_t ld_s,
+                        std::int64_t row_offset, std::int64_t col_offset, bool exclude_self,
+                        TopKLists lists, PairSink sink, bool emit_pairs, bool upper_only) {
+  __shared__ SelectShared sm;
+  const int r = blockIdx.x;
+  if (r >= rows) return;
+  const std::int64_t g = row_offset + r;
+  const float* srow = s + static_cast<std::int64_t>(r) * ld_s;
+  const int keep = lists.keep;
+  float* ls = lists.score + g * 2 * keep;
+  std::int32_t* li = lists.idx + g * 2 * keep;
+  const int count = lists.count[g];
+  const bool full = count >= keep;
+  const float bound = full ? lists.bound[g] : 0.0f;
+
+  auto tile_item = [&](int i) -> Item {
+    const std::int64_t col = col_offset + i;
+    return Item{candidate_key(srow[i], g, col, exclude_self, full, bound),
+                static_cast<std::int32_t>(col)};
+  };
+
+  // Pass 1: count this tile's candidates (and emit threshold pairs on the way,
+  // so the tile is read once for both).
+  int local = 0;
+  for (int i = threadIdx.x; i < cols; i += blockDim.x) {
+    const float v = srow[i];
+    const std::int64_t col = col_offset + i;
+    local += candidate_key(v, g, col, exclude_self, full, bound) != 0;
+    if (emit_pairs)
+      emit_pair(logic::threshold_candidate(v, sink.low, g, col, upper_only), g, col, v, sink);
+  }
+  const int n_tile = BlockReduceInt(sm.temp.reduce_int).Sum(local);
+  if (threadIdx.x == 0) sm.bcast[0] = n_tile;
+  __syncthreads();
+  int appended = sm.bcast[0];
+  __syncthreads();
+  if (appended == 0) return;
+
+  // Pass 2: append the tile's candidates (all, or its best `keep`) after the kept ones.
+  auto append = [&](int pos, const Item& it) {
+    ls[count + pos] = key_float(it.key);
+    li[count + pos] = it.idx;
+  };
+  if (appended <= keep) {
+    block_compact(tile_item, cols, 0u, 0, append, sm);
+  } else {
+    std::uint32_t kth;
+    int need_eq;
+    block_radix_kth(tile_item, cols, keep, sm, &kth, &need_eq);
+    block_compact(tile_item, cols, kth, need_eq, append, sm);
+    appended = keep;
+  }
+
+  // Pass 3: cut the union back to `keep`, in place.
+  const int total = count + appended;
+  if (total <= keep) {
+    if (total == keep) {
+      std::uint32_t local_min = 0xffffffffu;
+      for (int i = threadIdx.x; i < total; i += blockDim.x)
+        local_min = min(local_min, float_key(ls[i]));
+      const std::uint32_t m =
+          BlockReduceU32(sm.temp.reduce_u32).Reduce(local_min, ::cuda::minimum<>{});
+      if (threadIdx.x == 0) lists.bound[g] = key_float(m);
+    }
+    if (threadIdx.x == 0) lists.count[g] = total;
+    return;
+  }
+  auto list_item = [&](int i) -> Item { return Item{float_key(ls[i]), li[i]}; };
+  std::uint32_t kth;
+  int need_eq;
+  block_radix_kth(list_item, total, keep, sm, &kth, &need_eq);
+  auto put = [&](int pos, const Item& it) {
+    ls[pos] = key_float(it.key);
+    li[pos] = it.idx;
+  };
+  block_compact(list_item, total, kth, need_eq, put, sm);
+  if (threadIdx.x == 0) {
+    lists.count[g] = keep;
+    lists.bound[g] = key_float(kth);
+  }
+}
+
+unsigned grid_for(std::int64_t threads, int block) {
+  return static_cast<unsigned>((threads + block - 1) / block);
+}
+
+}  // namespace
+
+void launch_build_head(const std::int64_t* indptr, const std::int32_t* indices, const float* data,
+                       std::int64_t rows, const std::int32_t* slot_of, int head_dim, __half* out,
+                       cudaStream_t stream) {
+  if (rows == 0 || head_dim == 0) return;
+  PAPERSIM_CUDA_TRY(cudaMemsetAsync(out, 0, sizeof(__half) * rows * head_dim, stream));
+  constexpr int kBlock = 256;
+  build_head_kernel<<<grid_for(rows * kWarp, kBlock), kBlock, 0, stream>>>(
+      indptr, indices, data, rows, slot_of, head_dim, out);
+  PAPERSIM_CHECK_LAUNCH("build_head_kernel");
+}
+
+void gemm_head_tile(cublasHandle_t handle, cudaStream_t stream, const __half* q_rows,
+                    const __half* r_rows, int rows, int cols, int head_dim, float* s,
+                    std::int64_t ld_s) {
+  if (rows == 0 || cols == 0) return;
+  if (head_dim == 0) {
+    PAPERSIM_CUDA_TRY(
+        cudaMemset2DAsync(s, ld_s * sizeof(float), 0, cols * sizeof(float), rows, stream));
+    return;
+  }
+  // Row-major S (rows × cols) is column-major Sᵀ (cols × rows) = Rᵀ-view... i.e.
+  // in cuBLAS' column-major terms: S_cm = op(A) · B with A = the reference head
+  // rows seen as D × cols (transposed) and B = the query head rows as D × rows.
+  const float alpha = 1.0f, beta = 0.0f;
+  PAPERSIM_CUBLAS_TRY(cublasSetStream(handle, stream));
+  PAPERSIM_CUBLAS_TRY(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, cols, rows, head_dim, &alpha,
+                                   r_rows, CUDA_R_16F, head_dim, q_rows, CUDA_R_16F, head_dim,
+                                   &beta, s, CUDA_R_32F, static_cast<int>(ld_s), CUBLAS_COMPUTE_32F,
+                                   CUBLAS_GEMM_DEFAULT));
+}
+
+void launch_tail_add(TailRows q, std::int64_t row0, int rows, TailColumns ref, std::int64_t col0,
+                     int cols, float* s, std::int64_t ld_s, cudaStream_t stream) {
+  if (rows == 0 || cols == 0) return;
+  constexpr int kBlock = 256;
+  tail_add_kernel<<<grid_for(static_cast<std::int64_t>(rows) * kWarp, kBlock), kBlock, 0, stream>>>(
+      q, row0, rows, ref, col0, cols, s, ld_s);
+  PAPERSIM_CHECK_LAUNCH("tail_add_kernel");
+}
+
+void launch_transpose(const float* s, int rows, int cols, std::int64_t ld_s, float* t,
+                      std::int64_t ld_t, cudaStream_t stream) {
+  if (rows == 0 || cols == 0) return;
+  const dim3 block(32, 8);
+  const dim3 grid((cols + 31) / 32, (rows + 31) / 32);
+  transpose_kernel<<<grid, block, 0, stream>>>(s, rows, cols, ld_s, t, ld_t);
+  PAPERSIM_CHECK_LAUNCH("transpose_kernel");
+}
+
+void launch_select_merge(const float* s, int rows, int cols, std::int64_t ld_s,
+                         std::int64_t row_offset, std::int64_t col_offset, bool exclude_self,
+                         TopKLists lists, const PairSink* sink, bool upper_only,
+                         cudaStream_t stream) {
+  if (rows == 0 || cols == 0 || lists.keep <= 0) return;
+  const PairSink none{};
+  select_merge_kernel<<<rows, kSelectThreads, 0, stream>>>(
+      s, rows, cols, ld_s, row_offset, col_offset, exclude_self, lists, sink ? *sink : none,
+      sink != nullptr, upper_only);
+  PAPERSIM_CHECK_LAUNCH("select_merge_kernel");
+}
+
+void launch_threshold(const float* s, int rows, int cols, std::int64_t ld_s,
+                      std::int64_t row_offset, std::int64_t col_offset, bool upper_only,
+                      PairSink sink, cudaStream_t stream) {
+  if (rows == 0 || cols == 0) return;
+  threshold_kernel<<<rows, kSelectThreads, 0, stream>>>(s, rows, cols, ld_s, row_offset, col_offset,
+                                                        upper_only, sink);
+  PAPERSIM_CHECK_LAUNCH("threshold_kernel");
+}
+
+}  // namespace papersim::cuda
