@@ -2,16 +2,20 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <memory>
+#include <set>
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "cli/pipeline.hpp"
+#include "common/progress.hpp"
 #include "common/util.hpp"
 #include "papersim/clusters.hpp"
 #include "papersim/error.hpp"
 #include "papersim/report.hpp"
+#include "papersim/synth.hpp"
 
 namespace papersim::cli {
 
@@ -115,8 +119,182 @@ void register_report(CLI::App& app) {
   });
 }
 
+void add_synth_options(CLI::App& cmd, SynthOptions& o) {
+  cmd.add_option("--docs", o.docs, "Number of documents")->capture_default_str();
+  cmd.add_option("--seed", o.seed, "Random seed (same seed, same bytes)")->capture_default_str();
+  cmd.add_option("--dup-fraction", o.dup_fraction, "Fraction of documents that are edited copies")
+      ->capture_default_str();
+  cmd.add_option("--edit-min", o.edit_rate_min, "Smallest word edit rate of a copy")
+      ->capture_default_str();
+  cmd.add_option("--edit-max", o.edit_rate_max, "Largest word edit rate of a copy")
+      ->capture_default_str();
+}
+
+void check_synth(const SynthOptions& o) {
+  if (o.docs < 1) throw UsageError("--docs must be >= 1");
+  if (!(o.dup_fraction >= 0 && o.dup_fraction < 1))
+    throw UsageError("--dup-fraction must be in [0, 1)");
+  if (!(o.edit_rate_min >= 0 && o.edit_rate_min <= o.edit_rate_max && o.edit_rate_max <= 1)) {
+    throw UsageError("need 0 <= --edit-min <= --edit-max <= 1");
+  }
+}
+
+std::string default_truth_path(const std::string& out) {
+  if (out == "-") return "";
+  std::string base = out;
+  for (const char* ext : {".gz", ".jsonl", ".json"}) {
+    const std::string e = ext;
+    if (base.size() > e.size() && base.compare(base.size() - e.size(), e.size(), e) == 0) {
+      base.resize(base.size() - e.size());
+    }
+  }
+  return base + ".truth.jsonl";
+}
+
+void register_synth(CLI::App& app) {
+  struct Args {
+    SynthOptions options;
+    std::string out;
+    std::string truth;
+    bool quiet = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("synth",
+                                 "Generate a synthetic corpus of abstracts (statistics fitted to "
+                                 "arXiv) with planted near-duplicates");
+  add_synth_options(*cmd, a->options);
+  cmd->add_option("-o,--output", a->out, "Output JSON Lines file (.gz to compress, - for stdout)")
+      ->required();
+  cmd->add_option("--truth", a->truth,
+                  "Ground-truth pairs file (default: OUTPUT with .truth.jsonl)");
+  cmd->add_option("--threads", a->options.threads,
+                  "Worker threads (default: all cores; output unchanged)");
+  cmd->add_flag("-q,--quiet", a->quiet, "No progress or summary on stderr");
+  cmd->callback([a] {
+    check_synth(a->options);
+    const std::string truth = a->truth.empty() ? default_truth_path(a->out) : a->truth;
+    Progress progress("docs", a->options.docs, !a->quiet);
+    SynthStats s = synthesize_to_file(
+        a->options, a->out, truth, [&](std::int64_t done, std::int64_t) { progress.update(done); });
+    progress.finish();
+    if (!a->quiet) {
+      std::fprintf(
+          stderr,
+          "papersim: wrote %s documents (%s planted copies, %s truth pairs) to %s%s%s in %.2f s "
+          "(%.3g docs/s, %s JSON, %s written)\n",
+          format_count(s.docs).c_str(), format_count(s.copies).c_str(),
+          format_count(s.pairs).c_str(), a->out.c_str(), truth.empty() ? "" : ", truth in ",
+          truth.c_str(), s.seconds, s.seconds > 0 ? static_cast<double>(s.docs) / s.seconds : 0.0,
+          format_bytes(s.json_bytes).c_str(), format_bytes(s.out_bytes).c_str());
+    }
+  });
+}
+
+void register_demo(CLI::App& app) {
+  struct Args {
+    SynthOptions options;
+    std::string dir = "papersim-demo";
+    EngineCli engine;
+    std::int64_t k = 10;
+    float threshold = kDefaultThreshold;
+  };
+  auto a = std::make_shared<Args>();
+  a->options.docs = 20000;
+  auto* cmd = app.add_subcommand("demo",
+                                 "Generate a synthetic corpus with planted duplicates, run "
+                                 "duplicates and related, score them");
+  add_synth_options(*cmd, a->options);
+  cmd->add_option("--dir", a->dir, "Directory for the corpus and the outputs")
+      ->capture_default_str();
+  cmd->add_option("-k", a->k, "Related papers per paper")->capture_default_str();
+  cmd->add_option("-t,--threshold", a->threshold, "Duplicate threshold")->capture_default_str();
+  a->engine.add_to(*cmd);
+  cmd->callback([a] {
+    const auto t0 = Clock::now();
+    check_synth(a->options);
+    if (a->k < 1) throw UsageError("-k must be >= 1");
+    if (!(a->threshold >= 0.0f && a->threshold <= 1.0f))
+      throw UsageError("--threshold must be in [0, 1]");
+    RunContext ctx{a->engine.quiet, a->engine.threads};
+    SimilarityParams p = a->engine.to_params();
+    p.k = a->k;
+    p.threshold = a->threshold;
+    validate_params(p);
+    std::filesystem::create_directories(a->dir);
+    const std::string corpus = a->dir + "/corpus.jsonl";
+    const std::string truth_path = a->dir + "/truth.jsonl";
+    a->options.threads = a->engine.threads;
+    if (!ctx.quiet) {
+      std::fprintf(
+          stderr,
+          "papersim demo: generating %s synthetic abstracts (%.1f%% planted copies) in %s\n",
+          format_count(a->options.docs).c_str(), a->options.dup_fraction * 100, a->dir.c_str());
+    }
+    synthesize_to_file(a->options, corpus, truth_path);
+    const std::vector<PlantedPair> truth = synth_planted_pairs(a->options);
+
+    ReaderCli reader;
+    TfidfCli tfidf;
+    Vectorized v = load_and_vectorize({corpus}, {}, reader, tfidf, ctx, false);
+    SimilarityResult r = run_similarity(v, a->engine, p, ctx);
+    {
+      OutputFile f(a->dir + "/related.jsonl");
+      write_related(f.stream(), OutFormat::kJsonl, v.corpus.docs, r.topk, 0, 0, ctx.threads);
+      f.close();
+    }
+    {
+      OutputFile f(a->dir + "/pairs.jsonl");
+      write_pairs(f.stream(), OutFormat::kJsonl, v.corpus.docs, r.pairs, 0, 0);
+      f.close();
+    }
+    const auto clusters = connected_components(v.x, r.pairs);
+    {
+      OutputFile f(a->dir + "/clusters.jsonl");
+      write_clusters(f.stream(), v.corpus.docs, clusters);
+      f.close();
+    }
+    std::set<std::pair<std::int64_t, std::int64_t>> found;
+    for (const auto& q : r.pairs) found.insert({q.a, q.b});
+    std::int64_t hit = 0, in_topk = 0, top1 = 0;
+    for (const auto& t : truth) {
+      hit += found.count({t.doc_a, t.doc_b});
+      const auto& la = r.topk[t.doc_a];
+      const auto& lb = r.topk[t.doc_b];
+      bool a_has_b = false, b_has_a = false;
+      for (const auto& n : la) a_has_b |= n.doc == t.doc_b;
+      for (const auto& n : lb) b_has_a |= n.doc == t.doc_a;
+      in_topk += a_has_b && b_has_a;
+      top1 += !lb.empty() && lb[0].doc == t.doc_a;
+    }
+    const double precision = r.pairs.empty() ? 1.0 : static_cast<double>(hit) / r.pairs.size();
+    const double recall = truth.empty() ? 1.0 : static_cast<double>(hit) / truth.size();
+    print_summary({&v, &r, static_cast<std::int64_t>(r.pairs.size()),
+                   static_cast<std::int64_t>(clusters.size()), since(t0)},
+                  ctx);
+    std::printf("papersim demo: %s documents, %s planted duplicate pairs, threshold %s\n",
+                format_count(v.x.rows).c_str(),
+                format_count(static_cast<std::int64_t>(truth.size())).c_str(),
+                format_score(a->threshold).c_str());
+    std::printf("  duplicates: %s pairs reported, %s planted pairs found\n",
+                format_count(static_cast<std::int64_t>(r.pairs.size())).c_str(),
+                format_count(hit).c_str());
+    std::printf("  precision %.4f  recall %.4f\n", precision, recall);
+    std::printf(
+        "  related (k=%lld): planted pairs in each other's top-k %.4f, the later doc's top-1 is "
+        "its planted partner %.4f\n",
+        static_cast<long long>(a->k),
+        truth.empty() ? 1.0 : static_cast<double>(in_topk) / truth.size(),
+        truth.empty() ? 1.0 : static_cast<double>(top1) / truth.size());
+    std::printf("  outputs: %s/{corpus,truth,related,pairs,clusters}.jsonl\n", a->dir.c_str());
+  });
+}
+
 }  // namespace
 
-void register_extra_commands(CLI::App& app) { register_report(app); }
+void register_extra_commands(CLI::App& app) {
+  register_synth(app);
+  register_report(app);
+  register_demo(app);
+}
 
 }  // namespace papersim::cli
