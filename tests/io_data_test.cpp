@@ -3,10 +3,13 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -167,6 +170,52 @@ TEST(IoData, ArxivDailyLoadsAsIs) {
   EXPECT_EQ(last.source, "arxiv-daily.jsonl.xz:120405");
   EXPECT_EQ(last.title, "Harnessing Textual Refusal Directions for Multimodal Safety");
   EXPECT_EQ(last.text.size(), 59u + 1 + 1472);
+}
+
+// Every document against Python's json module: id, title and text (title +
+// "\n" + summary) of all rows, compared through one chained CRC-32.
+TEST(IoData, ArxivDailyMatchesPythonJson) {
+  const std::string dir = data_dir();
+  if (dir.empty()) GTEST_SKIP() << "PAPERSIM_DATA_DIR is not set or missing: no arxiv-daily";
+  const char* py = std::getenv("PAPERSIM_PYTHON");
+  if (!py || !*py) GTEST_SKIP() << "PAPERSIM_PYTHON is not set: no reference";
+  const std::string path = dir + "/arxiv-daily/arxiv-daily.jsonl.xz";
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) GTEST_SKIP() << "missing " << path;
+  const std::string script =
+      "import json, lzma, sys, zlib\n"
+      "crc, n = 0, 0\n"
+      "for line in lzma.open(sys.argv[1], 'rt', encoding='utf-8'):\n"
+      "    r = json.loads(line)\n"
+      "    text = '\\n'.join(p for p in (r['title'], r['summary']) if p.strip())\n"
+      "    for part in (r['id'], r['title'], text):\n"
+      "        crc = zlib.crc32(part.encode('utf-8') + b'\\0', crc)\n"
+      "    n += 1\n"
+      "print(n, crc)\n";
+  const std::string script_path = ::testing::TempDir() + "/papersim_io_arxiv_ref.py";
+  {
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(script_path.c_str(), "w"), std::fclose);
+    ASSERT_TRUE(f);
+    std::fputs(script.c_str(), f.get());
+  }
+  const std::string cmd = std::string(py) + " '" + script_path + "' '" + path + "'";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+  ASSERT_TRUE(pipe);
+  long long ref_n = -1;
+  unsigned long ref_crc = 0;
+  ASSERT_EQ(std::fscanf(pipe.get(), "%lld %lu", &ref_n, &ref_crc), 2) << cmd;
+
+  Corpus c = read_corpus({path}, ReaderOptions{});
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (const auto& d : c.docs) {
+    for (const std::string* part : {&d.id, &d.title, &d.text}) {
+      crc =
+          crc32(crc, reinterpret_cast<const Bytef*>(part->data()), static_cast<uInt>(part->size()));
+      crc = crc32(crc, reinterpret_cast<const Bytef*>("\0"), 1);
+    }
+  }
+  EXPECT_EQ(static_cast<long long>(c.docs.size()), ref_n);
+  EXPECT_EQ(static_cast<unsigned long>(crc), ref_crc);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // fields spanning lines, LF, CRLF or CR line ends. TSV uses the same quoting
 // (what Python's csv module writes with the excel-tab dialect).
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -31,21 +32,25 @@ class RowReader {
       if (pos_ < text_.size() && text_[pos_] == '"') {
         ++pos_;
         bool closed = false;
+        // Copy whole runs between quotes; count the line ends they hold.
         while (pos_ < text_.size()) {
-          const char c = text_[pos_];
-          if (c == '"') {
-            if (pos_ + 1 < text_.size() && text_[pos_ + 1] == '"') {
-              f.push_back('"');
-              pos_ += 2;
-              continue;
-            }
-            ++pos_;
-            closed = true;
-            break;
+          const void* hit = std::memchr(text_.data() + pos_, '"', text_.size() - pos_);
+          const std::size_t q =
+              hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - text_.data())
+                  : text_.size();
+          f.append(text_.data() + pos_, q - pos_);
+          line_ += std::count(text_.begin() + static_cast<std::ptrdiff_t>(pos_),
+                              text_.begin() + static_cast<std::ptrdiff_t>(q), '\n');
+          pos_ = q;
+          if (q == text_.size()) break;
+          if (q + 1 < text_.size() && text_[q + 1] == '"') {
+            f.push_back('"');
+            pos_ = q + 2;
+            continue;
           }
-          if (c == '\n') ++line_;
-          f.push_back(c);
-          ++pos_;
+          pos_ = q + 1;
+          closed = true;
+          break;
         }
         if (!closed) {
           why = "unterminated quoted field";
@@ -59,12 +64,13 @@ class RowReader {
         }
       }
       // Unquoted text (or junk after a closing quote) up to the field's end.
+      const std::size_t start = pos_;
       while (pos_ < text_.size()) {
         const char c = text_[pos_];
         if (c == delim_ || c == '\n' || c == '\r') break;
-        f.push_back(c);
         ++pos_;
       }
+      f.append(text_.data() + start, pos_ - start);
       if (pos_ >= text_.size()) {
         row_end = pos_;
         return ok;
