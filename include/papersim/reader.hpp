@@ -12,7 +12,29 @@
 
 namespace papersim {
 
-/// Input formats. `kAuto` detects from the file extension and the first bytes.
+/// Input formats. `kAuto` detects each file's format from its name, after any
+/// `.gz`/`.xz`/`.zst` suffix (`.jsonl`/`.ndjson`, `.json`, `.csv`, `.tsv`/`.tab`),
+/// else from its content: `[` = JSON array, `{` = JSON Lines, a first line
+/// naming one of the read fields and split by tabs or commas = TSV or CSV,
+/// otherwise plain text: `kPoster` when it has " · " author lines and few
+/// blank lines, else `kListing`.
+///
+/// - kJsonl: one object per line; blank lines are not records.
+/// - kJson: an array of objects, or objects one after another (pretty-printed
+///   or not). Each element is parsed on its own, so one bad element is skipped
+///   alone; a broken array structure ends the file (reported as one skip).
+/// - kCsv / kTsv: a header row, then RFC 4180 rows (`"` quoting with `""`,
+///   quoted fields across lines, LF/CRLF/CR line ends; TSV quotes the same way).
+/// - kListing: leading page chrome ("new", "Subscribe", "Daily Papers",
+///   "by AK ...", dates like "Mar 17") is skipped; then paragraphs separated by
+///   blank lines pair up as title, abstract. A lone title or a lone abstract
+///   (over 300 bytes or several lines) stays a record of its own.
+/// - kPoster: a line containing " · " lists authors; the line above it is the
+///   title and the lines below it, up to the next title, the abstract. Lines
+///   above the first title are page header.
+///
+/// Values: strings as-is, numbers in their shortest form, lists of values
+/// joined by ", ", null = absent. A UTF-8 byte order mark is ignored.
 enum class InputFormat { kAuto, kJsonl, kJson, kCsv, kTsv, kListing, kPoster };
 
 /// Reader options; defaults read arXiv-style records as-is.
@@ -24,7 +46,10 @@ struct ReaderOptions {
   std::string title_field = "title";
   /// Fields tried in order for the abstract; the first present and non-empty wins.
   std::vector<std::string> text_fields = {"abstract", "summary"};
-  /// Which parts make the document text, joined by "\n": "title", "abstract", or any field name.
+  /// Which parts make the document text, joined by "\n": "title", "abstract"
+  /// (the resolved abstract), or any field name ("authors" also works for the
+  /// poster layout). Blank parts are left out; a record whose parts are all
+  /// blank is skipped as "record without text".
   std::vector<std::string> fields = {"title", "abstract"};
   /// Any bad record is an error (InputError) instead of being skipped and counted.
   bool strict = false;
@@ -36,8 +61,17 @@ struct ReaderOptions {
 };
 
 /// Read every path in order ("-" is standard input) and append their documents
-/// to one corpus, numbering `doc` from `first_doc`.
-/// @throws InputError for a missing or unreadable file, or for any bad record under `strict`.
+/// to one corpus, numbering `doc` from `first_doc`. `source` is
+/// "<file name>:<line of the record's first line>"; a record without its own
+/// id gets "<file name>:<record number>" (1-based, skipped records included).
+/// Bad records are counted in `stats.skipped` under "malformed JSON",
+/// "not a JSON object", "wrong number of fields", "malformed CSV",
+/// "record without text" or "invalid UTF-8", each with a message
+/// "<path>:<line>: <reason>[: detail]". Duplicate ids are kept and counted.
+/// Memory: the documents, plus one input file (decompressed) at a time.
+/// @throws InputError for a missing or unreadable file or undecodable
+///   compressed data (always), or for the first bad record under `strict`.
+/// @throws UsageError when `fields` names nothing.
 Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& options,
                    std::int64_t first_doc = 0);
 
