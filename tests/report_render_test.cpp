@@ -260,7 +260,7 @@ TEST(ReportRender, HistogramCountsEveryDocumentOnce) {
             2u)
       << "1.0 is in the last bin";
   EXPECT_EQ(count(html, "documents</title>"), 10u);
-  EXPECT_NE(html.find("threshold 0.80 (4 docs"), std::string::npos);
+  EXPECT_NE(html.find("threshold 0.80: 4 documents at or above"), std::string::npos);
   EXPECT_NE(html.find("1 documents have no neighbour"), std::string::npos);
 }
 

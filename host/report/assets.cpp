@@ -163,7 +163,12 @@ const char* const kScript = R"JS(
   });
   fromHash();
   filter();
+  // Timings for the browser test: script work, and time since navigation started.
   root.setAttribute('data-render-ms', (performance.now() - t0).toFixed(1));
+  root.setAttribute('data-open-ms', performance.now().toFixed(1));
+  window.addEventListener('load', function () {
+    root.setAttribute('data-load-ms', performance.now().toFixed(1));
+  });
   root.setAttribute('data-ready', '1');
 })();
 )JS";

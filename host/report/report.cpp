@@ -221,7 +221,7 @@ void write_histogram(const ReportData& d, const std::vector<float>& best, int bi
   const std::int64_t max_count =
       std::max<std::int64_t>(1, *std::max_element(counts.begin(), counts.end()));
   // Plot geometry (SVG user units; the SVG scales to the page width).
-  const double W = 760, H = 280, left = 56, right = 16, top = 24, bottom = 44;
+  const double W = 760, H = 280, left = 56, right = 16, top = 28, bottom = 44;
   const double pw = W - left - right, ph = H - top - bottom;
   const double bw = pw / bins;
   const double log_max = std::log10(static_cast<double>(max_count) + 1.0);
@@ -309,11 +309,11 @@ void write_histogram(const ReportData& d, const std::vector<float>& best, int bi
   if (d.threshold >= 0.0f && d.threshold <= 1.0f) {
     const double x = left + pw * d.threshold;
     const bool label_left = d.threshold > 0.75f;
-    o += "<line class=\"thr\" x1=\"" + fixed(x, 1) + "\" y1=\"" + fixed(top - 8, 1) + "\" x2=\"" +
+    o += "<line class=\"thr\" x1=\"" + fixed(x, 1) + "\" y1=\"" + fixed(top - 16, 1) + "\" x2=\"" +
          fixed(x, 1) + "\" y2=\"" + fixed(top + ph, 1) + "\"/><text class=\"thrl\" x=\"" +
-         fixed(label_left ? x - 6 : x + 6, 1) + "\" y=\"" + fixed(top + 4, 1) +
+         fixed(label_left ? x - 6 : x + 6, 1) + "\" y=\"" + fixed(top - 8, 1) +
          "\" text-anchor=\"" + (label_left ? "end" : "start") + "\">threshold " +
-         fixed(d.threshold, 2) + " (" + count_text(above) + " docs \xE2\x89\xA5)</text>\n";
+         fixed(d.threshold, 2) + ": " + count_text(above) + " documents at or above</text>\n";
   }
   o += "</svg>\n</section>\n";
   sink.maybe_flush();
