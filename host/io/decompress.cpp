@@ -11,9 +11,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <new>
 
 #include "common/util.hpp"
 #include "io/reader_internal.hpp"
@@ -29,44 +31,6 @@ struct FileCloser {
   }
 };
 
-// Read the raw bytes of a file or stdin, leaving kPadding bytes of spare
-// capacity so a plain (uncompressed) input never needs a second copy.
-std::string read_raw(const std::string& path) {
-  std::unique_ptr<std::FILE, FileCloser> owned;
-  std::FILE* f = stdin;
-  if (path != "-") {
-    owned.reset(std::fopen(path.c_str(), "rb"));
-    if (!owned) throw InputError(path, 0, std::string("cannot open: ") + std::strerror(errno));
-    f = owned.get();
-  }
-  std::string out;
-  std::size_t expected = 0;
-  if (path != "-" && std::fseek(f, 0, SEEK_END) == 0) {
-    long end = std::ftell(f);
-    if (end > 0) expected = static_cast<std::size_t>(end);
-    std::rewind(f);
-  }
-  // One spare byte beyond the expected size lets the loop see EOF without growing.
-  out.resize(expected + kPadding + 1);
-  std::size_t size = 0;
-  for (;;) {
-    if (out.size() - size < kPadding + 1)
-      out.resize(std::max<std::size_t>(out.size() * 2, 1 << 16));
-    std::size_t want = out.size() - size - kPadding;
-    std::size_t got = std::fread(&out[size], 1, want, f);
-    size += got;
-    if (got < want) {
-      if (std::ferror(f)) {
-        throw InputError(path == "-" ? "stdin" : path, 0,
-                         std::string("read error: ") + std::strerror(errno));
-      }
-      break;
-    }
-  }
-  out.resize(size);
-  return out;
-}
-
 bool starts_with(std::string_view s, const unsigned char* magic, std::size_t n) {
   return s.size() >= n && std::memcmp(s.data(), magic, n) == 0;
 }
@@ -75,18 +39,60 @@ constexpr unsigned char kGzip[] = {0x1f, 0x8b};
 constexpr unsigned char kXz[] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
 constexpr unsigned char kZstd[] = {0x28, 0xb5, 0x2f, 0xfd};
 
-// Output buffer that grows geometrically; `size` bytes are content.
-struct Sink {
-  std::string buf;
-  std::size_t size = 0;
-  explicit Sink(std::size_t hint) { buf.resize(std::max<std::size_t>(hint, 1 << 16) + kPadding); }
-  // Free space at the end, keeping kPadding spare.
-  std::size_t avail() {
-    if (buf.size() - size < kPadding + (1 << 16)) buf.resize(buf.size() * 2);
-    return buf.size() - size - kPadding;
+}  // namespace
+
+// Output buffer on malloc/realloc: capacity never written is never resident
+// (large blocks are fresh mappings), and growth can move pages instead of
+// copying them. `size` bytes are content; kPadding spare bytes always follow.
+Sink::Sink(std::size_t hint) : cap(std::max<std::size_t>(hint, 1 << 16) + kPadding) {
+  buf = static_cast<char*>(std::malloc(cap));
+  if (!buf) throw std::bad_alloc();
+}
+
+Sink::~Sink() { std::free(buf); }
+
+std::size_t Sink::avail() {
+  if (cap - size < kPadding + (1 << 16)) {
+    char* grown = static_cast<char*>(std::realloc(buf, cap * 2));
+    if (!grown) throw std::bad_alloc();
+    buf = grown;
+    cap *= 2;
   }
-  char* tail() { return &buf[size]; }
-};
+  return cap - size - kPadding;
+}
+
+char* Sink::release(std::size_t& capacity) {
+  char* out = buf;
+  capacity = cap;
+  buf = nullptr;
+  cap = size = 0;
+  return out;
+}
+
+namespace {
+
+// Read a file that cannot be mapped, or stdin, whole.
+void read_raw(const std::string& path, Sink& out) {
+  std::unique_ptr<std::FILE, FileCloser> owned;
+  std::FILE* f = stdin;
+  if (path != "-") {
+    owned.reset(std::fopen(path.c_str(), "rb"));
+    if (!owned) throw InputError(path, 0, std::string("cannot open: ") + std::strerror(errno));
+    f = owned.get();
+  }
+  for (;;) {
+    const std::size_t want = out.avail();
+    const std::size_t got = std::fread(out.tail(), 1, want, f);
+    out.size += got;
+    if (got < want) {
+      if (std::ferror(f)) {
+        throw InputError(path == "-" ? "stdin" : path, 0,
+                         std::string("read error: ") + std::strerror(errno));
+      }
+      return;
+    }
+  }
+}
 
 void gunzip(const std::string& name, std::string_view in, Sink& out) {
   z_stream zs{};
@@ -186,29 +192,32 @@ void unzstd(const std::string& name, std::string_view in, Sink& out) {
 InputBuffer& InputBuffer::operator=(InputBuffer&& other) noexcept {
   if (this == &other) return *this;
   release();
-  const bool owned = other.map_ == nullptr;
-  owned_ = std::move(other.owned_);
+  heap_ = other.heap_;
   map_ = other.map_;
   map_len_ = other.map_len_;
-  // A moved std::string may carry its bytes elsewhere (short strings): re-point.
-  data_ = owned ? owned_.data() : other.data_;
+  data_ = other.data_;
   size_ = other.size_;
   readable_ = other.readable_;
+  other.heap_ = nullptr;
   other.map_ = nullptr;
   other.map_len_ = other.size_ = other.readable_ = 0;
   other.data_ = nullptr;
   return *this;
 }
 
-void InputBuffer::own(std::string&& data, std::size_t size) {
+void InputBuffer::own(Sink& sink) {
   release();
-  owned_ = std::move(data);
-  // Spaces as padding: initialized memory, harmless to every parser.
-  owned_.resize(size);
-  owned_.append(kPadding, ' ');
-  data_ = owned_.data();
-  size_ = size;
-  readable_ = owned_.size();
+  size_ = sink.size;
+  std::size_t cap = 0;
+  heap_ = sink.release(cap);
+  // Give back what the content does not use; spaces as padding keep the
+  // memory initialized and are harmless to every parser.
+  if (cap > size_ + kPadding + (1 << 20)) {
+    if (char* shrunk = static_cast<char*>(std::realloc(heap_, size_ + kPadding))) heap_ = shrunk;
+  }
+  std::memset(heap_ + size_, ' ', kPadding);
+  data_ = heap_;
+  readable_ = size_ + kPadding;
 }
 
 void InputBuffer::adopt_map(void* map, std::size_t map_len, std::size_t size) {
@@ -223,23 +232,17 @@ void InputBuffer::adopt_map(void* map, std::size_t map_len, std::size_t size) {
 }
 
 std::string InputBuffer::take_string() {
-  std::string out;
-  if (map_) {
-    out.assign(data_, size_);
-  } else {
-    owned_.resize(size_);
-    out = std::move(owned_);
-  }
+  std::string out(data_ ? data_ : "", size_);
   release();
   return out;
 }
 
 void InputBuffer::release() {
   if (map_) munmap(map_, map_len_);
+  std::free(heap_);
+  heap_ = nullptr;
   map_ = nullptr;
   map_len_ = 0;
-  owned_.clear();
-  owned_.shrink_to_fit();
   data_ = nullptr;
   size_ = readable_ = 0;
 }
@@ -276,7 +279,7 @@ void decompress(const std::string& name, std::string_view in, int threads, Input
   } else {
     return;
   }
-  out.own(std::move(sink.buf), sink.size);
+  out.own(sink);
 }
 
 bool compressed(std::string_view in) {
@@ -301,12 +304,13 @@ InputBuffer read_input(const std::string& path, int threads) {
       return result;
     }
   }
-  std::string raw = read_raw(path);
-  if (compressed(raw)) {
-    decompress(name, raw, threads, result);
+  Sink raw(1 << 20);
+  read_raw(path, raw);
+  const std::string_view view(raw.buf, raw.size);
+  if (compressed(view)) {
+    decompress(name, view, threads, result);
   } else {
-    const std::size_t size = raw.size();
-    result.own(std::move(raw), size);
+    result.own(raw);
   }
   return result;
 }

@@ -18,8 +18,24 @@ namespace papersim::io {
 /// (their content is irrelevant).
 constexpr std::size_t kPadding = 64;
 
+/// A growing malloc'd output buffer (decompression, unmappable inputs).
+struct Sink {
+  char* buf = nullptr;
+  std::size_t cap = 0;
+  std::size_t size = 0;
+  explicit Sink(std::size_t hint);
+  ~Sink();
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+  /// Free bytes at tail(), growing when short; kPadding bytes stay spare.
+  std::size_t avail();
+  char* tail() { return buf + size; }
+  /// Hand the buffer over (the caller frees it with std::free).
+  char* release(std::size_t& capacity);
+};
+
 /// A whole input in memory, decompressed: a read-only mapping of an
-/// uncompressed regular file (no copy, no fresh pages to clear), or an owned
+/// uncompressed regular file (no copy, no fresh pages to clear), or a malloc'd
 /// buffer. `readable()` bytes from view().data() may be read: at least
 /// size(), plus the padding simdjson needs where it was available.
 class InputBuffer {
@@ -33,16 +49,16 @@ class InputBuffer {
 
   std::string_view view() const { return std::string_view(data_, size_); }
   std::size_t readable() const { return readable_; }
-  /// Take an owned buffer holding `size` content bytes (it is padded here).
-  void own(std::string&& data, std::size_t size);
+  /// Take over the sink's buffer (padded here).
+  void own(Sink& sink);
   /// Adopt a mapping of `map_len` bytes whose first `size` bytes are the content.
   void adopt_map(void* map, std::size_t map_len, std::size_t size);
-  /// The content as a string (copies a mapping; moves an owned buffer).
+  /// The content as a string (a copy), releasing the buffer.
   std::string take_string();
   void release();
 
  private:
-  std::string owned_;
+  char* heap_ = nullptr;  // malloc'd
   void* map_ = nullptr;
   std::size_t map_len_ = 0;
   const char* data_ = nullptr;
