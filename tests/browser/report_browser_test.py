@@ -250,6 +250,27 @@ def main():
             c.check(related_rows(dom) > 0, "seeds: related table rendered (%d rows)" % related_rows(dom))
             browser.screenshot(out_html, os.path.join(args.out, "seeds.png"), 2000)
             c.check(True, "seeds: screenshot " + os.path.join(args.out, "seeds.png"))
+
+            # The same report rebuilt from the JSONL outputs of duplicates and related
+            # (load_report_inputs) must show the same clusters and the same related lists.
+            pairs = os.path.join(work, "pairs.jsonl")
+            related = os.path.join(work, "related.jsonl")
+            from_files = os.path.join(args.out, "seeds-from-jsonl.html")
+            ok = all(subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+                     for cmd in ([args.bin, "duplicates"] + seeds + ["-o", pairs, "--quiet"],
+                                 [args.bin, "related"] + seeds + ["-o", related, "--quiet"],
+                                 [args.bin, "report"] + seeds + ["--pairs", pairs, "--related", related,
+                                                                 "-o", from_files, "--quiet"]))
+            c.check(ok, "seeds: duplicates, related and report --pairs/--related exit 0")
+            if ok:
+                with open(out_html, encoding="utf-8") as f:
+                    direct = f.read()
+                with open(from_files, encoding="utf-8") as f:
+                    loaded = f.read()
+                c.check(cluster_titles(direct) == cluster_titles(loaded),
+                        "seeds: the report from JSONL shows the same clusters, in the same order")
+                blob = lambda page: re.search(r"\"nb\":(.*?)\}</script>", page, re.S).group(1)
+                c.check(blob(direct) == blob(loaded), "seeds: the report from JSONL has the same related lists")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
