@@ -405,6 +405,24 @@ INSTANTIATE_TEST_SUITE_P(
                 1}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
 
+TEST(IoReader, CsvHeaderWithoutTextColumnsIsNamed) {
+  TempDir dir;
+  const std::string p = dir.write("h.csv", "id,name,body\n1,a,b\n2,c,d\n");
+  Corpus c = read_one(p);
+  EXPECT_TRUE(c.docs.empty());
+  EXPECT_EQ(c.stats.skipped.at("record without text"), 2);
+  ASSERT_EQ(c.stats.messages.size(), 2u);
+  EXPECT_NE(c.stats.messages[0].find("none of the text columns (title, abstract, summary)"),
+            std::string::npos)
+      << c.stats.messages[0];
+  ReaderOptions opt;
+  opt.title_field = "name";
+  opt.text_fields = {"body"};
+  c = read_one(p, opt);
+  ASSERT_EQ(c.docs.size(), 2u);
+  EXPECT_EQ(c.docs[1].text, "c\nd");
+}
+
 TEST(IoReader, MissingFileIsAnErrorEvenWhenNotStrict) {
   TempDir dir;
   const std::string missing = dir.path() + "/nope.jsonl";

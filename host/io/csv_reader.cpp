@@ -133,6 +133,34 @@ FileResult parse_delimited(std::string_view text, char delim, const FieldPlan& p
     }
     break;
   }
+  // Name the cause once per row when no column can give text: a header that
+  // does not match the field options, not a data problem.
+  std::string no_text_columns;
+  {
+    bool any = false;
+    std::vector<std::string> wanted;
+    auto want = [&](int i) {
+      if (i < 0) return;
+      any = any || std::find(column_of.begin(), column_of.end(), i) != column_of.end();
+      wanted.push_back(plan.names[static_cast<std::size_t>(i)]);
+    };
+    for (int p : plan.parts) {
+      if (p == FieldPlan::kTitlePart) {
+        want(plan.title);
+      } else if (p == FieldPlan::kAbstractPart) {
+        for (int i : plan.text) want(i);
+      } else {
+        want(p);
+      }
+    }
+    if (!any && columns > 0) {
+      no_text_columns = "the header row has none of the text columns (";
+      for (std::size_t k = 0; k < wanted.size(); ++k) {
+        no_text_columns += (k ? ", " : "") + wanted[k];
+      }
+      no_text_columns += ")";
+    }
+  }
 
   RecordValues rv;
   PendingDoc doc;
@@ -168,6 +196,7 @@ FileResult parse_delimited(std::string_view text, char delim, const FieldPlan& p
       result.docs.push_back(std::move(doc));
       doc = PendingDoc();
     } else {
+      if (!no_text_columns.empty()) skip.detail = no_text_columns;
       result.skips.push_back(skip);
     }
   }
