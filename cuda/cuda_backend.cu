@@ -73,7 +73,7 @@ constexpr double kHeadCost = 1.0;
 constexpr double kTailCost = 1000.0;
 
 constexpr std::int64_t kMaxEdge = 16384;
-constexpr std::int64_t kMinEdge = 256;
+constexpr std::int64_t kRoundEdge = 256;
 
 std::int64_t extra_candidates(std::int64_t k) { return std::max<std::int64_t>(32, k / 4); }
 
@@ -116,8 +116,9 @@ EngineInputs prepare_inputs(const CsrMatrix& queries, const CsrMatrix* reference
     }
   }
   in.keep = params.k > 0 ? static_cast<int>(params.k + extra_candidates(params.k)) : 0;
-  // No row can have more candidates than there are other rows.
-  in.keep = static_cast<int>(std::min<std::int64_t>(in.keep, std::max<std::int64_t>(rows_r, 1)));
+  // A list one longer than the reference rows never fills, so finalize() needs
+  // no completeness proof (and no fallback) when every column fits.
+  in.keep = static_cast<int>(std::min<std::int64_t>(in.keep, rows_r + 1));
   in.want_pairs = params.threshold >= 0.0f;
   in.pair_low = params.threshold - kMargin;
   in.margin = kMargin;
@@ -221,7 +222,7 @@ void DeviceEngine::score(const detail::Tile& t, TileSlot& slot) {
   const int rows = static_cast<int>(t.row_end - t.row_begin);
   const int cols = static_cast<int>(t.col_end - t.col_begin);
   const int d = in_.head_dim;
-  gemm_head_tile(cublas_.get(), slot.stream.get(), head_q_.data() + t.row_begin * d,
+  gemm_head_tile(slot.cublas.get(), slot.stream.get(), head_q_.data() + t.row_begin * d,
                  ref_head() + t.col_begin * d, rows, cols, d, slot.s.data(), edge_);
   const TailRows q{tq_indptr_.data(), tq_indices_.data(), tq_data_.data()};
   const TailColumns r{tr_colptr_.data(), tr_rows_.data(), tr_vals_.data()};
@@ -354,12 +355,12 @@ std::int64_t choose_tile_edge(const SimilarityParams& params, const EngineInputs
   if (params.memory_budget > 0)
     budget = std::min(budget, static_cast<double>(params.memory_budget));
   std::int64_t edge = static_cast<std::int64_t>(std::sqrt(std::max(budget, 0.0) / per_edge2));
-  edge = edge / kMinEdge * kMinEdge;
   if (edge < 64) {
     throw CudaError("CUDA backend: not enough device memory for even a 64 x 64 tile (" +
                     format_bytes(free_bytes) + " free after the resident data)");
   }
-  return std::clamp<std::int64_t>(edge, 64, std::min(kMaxEdge, cap));
+  edge = edge >= kRoundEdge ? edge / kRoundEdge * kRoundEdge : edge / 64 * 64;
+  return std::min(edge, std::min(kMaxEdge, cap));
 }
 
 namespace {

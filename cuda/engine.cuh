@@ -46,6 +46,8 @@ std::int64_t choose_tile_edge(const SimilarityParams& params, const EngineInputs
 /// overlaps the previous tile's selection and result copies.
 struct TileSlot {
   Stream stream;
+  /// One handle per stream: a handle's workspace must not serve two streams at once.
+  CublasHandle cublas;
   DeviceBuffer<float> s;   ///< Score tile, edge × edge.
   DeviceBuffer<float> st;  ///< Its transpose (self-join with top-k only).
   DeviceBuffer<DevicePair> pairs;
@@ -96,7 +98,6 @@ class DeviceEngine {
   const EngineInputs& in_;
   cudaDeviceProp prop_{};
   TileSlot slots_[2];
-  CublasHandle cublas_;
   DeviceBuffer<__half> head_q_, head_r_;
   DeviceBuffer<std::int64_t> tq_indptr_;
   DeviceBuffer<std::int32_t> tq_indices_;

@@ -3,9 +3,11 @@
 // tiles (many tiles and merges), self and cross joins. Skips without a device.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "../bench/gpu/gpu_bench_util.hpp"
 #include "cuda/cuda_backend.hpp"
 #include "papersim/error.hpp"
 #include "papersim/similarity.hpp"
@@ -172,49 +174,39 @@ TEST(GpuBackend, EdgeCases) {
   EXPECT_THROW(gpu->self_join(single, p), UsageError);
 }
 
-// The real abstracts, when the data and a vectorizer-produced matrix are at
-// hand: PAPERSIM_GPU_PARITY_MTX names a Matrix Market file (bench/gpu/run.sh
-// makes one from the seeds); compared with the CPU backend.
-TEST(GpuBackend, MatrixMarketFileMatchesCpu) {
+// Real abstracts: PAPERSIM_GPU_PARITY_MTX names Matrix Market (.mtx) or raw
+// CSR (.csrbin) files, separated by ':', made by bench/gpu/make_inputs.py
+// (bench/gpu/run.sh makes the seeds and arxiv-daily ones); compared with the
+// CPU backend with the default tiles and with small ones (many merges).
+TEST(GpuBackend, RealAbstractsMatchCpu) {
   SKIP_WITHOUT_GPU();
-  const char* path = std::getenv("PAPERSIM_GPU_PARITY_MTX");
-  if (!path || !*path) GTEST_SKIP() << "PAPERSIM_GPU_PARITY_MTX not set";
-  FILE* f = std::fopen(path, "r");
-  ASSERT_NE(f, nullptr) << path;
-  char line[4096];
-  long long rows = 0, cols = 0, nnz = 0;
-  while (std::fgets(line, sizeof line, f)) {
-    if (line[0] == '%') continue;
-    ASSERT_EQ(std::sscanf(line, "%lld %lld %lld", &rows, &cols, &nnz), 3);
-    break;
-  }
-  std::vector<std::vector<std::pair<int, float>>> by_row(rows);
-  for (long long e = 0; e < nnz; ++e) {
-    long long r, c;
-    double v;
-    ASSERT_EQ(std::fscanf(f, "%lld %lld %lf", &r, &c, &v), 3) << path << ": entry " << e;
-    by_row[r - 1].push_back({static_cast<int>(c - 1), static_cast<float>(v)});
-  }
-  std::fclose(f);
-  CsrMatrix x;
-  x.rows = rows;
-  x.cols = cols;
-  for (auto& row : by_row) {
-    std::sort(row.begin(), row.end());
-    for (auto& [c, v] : row) {
-      x.indices.push_back(c);
-      x.data.push_back(v);
-    }
-    x.indptr.push_back(x.nnz());
-  }
-  SimilarityParams p;
-  p.k = 10;
-  p.threshold = 0.5f;
+  const char* paths = std::getenv("PAPERSIM_GPU_PARITY_MTX");
+  if (!paths || !*paths) GTEST_SKIP() << "PAPERSIM_GPU_PARITY_MTX not set";
+  std::string all = paths;
   auto cpu = detail::make_cpu_backend();
   auto gpu = cuda::make_cuda_backend();
-  expect_same(cpu->self_join(x, p), gpu->self_join(x, p), path);
-  p.tile = 128;
-  expect_same(cpu->self_join(x, p), gpu->self_join(x, p), std::string(path) + " tile 128");
+  for (std::size_t at = 0; at <= all.size();) {
+    std::size_t end = all.find(':', at);
+    if (end == std::string::npos) end = all.size();
+    const std::string path = all.substr(at, end - at);
+    at = end + 1;
+    if (path.empty()) continue;
+    const CsrMatrix x = bench::load_matrix(path);
+    SimilarityParams p;
+    p.k = 10;
+    p.threshold = 0.5f;
+    const SimilarityResult want = cpu->self_join(x, p);
+    const SimilarityResult got = gpu->self_join(x, p);
+    expect_same(want, got, path);
+    std::printf(
+        "%s: %lld rows, %zu pairs >= 0.5, GPU %.3f s (rescored %lld, fallback rows %lld), CPU %.3f "
+        "s\n",
+        path.c_str(), static_cast<long long>(x.rows), got.pairs.size(), got.stats.seconds,
+        static_cast<long long>(got.stats.rescored), static_cast<long long>(got.stats.fallback_rows),
+        want.stats.seconds);
+    p.tile = x.rows > 20000 ? 2048 : 128;
+    expect_same(want, gpu->self_join(x, p), path + " small tiles");
+  }
 }
 
 }  // namespace
