@@ -264,6 +264,16 @@ TEST(ReportRender, HistogramCountsEveryDocumentOnce) {
   EXPECT_NE(html.find("1 documents have no neighbour"), std::string::npos);
 }
 
+TEST(ReportRender, HistogramStartsLogarithmicWhenOneBinDominates) {
+  ReportData data;
+  for (int i = 0; i < 40; ++i) data.docs.push_back(make_doc(i, "t", "x"));
+  data.best_scores.assign(40, 1.0f);
+  for (int i = 0; i < 6; ++i) data.best_scores[i] = 0.2f;
+  EXPECT_NE(render(data).find("id=\"logscale\" checked"), std::string::npos) << "34 vs 6";
+  for (int i = 0; i < 10; ++i) data.best_scores[i] = 0.2f;
+  EXPECT_EQ(render(data).find("id=\"logscale\" checked"), std::string::npos) << "30 vs 10";
+}
+
 TEST(ReportRender, ClusterDiffMarksChangedWords) {
   const ReportData data = hostile_data();
   const std::string html = render(data);

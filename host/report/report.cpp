@@ -241,7 +241,14 @@ void write_histogram(const ReportData& d, const std::vector<float>& best, int bi
   }
   if (none > 0)
     o += " " + count_text(none) + " documents have no neighbour at all and are not plotted.";
-  o += "</p>\n<input type=\"checkbox\" id=\"logscale\"><label for=\"logscale\"> logarithmic "
+  // When one bin dwarfs the rest (usually exact duplicates at 1.0), linear bars would
+  // flatten the related-papers hump: start on the logarithmic scale then.
+  std::vector<std::int64_t> sorted_counts = counts;
+  std::sort(sorted_counts.rbegin(), sorted_counts.rend());
+  const bool start_log = sorted_counts.size() > 1 && sorted_counts[0] > 5 * sorted_counts[1];
+  o += std::string("</p>\n<input type=\"checkbox\" id=\"logscale\"") +
+       (start_log ? " checked" : "") +
+       "><label for=\"logscale\"> logarithmic "
        "counts</label>\n";
   o += "<svg class=\"hist\" viewBox=\"0 0 " + fixed(W, 0) + " " + fixed(H, 0) +
        "\" role=\"img\" aria-label=\"Histogram of best-neighbour scores\">\n";
@@ -347,7 +354,12 @@ void write_pair_diff(const Document& rep, std::int64_t rep_index, const Document
                      std::int64_t member_index, float score, const ReportOptions& opt,
                      std::string& o) {
   o += "<div class=\"pair\"><div class=\"ph\">";
-  doc_ref(o, member, member_index);
+  // The members table already shows every title: repeat it only when it differs.
+  if (member.title != rep.title) {
+    doc_ref(o, member, member_index);
+  } else {
+    o += "<span class=\"dn\">#" + std::to_string(member_index) + "</span>";
+  }
   o += " <span class=\"vs\">vs representative #" + std::to_string(rep_index) + "</span>";
   if (score >= 0.0f) o += " <span class=\"score\">" + score_text(score) + "</span>";
   if (rep.text == member.text) {

@@ -66,7 +66,7 @@ struct ReportOptions {
   /// Members diffed against the representative per cluster; the rest are listed only.
   std::size_t max_diffs_per_cluster = 20;
   /// Clusters rendered with diffs; later (smaller) clusters show their members only.
-  std::size_t max_diff_clusters = 5000;
+  std::size_t max_diff_clusters = 2000;
   /// Clusters whose details start expanded (the largest), and as many more among those whose
   /// texts differ (near-duplicates rather than exact copies).
   std::size_t open_clusters = 10;
