@@ -319,6 +319,19 @@ TEST(ReportRender, DiffBudgetFallsBackToPlainSideBySide) {
   EXPECT_EQ(cut.find("b299"), std::string::npos);
 }
 
+TEST(ReportRender, EmptyAndPartialReportsRender) {
+  ReportData empty;
+  const std::string html = render(empty);
+  EXPECT_NE(html.find("\"docs\":[]"), std::string::npos);
+  EXPECT_NE(html.find("No duplicate threshold was given"), std::string::npos);
+  ReportData pairs_only = hostile_data();
+  pairs_only.topk.clear();
+  const std::string p = render(pairs_only);
+  EXPECT_NE(p.find("\"nb\":null"), std::string::npos);
+  // Best scores then come from the pairs: doc 1 and its copy 8 score 1.0, doc 9 has none.
+  EXPECT_NE(p.find("\"best\":[9300,10000,8100,-1,-1,-1,-1,9300,10000,-1]"), std::string::npos);
+}
+
 TEST(ReportRender, RejectsInconsistentData) {
   ReportData data;
   data.docs = {make_doc(0, "a", "x"), make_doc(1, "b", "y")};
