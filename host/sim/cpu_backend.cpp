@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -35,7 +36,7 @@ namespace {
 // OpenBLAS sgemm runs near 3e10 multiply-adds/s per core while one tail product
 // (load a posting, scatter-add into the score row) costs about 40 of them.
 constexpr double kHeadCost = 1.0;
-constexpr double kTailCost = 40.0;
+constexpr double kTailCost = 30.0;
 
 // The approximation is an fp32 sgemm plus fp32 tail additions of at most a few
 // hundred non-negative products of unit vectors: its error is below ~1e-6.
@@ -45,11 +46,14 @@ constexpr float kMargin = 1e-4f;
 
 // Rows per sgemm call: the score strip (kStrip × tile columns) stays in L2
 // while the tail and the selection pass read it right after the product.
-constexpr std::int64_t kStrip = 128;
+static std::int64_t kStrip = getenv("PAPERSIM_STRIP") ? atoll(getenv("PAPERSIM_STRIP")) : 128;
 
 // Largest tile edge: beyond it tiles only cost memory (the column block's head
 // and tail index are reused by every strip already).
 constexpr std::int64_t kMaxEdge = 4096;
+
+// Tail terms looked up ahead of use in the span table.
+constexpr std::int64_t kPrefetch = 6;
 
 constexpr float kTiny = std::numeric_limits<float>::denorm_min();
 constexpr float kInf = std::numeric_limits<float>::infinity();
@@ -58,47 +62,117 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 // worst kept approximate one by more than the margin (no fallback needed).
 std::int64_t extra_candidates(std::int64_t k) { return std::max<std::int64_t>(6, k / 4); }
 
+// The rows split for the tile loops: head entries as (slot, value) so a dense
+// head row is a memset and a short scatter, and tail entries with their terms
+// renumbered by decreasing df. Renumbering keeps the terms looked up most often
+// at the front of the per-term index arrays (cache-resident), and terms that can
+// pair with no other row (df 1 in a self-join, absent from one side in a cross
+// join) are dropped from the tail: they contribute no product.
+struct SplitRows {
+  CsrMatrix head;  // indices = head slots
+  CsrMatrix tail;  // indices = renumbered tail terms
+};
+
+SplitRows split_rows(const CsrMatrix& x, const HeadTailSplit& split,
+                     const std::vector<std::int32_t>& tail_id, std::int32_t tail_terms) {
+  SplitRows out;
+  out.head.rows = out.tail.rows = x.rows;
+  out.head.cols = split.head_dim;
+  out.tail.cols = tail_terms;
+  out.head.indptr.assign(static_cast<std::size_t>(x.rows + 1), 0);
+  out.tail.indptr.assign(static_cast<std::size_t>(x.rows + 1), 0);
+  std::vector<std::pair<std::int32_t, float>> row;
+  for (std::int64_t r = 0; r < x.rows; ++r) {
+    row.clear();
+    for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) {
+      const std::int32_t c = x.indices[p];
+      const std::int32_t slot = split.slot_of[c];
+      if (slot >= 0) {
+        out.head.indices.push_back(slot);
+        out.head.data.push_back(x.data[p]);
+      } else if (tail_id[c] >= 0) {
+        row.push_back({tail_id[c], x.data[p]});
+      }
+    }
+    std::sort(row.begin(), row.end());
+    for (const auto& [t, v] : row) {
+      out.tail.indices.push_back(t);
+      out.tail.data.push_back(v);
+    }
+    out.head.indptr[r + 1] = out.head.nnz();
+    out.tail.indptr[r + 1] = out.tail.nnz();
+  }
+  return out;
+}
+
+void fill_head(const CsrMatrix& head, std::int64_t begin, std::int64_t end, std::int64_t d,
+               float* out) {
+  std::memset(out, 0, static_cast<std::size_t>((end - begin) * d) * sizeof(float));
+  for (std::int64_t r = begin; r < end; ++r) {
+    float* row = out + (r - begin) * d;
+    for (std::int64_t p = head.indptr[r]; p < head.indptr[r + 1]; ++p)
+      row[head.indices[p]] = head.data[p];
+  }
+}
+
 // Inverted index of the tail terms of one column block.
 struct TailIndex {
-  std::vector<std::int32_t> start, len;  // by term; len 0 = absent
+  struct Span {
+    std::int32_t start = 0, len = 0;  // len 0 = term absent from the block
+  };
+  std::vector<Span> span;  // by renumbered term
   std::vector<std::int32_t> touched;
   std::vector<std::int32_t> col;  // posting: column offset within the block
   std::vector<float> val;
 
   void build(const CsrMatrix& tail, std::int64_t c0, std::int64_t c1) {
-    if (start.size() != static_cast<std::size_t>(tail.cols)) {
-      start.assign(static_cast<std::size_t>(tail.cols), 0);
-      len.assign(static_cast<std::size_t>(tail.cols), 0);
-    }
-    for (std::int32_t t : touched) len[t] = 0;
+    if (span.size() != static_cast<std::size_t>(tail.cols))
+      span.assign(static_cast<std::size_t>(tail.cols), {});
+    for (std::int32_t t : touched) span[t].len = 0;
     touched.clear();
     const std::int64_t lo = tail.indptr[c0], hi = tail.indptr[c1];
     for (std::int64_t p = lo; p < hi; ++p) {
       const std::int32_t t = tail.indices[p];
-      if (len[t]++ == 0) touched.push_back(t);
+      if (span[t].len++ == 0) touched.push_back(t);
     }
     std::int32_t offset = 0;
     for (std::int32_t t : touched) {
-      start[t] = offset;
-      offset += len[t];
-      len[t] = 0;  // refilled below as a cursor
+      span[t].start = offset;
+      offset += span[t].len;
+      span[t].len = 0;  // refilled below as a cursor
     }
     col.resize(static_cast<std::size_t>(hi - lo));
     val.resize(static_cast<std::size_t>(hi - lo));
     for (std::int64_t j = c0; j < c1; ++j) {
       for (std::int64_t p = tail.indptr[j]; p < tail.indptr[j + 1]; ++p) {
-        const std::int32_t t = tail.indices[p];
-        const std::int32_t at = start[t] + len[t]++;
+        Span& sp = span[tail.indices[p]];
+        const std::int32_t at = sp.start + sp.len++;
         col[at] = static_cast<std::int32_t>(j - c0);
         val[at] = tail.data[p];
       }
     }
   }
   std::size_t bytes() const {
-    return (start.size() + len.size() + touched.capacity() + col.capacity()) * 4 +
-           val.capacity() * 4;
+    return span.size() * sizeof(Span) + (touched.capacity() + col.capacity() + val.capacity()) * 4;
   }
 };
+
+// srow[pc[e]] += v * pv[e]: the tail's inner loop. Columns within one posting
+// list are distinct, so the unrolled updates are independent.
+inline void scatter_add(float* __restrict srow, const std::int32_t* __restrict pc,
+                        const float* __restrict pv, std::int32_t n, float v) {
+  std::int32_t e = 0;
+  for (; e + 4 <= n; e += 4) {
+    const std::int32_t c0 = pc[e], c1 = pc[e + 1], c2 = pc[e + 2], c3 = pc[e + 3];
+    const float x0 = srow[c0] + v * pv[e], x1 = srow[c1] + v * pv[e + 1];
+    const float x2 = srow[c2] + v * pv[e + 2], x3 = srow[c3] + v * pv[e + 3];
+    srow[c0] = x0;
+    srow[c1] = x1;
+    srow[c2] = x2;
+    srow[c3] = x3;
+  }
+  for (; e < n; ++e) srow[pc[e]] += v * pv[e];
+}
 
 struct Worker {
   std::vector<float> a, b, s;  // head strip, head column block, score strip
@@ -179,10 +253,26 @@ SimilarityResult CpuBackend::run(const CsrMatrix& q, const CsrMatrix* r,
   const HeadTailSplit split =
       choose_head_split(df, q.rows, ref.rows, params.head_dim, kHeadCost, kTailCost);
   const std::int64_t d = split.head_dim;
-  const CsrMatrix q_tail = tail_matrix(q, split);
-  CsrMatrix ref_tail_storage;
-  if (!self) ref_tail_storage = tail_matrix(ref, split);
-  const CsrMatrix& ref_tail = self ? q_tail : ref_tail_storage;
+  // Tail terms by decreasing df; only terms that can meet on both sides.
+  std::vector<std::int32_t> tail_id(df.size(), -1);
+  std::int32_t tail_terms = 0;
+  {
+    const std::vector<std::int64_t> df_ref = self ? std::vector<std::int64_t>() : column_df(ref);
+    std::vector<std::int32_t> order;
+    for (std::size_t c = 0; c < df.size(); ++c) {
+      const bool pairs_up = self ? df[c] >= 2 : df_ref[c] > 0 && df[c] > df_ref[c];
+      if (split.slot_of[c] < 0 && pairs_up) order.push_back(static_cast<std::int32_t>(c));
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::int32_t x, std::int32_t y) { return df[x] > df[y]; });
+    for (std::int32_t c : order) tail_id[c] = tail_terms++;
+  }
+  const SplitRows q_rows = split_rows(q, split, tail_id, tail_terms);
+  SplitRows ref_rows_storage;
+  if (!self) ref_rows_storage = split_rows(ref, split, tail_id, tail_terms);
+  const SplitRows& ref_rows = self ? q_rows : ref_rows_storage;
+  const CsrMatrix& q_tail = q_rows.tail;
+  const CsrMatrix& ref_tail = ref_rows.tail;
 
   std::int64_t edge = params.tile;
   if (edge <= 0) {
@@ -228,7 +318,7 @@ SimilarityResult CpuBackend::run(const CsrMatrix& q, const CsrMatrix* r,
         wk.b.resize(static_cast<std::size_t>(edge * std::max<std::int64_t>(d, 1)));
         wk.s.resize(static_cast<std::size_t>(kStrip * ldc));
         wk.colcut.resize(static_cast<std::size_t>(ldc));
-        if (d > 0) fill_head_block(ref, split, tile.col_begin, tile.col_end, wk.b.data());
+        if (d > 0) fill_head(ref_rows.head, tile.col_begin, tile.col_end, d, wk.b.data());
         wk.index.build(ref_tail, tile.col_begin, tile.col_end);
         std::size_t ib = wk.index.bytes(), prev = index_bytes.load();
         while (ib > prev && !index_bytes.compare_exchange_weak(prev, ib)) {
@@ -243,7 +333,7 @@ SimilarityResult CpuBackend::run(const CsrMatrix& q, const CsrMatrix* r,
           const std::int64_t i0 = tile.row_begin + s0;
           float* S = wk.s.data();
           if (d > 0) {
-            fill_head_block(q, split, i0, i0 + sr, wk.a.data());
+            fill_head(q_rows.head, i0, i0 + sr, d, wk.a.data());
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(sr),
                         static_cast<int>(cols), static_cast<int>(d), 1.0f, wk.a.data(),
                         static_cast<int>(d), wk.b.data(), static_cast<int>(d), 0.0f, S,
@@ -256,15 +346,18 @@ SimilarityResult CpuBackend::run(const CsrMatrix& q, const CsrMatrix* r,
           for (std::int64_t ii = 0; ii < sr; ++ii) {
             float* srow = S + ii * ldc;
             const std::int64_t i = i0 + ii;
-            for (std::int64_t p = q_tail.indptr[i]; p < q_tail.indptr[i + 1]; ++p) {
-              const std::int32_t term = q_tail.indices[p];
-              if (static_cast<std::size_t>(term) >= wk.index.len.size()) continue;
-              const std::int32_t n = wk.index.len[term];
+            const std::int64_t pe = q_tail.indptr[i + 1];
+            for (std::int64_t p = q_tail.indptr[i]; p < pe; ++p) {
+              // The span table is too large for L1; fetch a few terms ahead.
+              if (p + kPrefetch < pe)
+                __builtin_prefetch(&wk.index.span[q_tail.indices[p + kPrefetch]]);
+              const TailIndex::Span sp = wk.index.span[q_tail.indices[p]];
+              const std::int32_t n = sp.len;
               if (n == 0) continue;
               const float v = q_tail.data[p];
-              const std::int32_t* pc = wk.index.col.data() + wk.index.start[term];
-              const float* pv = wk.index.val.data() + wk.index.start[term];
-              for (std::int32_t e = 0; e < n; ++e) srow[pc[e]] += v * pv[e];
+              const std::int32_t* pc = wk.index.col.data() + sp.start;
+              const float* pv = wk.index.val.data() + sp.start;
+              scatter_add(srow, pc, pv, n, v);
             }
             // Padding, and in a diagonal tile the lower triangle with the diagonal,
             // fall below every cut: each unordered pair is selected once.
