@@ -33,12 +33,33 @@ void time_loop(benchmark::State& state, F&& launch) {
   }
 }
 
-std::vector<float> random_scores(std::size_t n, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::gamma_distribution<float> g(2.0f, 0.04f);  // mostly small, a long tail like cosines
-  std::vector<float> h(n);
-  for (auto& x : h) x = std::min(1.0f, g(rng));
-  return h;
+__device__ float hash_unit(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return (static_cast<float>(x >> 40) + 0.5f) * (1.0f / 16777216.0f);  // (0, 1)
+}
+
+// Gamma(2, 0.04)-distributed scores, capped at 1: mostly small with a long
+// tail, like the cosines of abstracts. Made on the device: a host generator
+// spends seconds on a 16384² tile.
+__global__ void fill_scores_kernel(float* s, std::size_t n, std::uint64_t seed) {
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
+       i += std::size_t(gridDim.x) * blockDim.x) {
+    const float g = -0.04f * (logf(hash_unit(seed * 0x9e3779b97f4a7c15ull + 2 * i)) +
+                              logf(hash_unit(seed * 0x9e3779b97f4a7c15ull + 2 * i + 1)));
+    s[i] = fminf(1.0f, g);
+  }
+}
+
+DeviceBuffer<float> random_scores(std::size_t n, std::uint64_t seed) {
+  DeviceBuffer<float> s(n);
+  fill_scores_kernel<<<1024, 256>>>(s.data(), n, seed);
+  PAPERSIM_CHECK_LAUNCH("fill_scores_kernel");
+  PAPERSIM_CUDA_TRY(cudaDeviceSynchronize());
+  return s;
 }
 
 void BM_HeadGemm(benchmark::State& state) {
@@ -138,9 +159,7 @@ void BM_SelectMerge(benchmark::State& state) {
   if (!have_gpu()) return state.SkipWithError("no CUDA device");
   const int e = static_cast<int>(state.range(0)), keep = static_cast<int>(state.range(1));
   const bool steady = state.range(2) != 0;
-  const auto h = random_scores(static_cast<std::size_t>(e) * e, 5);
-  DeviceBuffer<float> s(h.size());
-  PAPERSIM_CUDA_TRY(cudaMemcpy(s.data(), h.data(), h.size() * 4, cudaMemcpyHostToDevice));
+  DeviceBuffer<float> s = random_scores(static_cast<std::size_t>(e) * e, 5);
   DeviceBuffer<float> ls(static_cast<std::size_t>(e) * 2 * keep), lb(e);
   DeviceBuffer<std::int32_t> li(static_cast<std::size_t>(e) * 2 * keep), lc(e);
   DeviceBuffer<DevicePair> pairs(1 << 22);
@@ -176,9 +195,7 @@ BENCHMARK(BM_SelectMerge)
 void BM_Threshold(benchmark::State& state) {
   if (!have_gpu()) return state.SkipWithError("no CUDA device");
   const int e = static_cast<int>(state.range(0));
-  const auto h = random_scores(static_cast<std::size_t>(e) * e, 6);
-  DeviceBuffer<float> s(h.size());
-  PAPERSIM_CUDA_TRY(cudaMemcpy(s.data(), h.data(), h.size() * 4, cudaMemcpyHostToDevice));
+  DeviceBuffer<float> s = random_scores(static_cast<std::size_t>(e) * e, 6);
   DeviceBuffer<DevicePair> pairs(1 << 22);
   DeviceBuffer<unsigned long long> counter(1);
   time_loop(state, [&] {

@@ -70,7 +70,7 @@ if [ -f "$BIN/CTestTestfile.cmake" ]; then
 else
   for t in "$BIN"/tests/gpu_*_test; do run_step "GPU tests: $(basename "$t")" 200 "$t"; done
 fi
-run_step "Kernel benchmarks" 100 "$BIN/bench/kernels_bench" --benchmark_min_time=0.2
+run_step "Kernel benchmarks" 150 "$BIN/bench/kernels_bench" --benchmark_min_time=0.2
 run_step "End to end: synthetic N=200000 (top-10 + threshold 0.9)" 60 "$BIN/bench/e2e_bench" --n 200000 --cpu-n 0
 run_step "End to end: synthetic N=$E2E_N (top-10 + threshold 0.9; CPU backend on N=$CPU_N for the speed-up)" 180 \
   "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n "$CPU_N"
