@@ -66,11 +66,14 @@ namespace {
 constexpr float kMargin = 2e-3f;
 
 // Cost model for choose_head_split, in units of one tensor-core multiply-add
-// per pair and head column: a tail product is a scattered atomicAdd into the
-// score tile (a DRAM read-modify-write of one sector), orders of magnitude
-// dearer than a multiply-add on the tensor cores.
+// per pair and head column. A tail product is a scattered atomicAdd into the
+// score tile. Measured on an H100 (bench/gpu/kernels_bench, results in
+// bench/results/gpu-h100-80gb-hbm3-20261122.md): the head GEMM costs 4.6e-15 s
+// per pair and column (16384² tiles, D = 512), the tail kernel 6e-11 s per
+// product (1.6e10 products/s): a ratio of ~13,000. (That run used 1000, which
+// picked D = 256 on the synthetic corpus of e2e_bench; 12,000 picks D = 832.)
 constexpr double kHeadCost = 1.0;
-constexpr double kTailCost = 1000.0;
+constexpr double kTailCost = 12000.0;
 
 constexpr std::int64_t kMaxEdge = 16384;
 constexpr std::int64_t kRoundEdge = 256;
