@@ -342,9 +342,28 @@ TEST(ReportRender, RejectsInconsistentData) {
   EXPECT_THROW(render(data), papersim::Error);
 }
 
+TEST(ReportRender, ClustersBeyondTheCapGoToTheDataBlob) {
+  papersim::ReportOptions opt;
+  opt.max_diff_clusters = 1;
+  const std::string html = render(hostile_data(), opt);
+  EXPECT_NE(html.find("id=\"cluster-0\""), std::string::npos);
+  EXPECT_EQ(html.find("id=\"cluster-1\""), std::string::npos) << "cluster 1 is left to the script";
+  EXPECT_NE(html.find("1 smaller clusters"), std::string::npos);
+  EXPECT_NE(json_blob(html).find("\"cl\":[[1,1,1,-1,8,10000]]"), std::string::npos);
+  opt.max_diff_clusters = 0;
+  EXPECT_NE(json_blob(render(hostile_data(), opt))
+                .find("\"cl\":[[0,0,0,-1,2,8100,7,9300],[1,1,1,-1,8,10000]]"),
+            std::string::npos);
+  EXPECT_NE(json_blob(render(hostile_data())).find("\"cl\":[]"), std::string::npos);
+}
+
 TEST(ReportRender, WritesReportsForTheBrowserTest) {
   if (!std::getenv("PAPERSIM_REPORT_OUT")) GTEST_SKIP() << "PAPERSIM_REPORT_OUT not set";
   maybe_write("hostile.html", render(hostile_data()));
+  // The same data with every cluster listed by the script instead of as markup.
+  papersim::ReportOptions lazy;
+  lazy.max_diff_clusters = 0;
+  maybe_write("hostile-lazy.html", render(hostile_data(), lazy));
 }
 
 // ------------------------------------------------------------------ loader

@@ -16,6 +16,7 @@ header nav a:hover{text-decoration:underline}
 main{max-width:1280px;margin:0 auto;padding:8px 24px 40px}
 h2{font-size:18px;margin:28px 0 8px;padding-bottom:4px;border-bottom:2px solid var(--line)}
 .note{color:var(--muted);margin:6px 0 10px}
+h3{font-size:16px;margin:20px 0 6px}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:10px 0 14px}
 .card{background:var(--soft);border:1px solid var(--line);border-radius:8px;padding:8px 16px;min-width:150px;color:var(--muted)}
 .card .big{font-size:22px;font-weight:600;color:var(--fg)}
@@ -147,6 +148,47 @@ const char* const kScript = R"JS(
         ' papers (page ' + (page + 1) + ' of ' + pages + ')' : 'no paper matches';
     prev.disabled = page === 0;
     next.disabled = page + 1 >= pages;
+  }
+  // Clusters beyond those in the page: members only, from D.cl, a page at a time.
+  var cl = D.cl || [], clList = document.getElementById('cl-list'), cpage = 0;
+  function renderClusters() {
+    if (!clList) return;
+    var pages = Math.max(1, Math.ceil(cl.length / PAGE));
+    var start = cpage * PAGE, end = Math.min(cl.length, start + PAGE);
+    var frag = document.createDocumentFragment();
+    for (var i = start; i < end; i++) {
+      var c = cl[i], det = el('details', 'cluster lazy'), sum = el('summary');
+      det.id = 'cluster-' + c[0];
+      sum.appendChild(el('span', 'size', ((c.length - 2) / 2) + ' papers'));
+      sum.appendChild(document.createTextNode(' ' + (docs[c[1]][1] || '(untitled)')));
+      det.appendChild(sum);
+      var table = el('table', 'members'), tb = el('tbody'), hr = el('tr');
+      ['doc', 'title', 'id', 'source', 'score to rep.'].forEach(function (h) { hr.appendChild(el('th', '', h)); });
+      table.appendChild(el('thead')).appendChild(hr);
+      for (var j = 2; j + 1 < c.length; j += 2) {
+        var m = docs[c[j]], tr = el('tr', c[j] === c[1] ? 'rep' : '');
+        tr.appendChild(el('td', '', '#' + c[j]));
+        tr.appendChild(el('td', '', m[1]));
+        tr.appendChild(el('td')).appendChild(el('code', '', m[0]));
+        tr.appendChild(el('td')).appendChild(el('code', '', m[2]));
+        tr.appendChild(el('td', 'num', fmt(c[j + 1])));
+        tb.appendChild(tr);
+      }
+      table.appendChild(tb);
+      det.appendChild(table);
+      frag.appendChild(det);
+    }
+    clList.textContent = '';
+    clList.appendChild(frag);
+    document.getElementById('cl-info').textContent = (start + 1) + '\u2013' + end + ' of ' +
+        cl.length + ' (page ' + (cpage + 1) + ' of ' + pages + ')';
+    document.getElementById('cprev').disabled = cpage === 0;
+    document.getElementById('cnext').disabled = cpage + 1 >= pages;
+  }
+  if (clList) {
+    document.getElementById('cprev').addEventListener('click', function () { cpage--; renderClusters(); });
+    document.getElementById('cnext').addEventListener('click', function () { cpage++; renderClusters(); });
+    renderClusters();
   }
   function fromHash() {
     if (location.hash.indexOf('#q=') !== 0) return false;

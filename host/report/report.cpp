@@ -432,7 +432,11 @@ void write_clusters(const ReportData& d, const ReportOptions& opt, Sink& sink) {
        "(the member most similar to the others): <del>removed</del> and <ins>added</ins> words are "
        "highlighted.</p>\n";
   std::size_t opened_with_changes = 0;
-  for (std::size_t ci = 0; ci < d.clusters.size(); ++ci) {
+  // Parsing cluster markup is what makes a big report slow to open (26k clusters of
+  // arXiv-daily: 33 MB, ~20 s), so only the largest are HTML; the script lists the
+  // rest from the data blob, a page at a time.
+  const std::size_t in_html = std::min(d.clusters.size(), opt.max_diff_clusters);
+  for (std::size_t ci = 0; ci < in_html; ++ci) {
     const Cluster& c = d.clusters[ci];
     const Document& rep = d.docs[static_cast<std::size_t>(c.representative)];
     // Besides the largest clusters, expand those whose texts differ: revised
@@ -441,7 +445,7 @@ void write_clusters(const ReportData& d, const ReportOptions& opt, Sink& sink) {
     for (const auto& m : c.members)
       differs |= d.docs[static_cast<std::size_t>(m.doc)].text != rep.text;
     bool open = ci < opt.open_clusters;
-    if (!open && differs && ci < opt.max_diff_clusters && opened_with_changes < opt.open_clusters) {
+    if (!open && differs && opened_with_changes < opt.open_clusters) {
       open = true;
       ++opened_with_changes;
     }
@@ -469,7 +473,7 @@ void write_clusters(const ReportData& d, const ReportOptions& opt, Sink& sink) {
            "</td></tr>\n";
     }
     o += "</tbody></table>\n";
-    if (ci < opt.max_diff_clusters) {
+    {
       // Identical texts need no side-by-side view: show the representative's text once.
       bool any_identical = false;
       std::size_t shown = 0;
@@ -497,10 +501,12 @@ void write_clusters(const ReportData& d, const ReportOptions& opt, Sink& sink) {
     o += "</details>\n";
     sink.maybe_flush();
   }
-  if (d.clusters.size() > opt.max_diff_clusters) {
-    o += "<p class=\"note\">Clusters after the first " +
-         count_text(static_cast<std::int64_t>(opt.max_diff_clusters)) +
-         " list their members without text comparisons.</p>\n";
+  if (d.clusters.size() > in_html) {
+    o += "<h3>" + count_text(static_cast<std::int64_t>(d.clusters.size() - in_html)) +
+         " smaller clusters</h3>\n<p class=\"note\">Listed without text comparisons.</p>\n"
+         "<div class=\"controls\"><button id=\"cprev\" type=\"button\">\xE2\x80\xB9 "
+         "previous</button> <button id=\"cnext\" type=\"button\">next \xE2\x80\xBA</button> "
+         "<span id=\"cl-info\"></span></div>\n<div id=\"cl-list\"></div>\n";
   }
   o += "</section>\n";
   sink.maybe_flush();
@@ -558,7 +564,21 @@ void write_related_data(const ReportData& d, const std::vector<float>& best,
     }
     o.push_back(']');
   }
-  o += "}</script>\n";
+  // Clusters not rendered as HTML: [id, representative, doc, score, doc, score, ...].
+  o += ",\n\"cl\":[";
+  for (std::size_t ci = std::min(d.clusters.size(), opt.max_diff_clusters); ci < d.clusters.size();
+       ++ci) {
+    const Cluster& c = d.clusters[ci];
+    if (ci > opt.max_diff_clusters) o.push_back(',');
+    o += "[" + std::to_string(c.id) + "," + std::to_string(c.representative);
+    for (const auto& m : c.members) {
+      o += "," + std::to_string(m.doc) + "," +
+           std::to_string(m.doc == c.representative ? -1 : scaled(m.score_to_representative));
+    }
+    o.push_back(']');
+    sink.maybe_flush();
+  }
+  o += "]}</script>\n";
   sink.maybe_flush();
 }
 

@@ -65,8 +65,10 @@ struct ReportOptions {
   std::size_t max_diff_edits = 600;
   /// Members diffed against the representative per cluster; the rest are listed only.
   std::size_t max_diffs_per_cluster = 20;
-  /// Clusters rendered with diffs; later (smaller) clusters show their members only.
-  std::size_t max_diff_clusters = 2000;
+  /// Clusters rendered in the page with their text comparisons (the largest first). The
+  /// rest are listed, members only, by the inline script from the data blob a page at a
+  /// time: cluster markup is what makes a big report slow to open.
+  std::size_t max_diff_clusters = 1000;
   /// Clusters whose details start expanded (the largest), and as many more among those whose
   /// texts differ (near-duplicates rather than exact copies).
   std::size_t open_clusters = 10;

@@ -188,6 +188,19 @@ def main():
                     "hostile: no <svg onload> or <b> element was created")
             c.check("&lt;img src=x onerror=" in dom, "hostile: the payload is shown as text")
             c.check(len(cluster_titles(dom)) == 2, "hostile: 2 clusters shown")
+            lazy = os.path.join(args.out, "hostile-lazy.html")
+            if os.path.exists(lazy):
+                # Every cluster listed by the script from the data blob instead of as markup.
+                dom_l, console_l = browser.dom(lazy)
+                check_page_health(c, "hostile-lazy", dom_l, console_l)
+                c.check("PWNED" not in (page_title(dom_l) or "PWNED") and re.search(r"<img\b", dom_l) is None
+                        and re.search(r"<svg onload", dom_l) is None and "<b>bold?</b>" not in dom_l,
+                        "hostile-lazy: no payload ran or made elements")
+                titles = cluster_titles(dom_l)
+                c.check(len(titles) == 2 and titles == cluster_titles(dom),
+                        "hostile-lazy: the script lists the same 2 clusters (%r)" % titles[:2])
+                c.check("cluster lazy" in dom_l and "&lt;img src=x onerror=" in dom_l,
+                        "hostile-lazy: clusters built by the script show the payload as text")
             c.check(related_rows(dom) == 10, "hostile: related table shows 10 rows (got %d)" % related_rows(dom))
             dom_q, console_q = browser.dom(hostile, "#q=revised-of-0")
             check_page_health(c, "hostile#q=", dom_q, console_q)
