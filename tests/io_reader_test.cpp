@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -331,6 +332,9 @@ struct BadCase {
   std::int64_t line;
   std::size_t kept;
 };
+
+// Keeps test names readable (the default prints the struct's bytes).
+void PrintTo(const BadCase& bc, std::ostream* os) { *os << bc.name; }
 
 class IoBadInput : public ::testing::TestWithParam<BadCase> {};
 
