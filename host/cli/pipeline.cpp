@@ -27,6 +27,7 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
   v.options = tfidf.to_options(ctx.threads);
   v.options_text = tfidf.describe(v.options);
   ReaderOptions ro = reader.to_options();
+  ro.threads = ctx.threads;
   int printed = 0;
   const bool quiet = ctx.quiet;
   ro.on_skip = [&printed, quiet](const std::string& message) {
