@@ -82,6 +82,86 @@ std::int64_t extra_candidates(std::int64_t k) { return std::max<std::int64_t>(32
 
 }  // namespace
 
+namespace {
+
+// `x` without its head columns (as detail::tail_matrix), built in parallel:
+// rows are counted, then filled, by all threads.
+CsrMatrix tail_rows(const CsrMatrix& x, const std::vector<std::int32_t>& slot_of, int threads) {
+  const std::int64_t slots = static_cast<std::int64_t>(slot_of.size());
+  auto is_tail = [&](std::int32_t c) { return c >= slots || slot_of[c] < 0; };
+  CsrMatrix t;
+  t.rows = x.rows;
+  t.cols = x.cols;
+  t.indptr.assign(static_cast<std::size_t>(x.rows + 1), 0);
+  parallel_for(
+      x.rows, threads,
+      [&](std::int64_t r) {
+        std::int64_t n = 0;
+        for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) n += is_tail(x.indices[p]);
+        t.indptr[r + 1] = n;
+      },
+      4096);
+  for (std::int64_t r = 0; r < x.rows; ++r) t.indptr[r + 1] += t.indptr[r];
+  t.indices.resize(static_cast<std::size_t>(t.indptr[x.rows]));
+  t.data.resize(t.indices.size());
+  parallel_for(
+      x.rows, threads,
+      [&](std::int64_t r) {
+        std::int64_t at = t.indptr[r];
+        for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) {
+          if (!is_tail(x.indices[p])) continue;
+          t.indices[at] = x.indices[p];
+          t.data[at++] = x.data[p];
+        }
+      },
+      4096);
+  return t;
+}
+
+// The transpose of `t` (cols + 1 offsets, row ids increasing within a column):
+// each of `chunks` threads counts, then places, the entries of a contiguous
+// row range; a column's slots are handed out chunk by chunk, so rows stay in
+// increasing order.
+void transpose_rows(const CsrMatrix& t, std::int64_t cols, int threads,
+                    std::vector<std::int64_t>& colptr, std::vector<std::int32_t>& rows,
+                    std::vector<float>& vals) {
+  const int chunks = static_cast<int>(std::max<std::int64_t>(
+      1, std::min<std::int64_t>({threads, 8, std::max<std::int64_t>(t.rows, 1)})));
+  const std::int64_t per = (t.rows + chunks - 1) / chunks;
+  std::vector<std::int64_t> next(static_cast<std::size_t>(chunks) * cols, 0);
+  parallel_for(chunks, chunks, [&](std::int64_t k) {
+    std::int64_t* h = next.data() + k * cols;
+    const std::int64_t r1 = std::min(t.rows, (k + 1) * per);
+    for (std::int64_t p = t.indptr[std::min(t.rows, k * per)]; p < t.indptr[r1]; ++p)
+      ++h[t.indices[p]];
+  });
+  colptr.assign(static_cast<std::size_t>(cols + 1), 0);
+  for (std::int64_t c = 0; c < cols; ++c) {
+    std::int64_t at = colptr[c];
+    for (int k = 0; k < chunks; ++k) {
+      const std::int64_t n = next[k * cols + c];
+      next[k * cols + c] = at;
+      at += n;
+    }
+    colptr[c + 1] = at;
+  }
+  rows.resize(t.indices.size());
+  vals.resize(t.indices.size());
+  parallel_for(chunks, chunks, [&](std::int64_t k) {
+    std::int64_t* h = next.data() + k * cols;
+    const std::int64_t r0 = std::min(t.rows, k * per), r1 = std::min(t.rows, (k + 1) * per);
+    for (std::int64_t r = r0; r < r1; ++r) {
+      for (std::int64_t p = t.indptr[r]; p < t.indptr[r + 1]; ++p) {
+        const std::int64_t at = h[t.indices[p]]++;
+        rows[at] = static_cast<std::int32_t>(r);
+        vals[at] = t.data[p];
+      }
+    }
+  });
+}
+
+}  // namespace
+
 EngineInputs prepare_inputs(const CsrMatrix& queries, const CsrMatrix* references,
                             const SimilarityParams& params) {
   EngineInputs in;
@@ -98,26 +178,15 @@ EngineInputs prepare_inputs(const CsrMatrix& queries, const CsrMatrix* reference
   // GEMM tiles stay aligned for the tensor cores: pad D to a multiple of 64
   // (padded slots are zero columns).
   in.head_dim = (in.split.head_dim + 63) / 64 * 64;
-  in.query_tail = detail::tail_matrix(queries, in.split);
+  const int threads = resolve_threads(params.threads);
+  in.query_tail = tail_rows(queries, in.split.slot_of, threads);
   const CsrMatrix ref_tail =
-      in.self_join ? CsrMatrix{} : detail::tail_matrix(*references, in.split);
-  const CsrMatrix& rt = in.self_join ? in.query_tail : ref_tail;
+      in.self_join ? CsrMatrix{} : tail_rows(*references, in.split.slot_of, threads);
   // The reference tail by term: postings in increasing row order, so a column
   // tile is one contiguous slice found by binary search.
-  const std::int64_t cols = std::max(queries.cols, in.references->cols);
-  in.ref_colptr.assign(static_cast<std::size_t>(cols + 1), 0);
-  for (std::int32_t c : rt.indices) ++in.ref_colptr[c + 1];
-  for (std::int64_t c = 0; c < cols; ++c) in.ref_colptr[c + 1] += in.ref_colptr[c];
-  in.ref_rows.resize(rt.indices.size());
-  in.ref_vals.resize(rt.indices.size());
-  std::vector<std::int64_t> fill(in.ref_colptr.begin(), in.ref_colptr.end() - 1);
-  for (std::int64_t r = 0; r < rt.rows; ++r) {
-    for (std::int64_t p = rt.indptr[r]; p < rt.indptr[r + 1]; ++p) {
-      const std::int64_t at = fill[rt.indices[p]]++;
-      in.ref_rows[at] = static_cast<std::int32_t>(r);
-      in.ref_vals[at] = rt.data[p];
-    }
-  }
+  transpose_rows(in.self_join ? in.query_tail : ref_tail,
+                 std::max(queries.cols, in.references->cols), threads, in.ref_colptr, in.ref_rows,
+                 in.ref_vals);
   in.keep = params.k > 0 ? static_cast<int>(params.k + extra_candidates(params.k)) : 0;
   // A list one longer than the reference rows never fills, so finalize() needs
   // no completeness proof (and no fallback) when every column fits.

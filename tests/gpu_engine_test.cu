@@ -20,41 +20,44 @@ TEST(GpuEngine, PrepareInputsBuildsTheReferenceTailByTerm) {
   const CsrMatrix q = testing::random_matrix(spec, 1);
   spec.rows = 333;
   const CsrMatrix r = testing::random_matrix(spec, 2);
-  for (bool self : {true, false}) {
-    SimilarityParams p;
-    p.k = 7;
-    p.threshold = 0.6f;
-    p.head_dim = 40;  // not a multiple of 64: padded
-    const EngineInputs in = prepare_inputs(q, self ? nullptr : &r, p);
-    const CsrMatrix& ref = self ? q : r;
-    EXPECT_EQ(in.self_join, self);
-    EXPECT_EQ(in.split.head_dim, 40);
-    EXPECT_EQ(in.head_dim, 64);
-    EXPECT_EQ(in.keep, 7 + 32);
-    EXPECT_TRUE(in.want_pairs);
-    EXPECT_FLOAT_EQ(in.pair_low, 0.6f - in.margin);
-    EXPECT_GE(in.margin, 1e-3f);  // above the fp16 worst case (9.8e-4)
-    // The query tail holds exactly the non-head entries of the queries.
-    const CsrMatrix want_q = detail::tail_matrix(q, in.split);
-    EXPECT_EQ(in.query_tail.indptr, want_q.indptr);
-    EXPECT_EQ(in.query_tail.indices, want_q.indices);
-    // The reference tail by term is the transpose of the reference tail, rows increasing.
-    const CsrMatrix want_r = detail::tail_matrix(ref, in.split);
-    ASSERT_EQ(static_cast<std::int64_t>(in.ref_colptr.size()), ref.cols + 1);
-    ASSERT_EQ(static_cast<std::int64_t>(in.ref_rows.size()), want_r.nnz());
-    std::vector<std::int64_t> seen(ref.cols, 0);
-    for (std::int64_t row = 0; row < want_r.rows; ++row) {
-      for (std::int64_t e = want_r.indptr[row]; e < want_r.indptr[row + 1]; ++e) {
-        const std::int32_t c = want_r.indices[e];
-        const std::int64_t at = in.ref_colptr[c] + seen[c]++;
-        ASSERT_LT(at, in.ref_colptr[c + 1]);
-        EXPECT_EQ(in.ref_rows[at], row);
-        EXPECT_EQ(in.ref_vals[at], want_r.data[e]);
+  for (int threads : {1, 3, 8})
+    for (bool self : {true, false}) {
+      SimilarityParams p;
+      p.threads = threads;  // the tails are built by this many threads
+      p.k = 7;
+      p.threshold = 0.6f;
+      p.head_dim = 40;  // not a multiple of 64: padded
+      const EngineInputs in = prepare_inputs(q, self ? nullptr : &r, p);
+      const CsrMatrix& ref = self ? q : r;
+      EXPECT_EQ(in.self_join, self);
+      EXPECT_EQ(in.split.head_dim, 40);
+      EXPECT_EQ(in.head_dim, 64);
+      EXPECT_EQ(in.keep, 7 + 32);
+      EXPECT_TRUE(in.want_pairs);
+      EXPECT_FLOAT_EQ(in.pair_low, 0.6f - in.margin);
+      EXPECT_GE(in.margin, 1e-3f);  // above the fp16 worst case (9.8e-4)
+      // The query tail holds exactly the non-head entries of the queries.
+      const CsrMatrix want_q = detail::tail_matrix(q, in.split);
+      EXPECT_EQ(in.query_tail.indptr, want_q.indptr);
+      EXPECT_EQ(in.query_tail.indices, want_q.indices);
+      EXPECT_EQ(in.query_tail.data, want_q.data);
+      // The reference tail by term is the transpose of the reference tail, rows increasing.
+      const CsrMatrix want_r = detail::tail_matrix(ref, in.split);
+      ASSERT_EQ(static_cast<std::int64_t>(in.ref_colptr.size()), ref.cols + 1);
+      ASSERT_EQ(static_cast<std::int64_t>(in.ref_rows.size()), want_r.nnz());
+      std::vector<std::int64_t> seen(ref.cols, 0);
+      for (std::int64_t row = 0; row < want_r.rows; ++row) {
+        for (std::int64_t e = want_r.indptr[row]; e < want_r.indptr[row + 1]; ++e) {
+          const std::int32_t c = want_r.indices[e];
+          const std::int64_t at = in.ref_colptr[c] + seen[c]++;
+          ASSERT_LT(at, in.ref_colptr[c + 1]);
+          EXPECT_EQ(in.ref_rows[at], row);
+          EXPECT_EQ(in.ref_vals[at], want_r.data[e]);
+        }
       }
+      for (std::int64_t c = 0; c < ref.cols; ++c)
+        EXPECT_EQ(seen[c], in.ref_colptr[c + 1] - in.ref_colptr[c]);
     }
-    for (std::int64_t c = 0; c < ref.cols; ++c)
-      EXPECT_EQ(seen[c], in.ref_colptr[c + 1] - in.ref_colptr[c]);
-  }
 }
 
 TEST(GpuEngine, KeepNeverExceedsWhatAListCanHold) {
