@@ -298,9 +298,9 @@ void gemm_head_tile(cublasHandle_t handle, cudaStream_t stream, const __half* q_
         cudaMemset2DAsync(s, ld_s * sizeof(float), 0, cols * sizeof(float), rows, stream));
     return;
   }
-  // Row-major S (rows × cols) is column-major Sᵀ (cols × rows) = Rᵀ-view... i.e.
-  // in cuBLAS' column-major terms: S_cm = op(A) · B with A = the reference head
-  // rows seen as D × cols (transposed) and B = the query head rows as D × rows.
+  // cuBLAS is column-major: row-major S (rows × cols, ld_s) is the column-major
+  // cols × rows matrix Refᵀ·Q, where the row-major head blocks read as
+  // column-major D × cols (Ref) and D × rows (Q) matrices with leading dimension D.
   const float alpha = 1.0f, beta = 0.0f;
   PAPERSIM_CUBLAS_TRY(cublasSetStream(handle, stream));
   PAPERSIM_CUBLAS_TRY(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, cols, rows, head_dim, &alpha,
