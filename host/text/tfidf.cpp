@@ -156,6 +156,7 @@ class Worker {
       });
       constexpr std::size_t kAhead = 8;
       const std::size_t n = keys_.size();
+      terms_of_doc_.resize(n);
       for (std::size_t i = 0; i < n; ++i) {
         if (i + kAhead < n) cache_.prefetch(keys_[i + kAhead]);
         const text::TokenCache::Key& k = keys_[i];
@@ -163,8 +164,12 @@ class Worker {
           const std::string_view tok = text::TokenCache::text(k);
           return resolve(tok, text::hash_bytes(tok));
         });
-        if (t >= 0) count(t);
+        terms_of_doc_[i] = t;
+        // The term's mark is the next random access: fetch it early too.
+        if (t >= 0) __builtin_prefetch(&marks_[t]);
       }
+      for (std::size_t i = 0; i < n; ++i)
+        if (terms_of_doc_[i] >= 0) count(terms_of_doc_[i]);
     } else {
       doc_units_.clear();
       tokenizer_.run(text, [&](std::string_view tok) {
@@ -288,6 +293,7 @@ class Worker {
   std::uint64_t doc_tag_ = 0;
   std::vector<std::int32_t> doc_units_;
   std::vector<text::TokenCache::Key> keys_;
+  std::vector<std::int32_t> terms_of_doc_;
   std::string scratch_;
 };
 
@@ -332,6 +338,36 @@ void parallel_sort(std::vector<Candidate>& v, int threads) {
     v.swap(tmp);
     bounds.swap(next);
   }
+}
+
+// Sorts a row of (column << 32 | count) words by column. Rows hold about a
+// hundred entries with random columns, where comparison sorts mispredict most
+// branches; two counting passes over the column bits avoid that.
+void sort_row(std::vector<std::uint64_t>& row, std::vector<std::uint64_t>& tmp, int column_bits) {
+  const std::size_t n = row.size();
+  if (n < 48 || column_bits > 22) {
+    std::sort(row.begin(), row.end());
+    return;
+  }
+  const int lo_bits = (column_bits + 1) / 2;
+  const std::uint32_t lo_mask = (1u << lo_bits) - 1;
+  std::uint32_t lo[2048] = {}, hi[2048] = {};
+  for (const std::uint64_t v : row) {
+    const auto c = static_cast<std::uint32_t>(v >> 32);
+    ++lo[c & lo_mask];
+    ++hi[c >> lo_bits];
+  }
+  std::uint32_t a = 0, b = 0;
+  for (std::uint32_t k = 0; k <= lo_mask; ++k) {
+    const std::uint32_t x = lo[k], y = hi[k];
+    lo[k] = a;
+    hi[k] = b;
+    a += x;
+    b += y;
+  }
+  tmp.resize(n);
+  for (const std::uint64_t v : row) tmp[lo[static_cast<std::uint32_t>(v >> 32) & lo_mask]++] = v;
+  for (const std::uint64_t v : tmp) row[hi[static_cast<std::uint32_t>(v >> 32) >> lo_bits]++] = v;
 }
 
 }  // namespace
@@ -518,19 +554,26 @@ CsrMatrix fit_transform(const std::vector<const std::string*>& texts, const Tfid
   x.rows = n_docs;
   x.cols = n_cols;
   x.indptr.assign(n_docs + 1, 0);
-  parallel_for(
-      n_docs, threads,
-      [&](std::int64_t d) {
-        const Entry* e = workers[doc_worker[d]]->entries().data() + doc_begin[d];
-        std::int64_t k = 0;
-        for (std::int32_t i = 0; i < doc_len[d]; ++i) k += e[i].term >= 0;
-        x.indptr[d + 1] = k;
-      },
-      1024);
+  if (n_cols == distinct) {
+    // Nothing pruned (the default options): rows keep every entry.
+    for (std::int64_t d = 0; d < n_docs; ++d) x.indptr[d + 1] = doc_len[d];
+  } else {
+    parallel_for(
+        n_docs, threads,
+        [&](std::int64_t d) {
+          const Entry* e = workers[doc_worker[d]]->entries().data() + doc_begin[d];
+          std::int64_t k = 0;
+          for (std::int32_t i = 0; i < doc_len[d]; ++i) k += e[i].term >= 0;
+          x.indptr[d + 1] = k;
+        },
+        1024);
+  }
   for (std::int64_t d = 0; d < n_docs; ++d) x.indptr[d + 1] += x.indptr[d];
   x.indices.resize(x.indptr[n_docs]);
   x.data.resize(x.indptr[n_docs]);
-  std::vector<std::vector<std::uint64_t>> scratch(threads);
+  std::vector<std::vector<std::uint64_t>> scratch(threads), sort_tmp(threads);
+  int column_bits = 1;
+  while ((std::int64_t{1} << column_bits) < n_cols) ++column_bits;
   std::vector<std::vector<double>> values(threads);
   parallel_for_worker(
       n_docs, threads,
@@ -543,7 +586,7 @@ CsrMatrix fit_transform(const std::vector<const std::string*>& texts, const Tfid
           if (e[i].term >= 0)
             row.push_back(static_cast<std::uint64_t>(e[i].term) << 32 |
                           static_cast<std::uint32_t>(e[i].count));
-        std::sort(row.begin(), row.end());
+        sort_row(row, sort_tmp[w], column_bits);
         auto& v = values[w];
         v.resize(row.size());
         double norm = 0.0;
