@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -31,10 +30,14 @@ namespace papersim::detail {
 namespace {
 
 // Cost model constants (choose_head_split), in units of one sgemm multiply-add
-// per pair and head column. Measured with bench/sim_bench (--sweep-head) on the
-// 74,728 arxiv-daily abstracts, 2 threads, AMD EPYC (AVX2): single-threaded
-// OpenBLAS sgemm runs near 3e10 multiply-adds/s per core while one tail product
-// (load a posting, scatter-add into the score row) costs about 40 of them.
+// per pair and head column. Calibrated with `sim_bench --sweep-head` on the first
+// 20,000 arxiv-daily abstracts (scikit-learn defaults), one thread: on the lent
+// Xeon with OpenBLAS' AVX2 kernel D = 64, 128, 256, 512 took 3.37, 3.34, 3.87,
+// 5.93 s. Fitting time = pairs × (D × head + tail_products(D) × tail) gives one
+// head column ≈ 0.05 ns per pair (2e10 multiply-adds/s) and one tail product
+// (posting load + scatter-add into the score row) ≈ 1–2.4 ns, i.e. 20–50 head
+// columns; 30 sits in that range. It picks D = 128 with scikit-learn defaults and
+// D = 64 with English stop words removed, the fastest or within noise of it.
 constexpr double kHeadCost = 1.0;
 constexpr double kTailCost = 30.0;
 
@@ -44,13 +47,17 @@ constexpr double kTailCost = 30.0;
 // and keeps the completeness proof valid however the BLAS orders its sums.
 constexpr float kMargin = 1e-4f;
 
-// Rows per sgemm call: the score strip (kStrip × tile columns) stays in L2
-// while the tail and the selection pass read it right after the product.
-static std::int64_t kStrip = getenv("PAPERSIM_STRIP") ? atoll(getenv("PAPERSIM_STRIP")) : 128;
+// Rows per sgemm call: enough for sgemm to run near its peak, few enough that
+// the score strip (kStrip × tile columns) is still cached when the tail and the
+// selection pass read it right after the product.
+constexpr std::int64_t kStrip = 128;
 
 // Largest tile edge: beyond it tiles only cost memory (the column block's head
 // and tail index are reused by every strip already).
 constexpr std::int64_t kMaxEdge = 4096;
+
+// Columns of a tile row used to seed a list that is not yet full.
+constexpr std::int64_t kSeedColumns = 256;
 
 // Tail terms looked up ahead of use in the span table.
 constexpr std::int64_t kPrefetch = 6;
@@ -158,9 +165,11 @@ struct TailIndex {
 };
 
 // srow[pc[e]] += v * pv[e]: the tail's inner loop. Columns within one posting
-// list are distinct, so the unrolled updates are independent.
-inline void scatter_add(float* __restrict srow, const std::int32_t* __restrict pc,
-                        const float* __restrict pv, std::int32_t n, float v) {
+// list are distinct, so the unrolled updates are independent. Not inlined: inside
+// the tile loop the unrolled body ran out of registers and spilled.
+__attribute__((noinline)) void scatter_add(float* __restrict srow,
+                                           const std::int32_t* __restrict pc,
+                                           const float* __restrict pv, std::int32_t n, float v) {
   std::int32_t e = 0;
   for (; e + 4 <= n; e += 4) {
     const std::int32_t c0 = pc[e], c1 = pc[e + 1], c2 = pc[e + 2], c3 = pc[e + 3];
@@ -177,6 +186,7 @@ inline void scatter_add(float* __restrict srow, const std::int32_t* __restrict p
 struct Worker {
   std::vector<float> a, b, s;  // head strip, head column block, score strip
   std::vector<float> colcut;
+  std::vector<Neighbor> gathered;
   TailIndex index;
   std::vector<ScoredPair> pairs;
 };
@@ -359,10 +369,11 @@ SimilarityResult CpuBackend::run(const CsrMatrix& q, const CsrMatrix* r,
               const float* pv = wk.index.val.data() + sp.start;
               scatter_add(srow, pc, pv, n, v);
             }
-            // Padding, and in a diagonal tile the lower triangle with the diagonal,
-            // fall below every cut: each unordered pair is selected once.
+            // Padding falls below every cut. A diagonal tile keeps both triangles:
+            // each row pass then sees every pair within the block, so the tile needs
+            // no column pass; only the row itself is masked.
             std::fill(srow + cols, srow + ldc, -1.0f);
-            if (diag) std::fill(srow, srow + std::min<std::int64_t>(s0 + ii + 1, cols), -1.0f);
+            if (diag) srow[s0 + ii] = -1.0f;
           }
 
           std::unique_lock<std::mutex> lock_a(row_lock, std::defer_lock), lock_b;
@@ -372,31 +383,59 @@ SimilarityResult CpuBackend::run(const CsrMatrix& q, const CsrMatrix* r,
           } else {
             lock_a.lock();
           }
+          const bool column_pass = self && !diag;
           float* colcut = wk.colcut.data();
           for (std::int64_t jj = 0; jj < cols; ++jj) {
-            colcut[jj] = self ? std::min(cut[tile.col_begin + jj], tcut) : kInf;
+            colcut[jj] = column_pass ? std::min(cut[tile.col_begin + jj], tcut) : kInf;
           }
           std::fill(colcut + cols, colcut + ldc, kInf);
           for (std::int64_t ii = 0; ii < sr; ++ii) {
             const float* __restrict srow = S + ii * ldc;
             const std::int64_t i = i0 + ii;
+            // Row pushes start at column row_from; columns before it were seeded.
+            std::int64_t row_from = 0;
+            if (k > 0 && !cand.rows[i].full()) {
+              // A list not yet full takes nearly every positive score. Seed it with
+              // the best `keep` of a prefix of this tile's row (one selection), so the
+              // rest of the row meets a real cut and skips at vector speed.
+              row_from = std::min(
+                  ldc, (std::max<std::int64_t>(kSeedColumns, 4 * cand.keep) + 15) / 16 * 16);
+              const std::int64_t seed_end = std::min(row_from, cols);
+              std::vector<Neighbor>& g = wk.gathered;
+              g.clear();
+              for (std::int64_t jj = 0; jj < seed_end; ++jj) {
+                if (srow[jj] >= cut[i]) g.push_back({tile.col_begin + jj, srow[jj]});
+              }
+              if (static_cast<std::int64_t>(g.size()) > cand.keep) {
+                std::nth_element(g.begin(), g.begin() + (cand.keep - 1), g.end(),
+                                 [](const Neighbor& x, const Neighbor& y) {
+                                   return better(x.score, x.doc, y.score, y.doc);
+                                 });
+                g.resize(static_cast<std::size_t>(cand.keep));
+              }
+              TopKRow& list = cand.rows[i];
+              for (const Neighbor& nb : g) list.push(nb.score, nb.doc);
+              cut[i] = std::max(list.bound(), base_cut);
+            }
             float rowcut = std::min(cut[i], tcut);
             for (std::int64_t j0 = 0; j0 < ldc; j0 += 16) {
+              const bool row_pass = j0 >= row_from;
+              const float rc = row_pass ? rowcut : tcut;
               int any = 0;
-              for (int u = 0; u < 16; ++u) any |= srow[j0 + u] >= std::min(rowcut, colcut[j0 + u]);
+              for (int u = 0; u < 16; ++u) any |= srow[j0 + u] >= std::min(rc, colcut[j0 + u]);
               if (!any) continue;
               for (int u = 0; u < 16; ++u) {
                 const float sc = srow[j0 + u];
-                if (!(sc >= std::min(rowcut, colcut[j0 + u]))) continue;
+                if (!(sc >= std::min(rc, colcut[j0 + u]))) continue;
                 const std::int64_t j = tile.col_begin + j0 + u;
-                if (sc >= tcut) wk.pairs.push_back({i, j, sc});
-                if (sc >= cut[i]) {
+                if (sc >= tcut && (!diag || j > i)) wk.pairs.push_back({i, j, sc});
+                if (row_pass && sc >= cut[i]) {
                   TopKRow& list = cand.rows[i];
                   list.push(sc, j);
                   cut[i] = std::max(list.bound(), base_cut);
                   rowcut = std::min(cut[i], tcut);
                 }
-                if (self && sc >= cut[j]) {
+                if (column_pass && sc >= cut[j]) {
                   TopKRow& list = cand.rows[j];
                   list.push(sc, i);
                   cut[j] = std::max(list.bound(), base_cut);
