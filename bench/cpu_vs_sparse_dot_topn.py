@@ -59,20 +59,30 @@ def write_csr(x, path):
         x.data.astype("<f4").tofile(f)
 
 
+def peak_rss():
+    """VmHWM of this process: ru_maxrss is not used because Linux carries it across
+    execve, so a child would report its parent's peak."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def run_sdt_child(npz, k, threads, out):
     """Child process: load X, time sp_matmul_topn, save the top-k (self removed)."""
     from sparse_dot_topn import sp_matmul_topn
 
     x = sp.load_npz(npz).astype(np.float32).tocsr()
     xt = x.T.tocsr()
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    rss0 = peak_rss()
     u0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     c = sp_matmul_topn(x, xt, top_n=k + 1, n_threads=threads)
     seconds = time.perf_counter() - t0
     u1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (u1.ru_utime - u0.ru_utime) + (u1.ru_stime - u0.ru_stime)
-    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    rss1 = peak_rss()
     c = c.tocsr()
     n = x.shape[0]
     docs = np.full((n, k), -1, dtype=np.int64)

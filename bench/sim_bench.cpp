@@ -145,6 +145,18 @@ CsrMatrix read_binary_csr(const std::string& path) {
   return m;
 }
 
+// Peak resident set of this process image (VmHWM). getrusage's ru_maxrss is
+// not used: Linux carries it across execve, so a child started by a large
+// Python process would report the parent's peak.
+std::size_t peak_rss() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return papersim::peak_rss_bytes();
+}
+
 // User + system CPU time of the whole process (all threads).
 double cpu_seconds() {
   struct rusage u {};
@@ -191,7 +203,7 @@ int run_mtx(int argc, char** argv) {
   std::fprintf(stderr, "loaded %s: %lld x %lld, %lld non-zeros in %.1f s\n", mtx.c_str(),
                static_cast<long long>(x.rows), static_cast<long long>(x.cols),
                static_cast<long long>(x.nnz()), load_s);
-  const std::size_t rss_before = papersim::peak_rss_bytes();
+  const std::size_t rss_before = peak_rss();
 
   std::vector<int> heads;
   if (sweep.empty()) {
@@ -219,7 +231,7 @@ int run_mtx(int argc, char** argv) {
         s.seconds, cpu, static_cast<long long>(s.pairs_evaluated), s.pairs_evaluated / s.seconds,
         static_cast<long long>(s.fallback_rows), static_cast<long long>(s.rescored),
         static_cast<long long>(s.zero_rows), r.pairs.size(), s.peak_working_bytes, rss_before,
-        papersim::peak_rss_bytes());
+        peak_rss());
     std::fflush(stdout);
     if (!out_topk.empty() && h == heads.back()) {
       std::ofstream out(out_topk, std::ios::binary);
