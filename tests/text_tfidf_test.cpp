@@ -248,4 +248,19 @@ TEST(TextTfidf, ResultIndependentOfThreadCount) {
   }
 }
 
+TEST(TextTfidf, ConsumingVariantEmptiesTextsAndMatches) {
+  Strings docs;
+  for (int i = 0; i < 500; ++i)
+    docs.push_back("doc" + std::to_string(i % 37) + " shared words here");
+  TfidfModel m1, m2;
+  const CsrMatrix a = papersim::fit_transform(docs, TfidfOptions{}, &m1);
+  std::vector<std::string*> ptrs;
+  for (auto& d : docs) ptrs.push_back(&d);
+  const CsrMatrix b = papersim::fit_transform_consuming(ptrs, TfidfOptions{}, &m2);
+  EXPECT_EQ(m1.vocabulary, m2.vocabulary);
+  EXPECT_EQ(a.indices, b.indices);
+  EXPECT_EQ(a.data, b.data);
+  for (const auto& d : docs) EXPECT_TRUE(d.empty());
+}
+
 }  // namespace

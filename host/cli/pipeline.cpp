@@ -69,14 +69,19 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
   }
 
   t0 = std::chrono::steady_clock::now();
-  std::vector<const std::string*> texts;
-  texts.reserve(v.corpus.docs.size());
-  for (const auto& d : v.corpus.docs) texts.push_back(&d.text);
-  v.x = fit_transform(texts, v.options, &v.model);
-  v.vectorize_seconds = seconds_since(t0);
-  if (!keep_text) {
-    for (auto& d : v.corpus.docs) std::string().swap(d.text);
+  if (keep_text) {
+    std::vector<const std::string*> texts;
+    texts.reserve(v.corpus.docs.size());
+    for (const auto& d : v.corpus.docs) texts.push_back(&d.text);
+    v.x = fit_transform(texts, v.options, &v.model);
+  } else {
+    // Each text is freed once tokenized: texts and matrix never peak together.
+    std::vector<std::string*> texts;
+    texts.reserve(v.corpus.docs.size());
+    for (auto& d : v.corpus.docs) texts.push_back(&d.text);
+    v.x = fit_transform_consuming(texts, v.options, &v.model);
   }
+  v.vectorize_seconds = seconds_since(t0);
   return v;
 }
 

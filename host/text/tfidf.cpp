@@ -7,6 +7,9 @@
 #include "papersim/tfidf.hpp"
 
 #include <libstemmer.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -121,6 +124,83 @@ struct Entry {
   std::int32_t count;  // Occurrences in the document.
 };
 
+// Growable array of entries whose consumed prefix can be handed back to the
+// system while the matrix is built, so entries and matrix never both hold all
+// non-zeros. Anonymous memory mapping on Linux (grown with mremap), a plain
+// vector elsewhere (no early release there).
+class EntryBuffer {
+ public:
+  EntryBuffer() = default;
+  EntryBuffer(const EntryBuffer&) = delete;
+  EntryBuffer& operator=(const EntryBuffer&) = delete;
+  ~EntryBuffer() { reset(); }
+
+  std::size_t size() const { return size_; }
+  Entry* data() { return data_; }
+  const Entry* data() const { return data_; }
+  Entry& operator[](std::size_t i) { return data_[i]; }
+  const Entry* begin() const { return data_; }
+  const Entry* end() const { return data_ + size_; }
+  Entry* begin() { return data_; }
+  Entry* end() { return data_ + size_; }
+
+  void push_back(Entry e) {
+    if (size_ == capacity_) grow(capacity_ == 0 ? (1u << 16) : capacity_ * 2);
+    data_[size_++] = e;
+  }
+
+  /// Reserve address space (not memory) for `n` entries.
+  void reserve(std::size_t n) {
+    if (n > capacity_) grow(n);
+  }
+
+  /// Entries [0, n) will not be read again: return their whole pages.
+  void release_prefix(std::size_t n) {
+#if defined(__linux__)
+    const std::size_t page = 4096;
+    const std::size_t bytes = n * sizeof(Entry) / page * page;
+    if (bytes > released_) {
+      madvise(reinterpret_cast<char*>(data_) + released_, bytes - released_, MADV_DONTNEED);
+      released_ = bytes;
+    }
+#else
+    (void)n;
+#endif
+  }
+
+  void reset() {
+#if defined(__linux__)
+    if (data_ != nullptr) munmap(data_, capacity_ * sizeof(Entry));
+#else
+    delete[] data_;
+#endif
+    data_ = nullptr;
+    size_ = capacity_ = released_ = 0;
+  }
+
+ private:
+  void grow(std::size_t n) {
+#if defined(__linux__)
+    void* p = data_ == nullptr
+                  ? mmap(nullptr, n * sizeof(Entry), PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+                  : mremap(data_, capacity_ * sizeof(Entry), n * sizeof(Entry), MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    data_ = static_cast<Entry*>(p);
+#else
+    Entry* p = new Entry[n];
+    std::copy(data_, data_ + size_, p);
+    delete[] data_;
+    data_ = p;
+#endif
+    capacity_ = n;
+  }
+
+  Entry* data_ = nullptr;
+  std::size_t size_ = 0, capacity_ = 0;
+  std::size_t released_ = 0;  // Bytes of the prefix already returned.
+};
+
 // Tokenizes and counts the documents handed to one thread.
 class Worker {
  public:
@@ -196,7 +276,7 @@ class Worker {
   }
 
   const text::Interner& terms() const { return terms_; }
-  std::vector<Entry>& entries() { return entries_; }
+  EntryBuffer& entries() { return entries_; }
   void reserve(std::size_t entries) { entries_.reserve(entries); }
 
   /// Document frequency and total count of each term, from the entries (kept
@@ -288,7 +368,7 @@ class Worker {
   std::vector<std::int32_t> unit_term_;  // ...and their unigram term (-1 when ngram_min > 1).
   text::Interner terms_;
   std::vector<std::uint64_t> marks_;
-  std::vector<Entry> entries_;
+  EntryBuffer entries_;
   std::int64_t doc_begin_ = 0;
   std::uint64_t doc_tag_ = 0;
   std::vector<std::int32_t> doc_units_;
@@ -372,8 +452,12 @@ void sort_row(std::vector<std::uint64_t>& row, std::vector<std::uint64_t>& tmp, 
 
 }  // namespace
 
-CsrMatrix fit_transform(const std::vector<const std::string*>& texts, const TfidfOptions& options,
-                        TfidfModel* model) {
+namespace {
+
+// `consumed`, when given, holds the same strings as `texts`, to be emptied once tokenized.
+CsrMatrix fit(const std::vector<const std::string*>& texts,
+              const std::vector<std::string*>* consumed, const TfidfOptions& options,
+              TfidfModel* model) {
   validate(options);
   auto t0 = std::chrono::steady_clock::now();
   auto c0 = std::clock();
@@ -417,6 +501,7 @@ CsrMatrix fit_transform(const std::vector<const std::string*>& texts, const Tfid
       n_docs, n_workers,
       [&](std::int64_t d, int w) {
         const auto range = workers[w]->process(*texts[d]);
+        if (consumed != nullptr) std::string().swap(*(*consumed)[d]);
         doc_worker[d] = w;
         doc_begin[d] = range.first;
         doc_len[d] = static_cast<std::int32_t>(range.second);
@@ -569,46 +654,75 @@ CsrMatrix fit_transform(const std::vector<const std::string*>& texts, const Tfid
         1024);
   }
   for (std::int64_t d = 0; d < n_docs; ++d) x.indptr[d + 1] += x.indptr[d];
-  x.indices.resize(x.indptr[n_docs]);
-  x.data.resize(x.indptr[n_docs]);
+  // Built in waves of documents: after each wave the entries it consumed are
+  // released, and the matrix arrays grow (within reserved capacity) only by
+  // the wave's rows, so peak memory holds the non-zeros about once, not twice.
+  x.indices.reserve(x.indptr[n_docs]);
+  x.data.reserve(x.indptr[n_docs]);
   std::vector<std::vector<std::uint64_t>> scratch(threads), sort_tmp(threads);
   int column_bits = 1;
   while ((std::int64_t{1} << column_bits) < n_cols) ++column_bits;
   std::vector<std::vector<double>> values(threads);
-  parallel_for_worker(
-      n_docs, threads,
-      [&](std::int64_t d, int w) {
-        const Entry* e = workers[doc_worker[d]]->entries().data() + doc_begin[d];
-        // (column, count) packed in one integer: the sort compares plain words.
-        auto& row = scratch[w];
-        row.clear();
-        for (std::int32_t i = 0; i < doc_len[d]; ++i)
-          if (e[i].term >= 0)
-            row.push_back(static_cast<std::uint64_t>(e[i].term) << 32 |
-                          static_cast<std::uint32_t>(e[i].count));
-        sort_row(row, sort_tmp[w], column_bits);
-        auto& v = values[w];
-        v.resize(row.size());
-        double norm = 0.0;
-        for (std::size_t i = 0; i < row.size(); ++i) {
-          const auto col = static_cast<std::int32_t>(row[i] >> 32);
-          double tf =
-              options.binary ? 1.0 : static_cast<double>(static_cast<std::uint32_t>(row[i]));
-          if (options.sublinear_tf) tf = std::log(tf) + 1.0;
-          v[i] = options.use_idf ? tf * idf[col] : tf;
-          norm += options.norm == Norm::kL2 ? v[i] * v[i] : std::fabs(v[i]);
-        }
-        if (options.norm == Norm::kL2) norm = std::sqrt(norm);
-        const bool scale = options.norm != Norm::kNone && norm != 0.0;
-        const std::int64_t out = x.indptr[d];
-        for (std::size_t i = 0; i < row.size(); ++i) {
-          x.indices[out + i] = static_cast<std::int32_t>(row[i] >> 32);
-          x.data[out + i] = static_cast<float>(scale ? v[i] / norm : v[i]);
-        }
-      },
-      256);
+  const std::int64_t wave = std::max<std::int64_t>(4096, n_docs / 16);
+  for (std::int64_t a = 0; a < n_docs; a += wave) {
+    const std::int64_t b = std::min(n_docs, a + wave);
+    x.indices.resize(x.indptr[b]);
+    x.data.resize(x.indptr[b]);
+    parallel_for_worker(
+        b - a, threads,
+        [&](std::int64_t i, int w) {
+          const std::int64_t d = a + i;
+          const Entry* e = workers[doc_worker[d]]->entries().data() + doc_begin[d];
+          // (column, count) packed in one integer: the sort compares plain words.
+          auto& row = scratch[w];
+          row.clear();
+          for (std::int32_t i = 0; i < doc_len[d]; ++i)
+            if (e[i].term >= 0)
+              row.push_back(static_cast<std::uint64_t>(e[i].term) << 32 |
+                            static_cast<std::uint32_t>(e[i].count));
+          sort_row(row, sort_tmp[w], column_bits);
+          auto& v = values[w];
+          v.resize(row.size());
+          double norm = 0.0;
+          for (std::size_t i = 0; i < row.size(); ++i) {
+            const auto col = static_cast<std::int32_t>(row[i] >> 32);
+            double tf =
+                options.binary ? 1.0 : static_cast<double>(static_cast<std::uint32_t>(row[i]));
+            if (options.sublinear_tf) tf = std::log(tf) + 1.0;
+            v[i] = options.use_idf ? tf * idf[col] : tf;
+            norm += options.norm == Norm::kL2 ? v[i] * v[i] : std::fabs(v[i]);
+          }
+          if (options.norm == Norm::kL2) norm = std::sqrt(norm);
+          const bool scale = options.norm != Norm::kNone && norm != 0.0;
+          const std::int64_t out = x.indptr[d];
+          for (std::size_t i = 0; i < row.size(); ++i) {
+            x.indices[out + i] = static_cast<std::int32_t>(row[i] >> 32);
+            x.data[out + i] = static_cast<float>(scale ? v[i] / norm : v[i]);
+          }
+        },
+        256);
+    // Each worker's entries are in document order: everything before the end
+    // of its last document in this wave is consumed.
+    std::vector<std::size_t> consumed(n_workers, 0);
+    for (std::int64_t d = a; d < b; ++d)
+      consumed[doc_worker[d]] = static_cast<std::size_t>(doc_begin[d] + doc_len[d]);
+    for (int w = 0; w < n_workers; ++w) workers[w]->entries().release_prefix(consumed[w]);
+  }
   lap("rows");
   return x;
+}
+
+}  // namespace
+
+CsrMatrix fit_transform(const std::vector<const std::string*>& texts, const TfidfOptions& options,
+                        TfidfModel* model) {
+  return fit(texts, nullptr, options, model);
+}
+
+CsrMatrix fit_transform_consuming(const std::vector<std::string*>& texts,
+                                  const TfidfOptions& options, TfidfModel* model) {
+  const std::vector<const std::string*> view(texts.begin(), texts.end());
+  return fit(view, &texts, options, model);
 }
 
 CsrMatrix fit_transform(const std::vector<std::string>& texts, const TfidfOptions& options,

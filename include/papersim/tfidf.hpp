@@ -51,7 +51,8 @@ struct TfidfOptions {
   int threads = 0;
 };
 
-/// Options of a named preset: "sklearn" (TfidfVectorizer defaults) or "abstracts" (papersim's default).
+/// Options of a named preset: "sklearn" (TfidfVectorizer defaults) or "abstracts" (papersim's
+/// default).
 /// @throws UsageError for an unknown preset.
 TfidfOptions tfidf_preset(const std::string& name);
 
@@ -76,5 +77,11 @@ CsrMatrix fit_transform(const std::vector<std::string>& texts, const TfidfOption
 /// Same, taking pointers so callers need not copy document texts.
 CsrMatrix fit_transform(const std::vector<const std::string*>& texts, const TfidfOptions& options,
                         TfidfModel* model);
+
+/// Same, but each text is emptied (its memory freed) as soon as it has been
+/// tokenized: for callers that no longer need the texts, peak memory then holds
+/// the texts or the matrix, not both.
+CsrMatrix fit_transform_consuming(const std::vector<std::string*>& texts,
+                                  const TfidfOptions& options, TfidfModel* model);
 
 }  // namespace papersim
