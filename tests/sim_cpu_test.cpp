@@ -112,6 +112,37 @@ INSTANTIATE_TEST_SUITE_P(
         // Sparse rows: most pairs share nothing.
         Case{{400, 2000, 3.0, 0.1, 0.05, 0, 0.3}, 6, 0.5f, -1.0f, -1, 64}));
 
+TEST(CpuBackend, TiesBeyondTheKeptCandidatesFallBackToExactRows) {
+  // 40 copies of one row plus unrelated rows: every copy's neighbours tie at the
+  // same score, more of them than the kept candidates, so no list can be proven
+  // from candidates alone; the exact fallback must still give the lowest docs.
+  testing::RandomSpec spec{120, 60, 5.0, 0.0, 0.0, 0, 1.0};
+  CsrMatrix base = testing::random_matrix(spec, 4);
+  CsrMatrix x;
+  x.cols = base.cols;
+  for (std::int64_t r = 0; r < base.rows; ++r) {
+    const std::int64_t src = r % 3 == 0 ? 0 : r;  // rows 0, 3, 6, ... are copies of row 0
+    for (std::int64_t p = base.indptr[src]; p < base.indptr[src + 1]; ++p) {
+      x.indices.push_back(base.indices[p]);
+      x.data.push_back(base.data[p]);
+    }
+    x.indptr.push_back(x.nnz());
+  }
+  x.rows = base.rows;
+  SimilarityParams p;
+  p.k = 3;
+  p.threshold = 0.99f;
+  p.tile = 64;
+  p.threads = 2;
+  SimilarityResult got = make_cpu_backend()->self_join(x, p);
+  EXPECT_GE(got.stats.fallback_rows, 40);
+  expect_same(got, brute_force(x, nullptr, p), "ties");
+  ASSERT_EQ(got.topk[0].size(), 3u);
+  EXPECT_EQ(got.topk[0][0].doc, 3);
+  EXPECT_EQ(got.topk[0][1].doc, 6);
+  EXPECT_EQ(got.topk[0][2].doc, 9);
+}
+
 TEST(CpuBackend, ZeroAndEmptyInputs) {
   CsrMatrix empty;
   empty.cols = 5;
