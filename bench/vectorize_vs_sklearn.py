@@ -43,7 +43,7 @@ print(json.dumps({"json_s": t1 - t0, "fit_s": t2 - t1, "rows": x.shape[0], "cols
 
 
 def run_measured(cmd):
-    """Runs cmd with its own rusage: (wall seconds, peak RSS bytes, stdout, stderr)."""
+    """Runs cmd with its own rusage: (wall seconds, peak RSS bytes, stdout, stderr, CPU seconds)."""
     with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=fo, stderr=fe)
@@ -55,7 +55,7 @@ def run_measured(cmd):
         out, err = fo.read().decode(errors="replace"), fe.read().decode(errors="replace")
     if p.returncode != 0:
         sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{err}")
-    return wall, usage.ru_maxrss * 1024, out, err
+    return wall, usage.ru_maxrss * 1024, out, err, usage.ru_utime + usage.ru_stime
 
 
 def mtx_header(path):
@@ -96,19 +96,21 @@ def main():
         best = {}
         for label, extra in [("load + vectorize", []), ("load + vectorize + write .mtx", ["--out-matrix", mtx])]:
             runs = [run_measured(base + extra) for _ in range(args.repeat)]
-            wall, rss, out, err = min(runs, key=lambda r: r[0])
+            wall, rss, out, err, cpu = min(runs, key=lambda r: r[0])
             best[label] = (wall, rss)
-            print(f"papersim {label}: {wall:.2f} s (best of {args.repeat}), peak RSS {rss / 2**20:.0f} MiB")
+            print(f"papersim {label}: {wall:.2f} s wall (best of {args.repeat}), {cpu:.2f} s CPU, "
+                  f"peak RSS {rss / 2**20:.0f} MiB")
         print("papersim summary (last run):")
         print("  " + (out + err).strip().replace("\n", "\n  "))
         shape = mtx_header(mtx)
         print(f"papersim matrix: rows {shape[0]:,} cols {shape[1]:,} nnz {shape[2]:,}")
 
         if not args.skip_sklearn:
-            wall, rss, out, _ = run_measured([args.python, "-c", SKLEARN_CHILD, path, args.preset])
+            wall, rss, out, _, cpu = run_measured([args.python, "-c", SKLEARN_CHILD, path, args.preset])
             r = json.loads(out.strip().splitlines()[-1])
             print(f"scikit-learn: json {r['json_s']:.2f} s + fit_transform {r['fit_s']:.2f} s "
-                  f"= {r['json_s'] + r['fit_s']:.2f} s (process {wall:.2f} s), peak RSS {rss / 2**20:.0f} MiB")
+                  f"= {r['json_s'] + r['fit_s']:.2f} s (process {wall:.2f} s wall, {cpu:.2f} s CPU), "
+                  f"peak RSS {rss / 2**20:.0f} MiB")
             print(f"scikit-learn matrix: rows {r['rows']:,} cols {r['cols']:,} nnz {r['nnz']:,}")
             ref = r["json_s"] + r["fit_s"]
             for label, (w, _) in best.items():

@@ -201,6 +201,12 @@ class EntryBuffer {
   std::size_t released_ = 0;  // Bytes of the prefix already returned.
 };
 
+#if defined(__GNUC__)
+#define PAPERSIM_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define PAPERSIM_ALWAYS_INLINE
+#endif
+
 // Tokenizes and counts the documents handed to one thread.
 class Worker {
  public:
@@ -225,17 +231,21 @@ class Worker {
     if (unigram_only_) {
       // Keys first, lookups second: with the whole document's keys at hand the
       // cache slots are prefetched a few tokens ahead, hiding memory latency.
-      keys_.clear();
-      tokenizer_.run(text, [&](std::string_view tok) {
+      text::TokenCache::Key* keys = keys_.data();
+      std::size_t n = 0;
+      tokenizer_.run(text, [&](std::string_view tok) PAPERSIM_ALWAYS_INLINE {
         if (tok.size() <= text::TokenCache::kMaxLen) {
-          keys_.push_back(text::TokenCache::key(tok));
+          if (n == keys_.size()) {
+            keys_.resize(2 * n + 256);
+            keys = keys_.data();
+          }
+          keys[n++] = text::TokenCache::key(tok);
         } else {
           const std::int32_t t = long_unit_of(tok);
           if (t >= 0) count(t);
         }
       });
       constexpr std::size_t kAhead = 8;
-      const std::size_t n = keys_.size();
       terms_of_doc_.resize(n);
       for (std::size_t i = 0; i < n; ++i) {
         if (i + kAhead < n) cache_.prefetch(keys_[i + kAhead]);
@@ -431,7 +441,9 @@ void sort_row(std::vector<std::uint64_t>& row, std::vector<std::uint64_t>& tmp, 
   }
   const int lo_bits = (column_bits + 1) / 2;
   const std::uint32_t lo_mask = (1u << lo_bits) - 1;
-  std::uint32_t lo[2048] = {}, hi[2048] = {};
+  std::uint32_t lo[2048], hi[2048];  // Only the used prefix is cleared: rows are short.
+  std::fill_n(lo, lo_mask + 1, 0u);
+  std::fill_n(hi, lo_mask + 1, 0u);
   for (const std::uint64_t v : row) {
     const auto c = static_cast<std::uint32_t>(v >> 32);
     ++lo[c & lo_mask];
@@ -686,6 +698,8 @@ CsrMatrix fit(const std::vector<const std::string*>& texts,
           double norm = 0.0;
           for (std::size_t i = 0; i < row.size(); ++i) {
             const auto col = static_cast<std::int32_t>(row[i] >> 32);
+            // idf is read at random columns, mostly missing cache: fetch ahead.
+            if (options.use_idf && i + 8 < row.size()) __builtin_prefetch(&idf[row[i + 8] >> 32]);
             double tf =
                 options.binary ? 1.0 : static_cast<double>(static_cast<std::uint32_t>(row[i]));
             if (options.sublinear_tf) tf = std::log(tf) + 1.0;
