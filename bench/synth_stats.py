@@ -95,23 +95,53 @@ def heaps_fit(token_lists):
     return math.exp(logk), beta, n, len(vocab)
 
 
-def zipf_mandelbrot_fit(counts, max_rank=100000):
-    """Least squares of log f = c - s log(r + q) over ranks 1..max_rank, grid over q.
-
-    Points are weighted evenly in log r (each rank decade counts the same), so
-    the head and the tail both shape the fit."""
-    freqs = np.sort(np.asarray(counts, dtype=np.float64))[::-1][:max_rank]
-    ranks = np.arange(1, len(freqs) + 1, dtype=np.float64)
-    idx = np.unique(np.round(np.logspace(0, math.log10(len(freqs)), 400)).astype(int)) - 1
+def two_segment_fit(freqs, max_rank):
+    """Zipf-Mandelbrot head p(r) = C (r + q)^-s on ranks 1..max_rank (least
+    squares in log space, points evenly spaced in log r), and the power-law slope
+    of the tail from max_rank to 20 * max_rank (where counts are still >= ~10)."""
+    f = freqs / freqs.sum()
+    ranks = np.arange(1, len(f) + 1, dtype=np.float64)
+    idx = np.unique(np.round(np.logspace(0, math.log10(max_rank), 200)).astype(int)) - 1
     best = None
-    for q in np.concatenate([np.arange(0.0, 10.0, 0.25), np.arange(10.0, 60.0, 2.0)]):
+    for q in np.arange(0.0, 20.0, 0.25):
         x = np.log(ranks[idx] + q)
-        y = np.log(freqs[idx])
-        s, c = np.polyfit(x, y, 1)
-        err = float(np.mean((y - (s * x + c)) ** 2))
+        y = np.log(f[idx])
+        slope, c = np.polyfit(x, y, 1)
+        err = float(np.mean((y - (slope * x + c)) ** 2))
         if best is None or err < best[0]:
-            best = (err, -s, q)
-    return best[1], best[2], best[0]
+            best = (err, -slope, q)
+    hi = min(len(f), 20 * max_rank)
+    tidx = np.unique(np.round(np.logspace(math.log10(max_rank), math.log10(hi), 100)).astype(int)) - 1
+    tail = -np.polyfit(np.log(ranks[tidx]), np.log(f[tidx]), 1)[0]
+    return best[1], best[2], tail
+
+
+def generator_law_fit(freqs, n_tokens, vocab):
+    """Grid search for the generator's law (host/synth/model.hpp ModelParams):
+    head (r + 1 + q)^-s_head for ranks below `knee`, then w(knee) (r/knee)^-s_tail.
+    Matches the token shares at ranks 1..10,000, the cumulative shares of the
+    top 100 / 1,000 / 5,000 / 10,000 ranks, and the expected vocabulary after
+    n_tokens draws (sum over ranks of 1 - exp(-n p))."""
+    f = freqs / freqs.sum()
+    points = [1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
+    cums = [100, 1000, 5000, 10000]
+    r = np.arange(1, 600_000, dtype=np.float64)
+    best = None
+    for s in np.arange(0.85, 1.06, 0.05):
+        for q in (1, 2, 3, 5):
+            for knee in (1000, 1500, 2000, 3000, 4000):
+                for st in (1.6, 1.7, 1.8, 1.9, 2.0, 2.1):
+                    w = (r + q) ** -s
+                    wk = (knee + q) ** -s
+                    w[knee:] = wk * (r[knee:] / knee) ** -st
+                    p = w / w.sum()
+                    v = float(np.sum(-np.expm1(-n_tokens * p)))
+                    err = sum((math.log(p[k - 1]) - math.log(f[k - 1])) ** 2 for k in points)
+                    err += 10 * sum((math.log(p[:k].sum()) - math.log(f[:k].sum())) ** 2 for k in cums)
+                    err += 10 * (math.log(v) - math.log(vocab)) ** 2
+                    if best is None or err < best[0]:
+                        best = (err, s, q, knee, st, v)
+    return best
 
 
 def tfidf_stats(texts):
@@ -154,7 +184,9 @@ def measure(name, path, limit, sample, truth_path=None):
     for toks in doc_tokens:
         counts.update(toks)
         dfs.update(set(toks))
-    s, q, _ = zipf_mandelbrot_fit(list(counts.values()))
+    freqs = np.sort(np.array(list(counts.values()), dtype=np.float64))[::-1]
+    s, q, tail = two_segment_fit(freqs, 1500)
+    shares = np.cumsum(freqs) / freqs.sum()
     top = [c for _, c in dfs.most_common(20)]
     texts = [t + "\n" + a for t, a in zip(titles, abstracts)]
     x, tf = tfidf_stats(texts)
@@ -171,6 +203,10 @@ def measure(name, path, limit, sample, truth_path=None):
         "heaps_beta": beta,
         "zipf_s": s,
         "zipf_q": q,
+        "zipf_tail": tail,
+        "share_100": shares[99],
+        "share_1000": shares[999],
+        "freqs": freqs,
         "top_df": [d / n for d in top],
         "hapax": sum(1 for c in counts.values() if c == 1) / len(counts),
         "best_neighbour": bn,
@@ -225,7 +261,14 @@ def markdown(results):
         )
     row("distinct terms per document", lambda r: "%.1f" % r["distinct_per_doc"])
     row("Heaps' law V = K·n^β: K / β", lambda r: "%.1f / %.3f" % (r["heaps_k"], r["heaps_beta"]))
-    row("Zipf–Mandelbrot f ∝ (r+q)^-s: s / q", lambda r: "%.3f / %.2f" % (r["zipf_s"], r["zipf_q"]))
+    row(
+        "rank-frequency: head (r+q)^-s on ranks ≤ 1500: s / q; tail slope (ranks 1500–30000)",
+        lambda r: "%.3f / %.2f; %.2f" % (r["zipf_s"], r["zipf_q"], r["zipf_tail"]),
+    )
+    row(
+        "share of tokens in the top 100 / 1,000 terms",
+        lambda r: "%.3f / %.3f" % (r["share_100"], r["share_1000"]),
+    )
     row("terms seen once (share of vocabulary)", lambda r: "%.2f" % r["hapax"])
     row(
         "df/N of terms ranked 1, 2, 5, 10, 20",
@@ -292,6 +335,9 @@ def main():
         for r in results:
             print("\n%s (%.1f s)" % (r["name"], r["seconds"]))
             print(tables(r))
+            fit = generator_law_fit(r["freqs"], r["tokens"], len(r["freqs"]))
+            print("generator law fit: s_head %.2f q_head %g knee %d s_tail %.2f (expected vocabulary %.0f)"
+                  % fit[1:])
             top = r["top_df"]
             print("top-20 df/N:", ", ".join("%.3f" % v for v in top))
     for r in results:
