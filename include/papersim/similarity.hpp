@@ -70,8 +70,10 @@ struct SimilarityStats {
 
 /// Result of one run.
 /// - `topk`: one list per query row, by descending score, ties by lower doc;
-///   never contains the row itself (self-join); empty for a zero row.
-/// - `pairs`: every pair with score >= threshold, sorted by (a, b).
+///   never contains the row itself (self-join); empty for a zero row;
+///   neighbours score > 0 (rows sharing no term are never neighbours).
+/// - `pairs`: every pair with score >= threshold and score > 0 (so threshold 0
+///   still omits rows sharing no term), sorted by (a, b).
 struct SimilarityResult {
   std::vector<std::vector<Neighbor>> topk;
   std::vector<ScoredPair> pairs;
