@@ -462,10 +462,6 @@ void sort_row(std::vector<std::uint64_t>& row, std::vector<std::uint64_t>& tmp, 
   for (const std::uint64_t v : tmp) row[hi[static_cast<std::uint32_t>(v >> 32) >> lo_bits]++] = v;
 }
 
-}  // namespace
-
-namespace {
-
 // `consumed`, when given, holds the same strings as `texts`, to be emptied once tokenized.
 CsrMatrix fit(const std::vector<const std::string*>& texts,
               const std::vector<std::string*>* consumed, const TfidfOptions& options,
@@ -473,6 +469,8 @@ CsrMatrix fit(const std::vector<const std::string*>& texts,
   validate(options);
   auto t0 = std::chrono::steady_clock::now();
   auto c0 = std::clock();
+  // PAPERSIM_TFIDF_TIMING=1 prints each phase's wall and process CPU time on
+  // stderr: the phases scale differently with cores and corpus, so tuning needs them apart.
   const bool timing = std::getenv("PAPERSIM_TFIDF_TIMING") != nullptr;
   const auto lap = [&](const char* what) {
     if (!timing) return;
@@ -502,8 +500,9 @@ CsrMatrix fit(const std::vector<const std::string*>& texts,
   for (const std::string* t : texts) text_bytes += t->size();
   parallel_for(n_workers, n_workers, [&](std::int64_t w) {
     workers[w] = std::make_unique<Worker>(options, stop_words.get());
-    // Abstracts give about one entry per 11 bytes of text; reserving (virtual
-    // memory, not yet touched) avoids copying the entries as they grow.
+    // Abstracts give about one entry per 11 bytes of text; reserving address
+    // space for one per 8 (not memory: pages are touched as entries arrive)
+    // avoids moving the entries as they grow.
     workers[w]->reserve(text_bytes / 8 / static_cast<std::size_t>(n_workers) + 1024);
   });
   std::vector<std::int32_t> doc_worker(n_docs);
