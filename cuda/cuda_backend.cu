@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -201,6 +202,10 @@ DeviceEngine::DeviceEngine(int device, const EngineInputs& in)
     : device_(device), current_(device), in_(in) {
   DeviceGuard guard(device_);
   PAPERSIM_CUDA_TRY(cudaGetDeviceProperties(&prop_, device_));
+  // A switch for measuring (and falling back to) the per-tile select-merge path.
+  if (const char* mode = std::getenv("PAPERSIM_CUDA_SELECT")) {
+    use_filter_ = std::string(mode) != "classic";
+  }
   Stream& st = slots_[0].stream;
   PinnedBuffer<unsigned char> staging(std::size_t{64} << 20);
   const int d = in.head_dim;
@@ -243,7 +248,9 @@ DeviceEngine::DeviceEngine(int device, const EngineInputs& in)
     list_idx_.resize(rows_q * 2 * in.keep);
     list_count_.resize(rows_q);
     list_bound_.resize(rows_q);
+    list_pending_.resize(rows_q);
     PAPERSIM_CUDA_TRY(cudaMemsetAsync(list_count_.data(), 0, list_count_.bytes(), st.get()));
+    PAPERSIM_CUDA_TRY(cudaMemsetAsync(list_pending_.data(), 0, list_pending_.bytes(), st.get()));
     PAPERSIM_CUDA_TRY(cudaMemsetAsync(list_bound_.data(), 0, list_bound_.bytes(), st.get()));
   }
   st.synchronize();
@@ -252,7 +259,8 @@ DeviceEngine::DeviceEngine(int device, const EngineInputs& in)
 std::size_t DeviceEngine::resident_bytes() const {
   return head_q_.bytes() + head_r_.bytes() + tq_indptr_.bytes() + tq_indices_.bytes() +
          tq_data_.bytes() + tr_colptr_.bytes() + tr_rows_.bytes() + tr_vals_.bytes() +
-         list_score_.bytes() + list_idx_.bytes() + list_count_.bytes() + list_bound_.bytes();
+         list_score_.bytes() + list_idx_.bytes() + list_count_.bytes() + list_bound_.bytes() +
+         list_pending_.bytes();
 }
 
 std::size_t DeviceEngine::free_bytes() const {
@@ -314,17 +322,34 @@ void DeviceEngine::select(const detail::Tile& t, TileSlot& slot, TileSlot& other
   }
   if (in_.keep > 0) {
     const TopKLists lists{list_score_.data(), list_idx_.data(), list_count_.data(),
-                          list_bound_.data(), in_.keep};
+                          list_bound_.data(), in_.keep,         list_pending_.data()};
+    const bool both_ways = in_.self_join && !t.diagonal();
+    // Strips whose lists have been through a full selection: the filter pass
+    // needs their bounds, else nearly every score of the tile survives it.
+    const std::size_t row_strip = static_cast<std::size_t>(t.row_begin / edge_);
+    const std::size_t col_strip = static_cast<std::size_t>(t.col_begin / edge_);
+    if (seeded_.size() <= std::max(row_strip, col_strip))
+      seeded_.resize(std::max(row_strip, col_strip) + 1, false);
+    const bool filter = use_filter_ && seeded_[row_strip] && (!both_ways || seeded_[col_strip]);
     // Both slots update the same running lists: order the selections.
     PAPERSIM_CUDA_TRY(cudaStreamWaitEvent(st, other.selected.get(), 0));
-    launch_select_merge(slot.s.data(), rows, cols, edge_, t.row_begin, t.col_begin, in_.self_join,
-                        lists, in_.want_pairs ? &sink : nullptr, upper_only, st);
-    if (in_.self_join && !t.diagonal()) {
-      // Each pair of an off-diagonal tile also feeds the column's row.
-      launch_transpose(slot.s.data(), rows, cols, edge_, slot.st.data(), edge_, st);
-      launch_select_merge(slot.st.data(), cols, rows, edge_, t.col_begin, t.row_begin, true, lists,
-                          nullptr, false, st);
+    if (filter) {
+      launch_filter_tile(slot.s.data(), rows, cols, edge_, t.row_begin, t.col_begin, in_.self_join,
+                         both_ways, lists, in_.want_pairs ? &sink : nullptr, upper_only, st);
+      launch_merge_pending(slot.s.data(), rows, cols, edge_, t.row_begin, t.col_begin,
+                           in_.self_join, both_ways, lists, st);
+    } else {
+      launch_select_merge(slot.s.data(), rows, cols, edge_, t.row_begin, t.col_begin, in_.self_join,
+                          lists, in_.want_pairs ? &sink : nullptr, upper_only, st);
+      if (both_ways) {
+        // Each pair of an off-diagonal tile also feeds the column's row.
+        launch_transpose(slot.s.data(), rows, cols, edge_, slot.st.data(), edge_, st);
+        launch_select_merge(slot.st.data(), cols, rows, edge_, t.col_begin, t.row_begin, true,
+                            lists, nullptr, false, st);
+      }
     }
+    seeded_[row_strip] = true;
+    if (both_ways) seeded_[col_strip] = true;
     slot.selected.record(st);
   } else if (in_.want_pairs) {
     launch_threshold(slot.s.data(), rows, cols, edge_, t.row_begin, t.col_begin, upper_only, sink,

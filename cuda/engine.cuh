@@ -109,7 +109,13 @@ class DeviceEngine {
   DeviceBuffer<std::int32_t> list_idx_;
   DeviceBuffer<std::int32_t> list_count_;
   DeviceBuffer<float> list_bound_;
+  DeviceBuffer<std::int32_t> list_pending_;
   std::vector<DevicePair> pairs_;
+  /// Per strip of `edge_` rows: whether its lists have had a full selection.
+  std::vector<bool> seeded_;
+  /// One-pass filter + merge for tiles whose strips are seeded (default);
+  /// PAPERSIM_CUDA_SELECT=classic keeps select-merge and the transpose for every tile.
+  bool use_filter_ = true;
   std::int64_t edge_ = 0;
 };
 

@@ -48,6 +48,10 @@ struct TopKLists {
   std::int32_t* count = nullptr;
   float* bound = nullptr;  ///< Worst kept score, valid once count == keep.
   int keep = 0;
+  /// Per row, how many candidates the one-pass filter appended to the row's
+  /// scratch half [keep, 2·keep) for the current tile; zero between tiles
+  /// (launch_merge_pending resets it). Only the filter path uses it.
+  std::int32_t* pending = nullptr;
 };
 
 /// Threshold candidates: pairs with score >= low go to pairs[atomicAdd(counter)]
@@ -92,6 +96,28 @@ void launch_select_merge(const float* s, int rows, int cols, std::int64_t ld_s,
                          std::int64_t row_offset, std::int64_t col_offset, bool exclude_self,
                          TopKLists lists, const PairSink* sink, bool upper_only,
                          cudaStream_t stream);
+
+/// One pass over a score tile (the filter path): every score is tested against
+/// its row's list (global row row_offset + r) and, when `both_ways` (an
+/// off-diagonal self-join tile), against its column's list (global row
+/// col_offset + c), with the same rule as select_merge (positive, not itself,
+/// not below the list's worst kept score once full). Survivors are appended to
+/// the list's scratch half at keep + atomicAdd(pending[list]); a list whose
+/// pending count exceeds `keep` has overflowed and launch_merge_pending
+/// reselects it from the tile. Emits threshold candidates when `sink` is set.
+/// Needs lists.pending; the tile is only read.
+void launch_filter_tile(const float* s, int rows, int cols, std::int64_t ld_s,
+                        std::int64_t row_offset, std::int64_t col_offset, bool exclude_self,
+                        bool both_ways, TopKLists lists, const PairSink* sink, bool upper_only,
+                        cudaStream_t stream);
+
+/// Fold what launch_filter_tile left pending into the running lists of the
+/// tile's rows (and columns when `both_ways`), cut back to `keep`, and reset
+/// `pending`. Lists that overflowed are reselected from the score tile `s`
+/// (which must still hold the tile), as select_merge would.
+void launch_merge_pending(const float* s, int rows, int cols, std::int64_t ld_s,
+                          std::int64_t row_offset, std::int64_t col_offset, bool exclude_self,
+                          bool both_ways, TopKLists lists, cudaStream_t stream);
 
 /// Only the threshold candidates of a tile (no top-k lists).
 void launch_threshold(const float* s, int rows, int cols, std::int64_t ld_s,

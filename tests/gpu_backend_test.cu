@@ -123,6 +123,30 @@ TEST(GpuBackend, CrossJoinMatchesBruteForce) {
   }
 }
 
+// The per-tile select-merge path (PAPERSIM_CUDA_SELECT=classic) is kept as a
+// switch and as the first tiles' path; it must agree on its own too.
+TEST(GpuBackend, ClassicSelectPathMatchesBruteForce) {
+  SKIP_WITHOUT_GPU();
+  const char* before = std::getenv("PAPERSIM_CUDA_SELECT");
+  const std::string saved = before ? before : "";
+  setenv("PAPERSIM_CUDA_SELECT", "classic", 1);
+  auto gpu = cuda::make_cuda_backend();
+  std::uint32_t seed = 300;
+  for (const Case& c : cases()) {
+    const CsrMatrix x = testing::random_matrix(c.spec, seed++);
+    SimilarityParams p;
+    p.k = c.k;
+    p.threshold = c.threshold;
+    p.tile = c.tile;
+    p.head_dim = c.head_dim;
+    expect_same(detail::brute_force(x, nullptr, p), gpu->self_join(x, p), "classic " + describe(c));
+  }
+  if (before)
+    setenv("PAPERSIM_CUDA_SELECT", saved.c_str(), 1);
+  else
+    unsetenv("PAPERSIM_CUDA_SELECT");
+}
+
 TEST(GpuBackend, MatchesCpuBackendWithMinScoreAndDefaultTiles) {
   SKIP_WITHOUT_GPU();
   testing::RandomSpec s;

@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -335,6 +336,157 @@ TEST(GpuKernels, SelectMergeLargeKeep) {
   check_select(300, true, 0, false, 30);     // keep > tile columns: append-only path
   check_select(200, true, 0, false, 31);     // some tiles exceed keep: radix path
   check_select(1000, false, 25, false, 32);  // keep > all candidates
+}
+
+// Running lists of global rows [0, total) on the device, and on the CPU every
+// candidate each list has been offered, for the filter + merge path.
+struct ListsUnderTest {
+  int keep;
+  std::int64_t total;
+  DeviceBuffer<float> ls, lb;
+  DeviceBuffer<std::int32_t> li, lc, lp;
+  std::vector<std::vector<std::pair<float, std::int64_t>>> all;
+
+  ListsUnderTest(int keep_, std::int64_t total_)
+      : keep(keep_),
+        total(total_),
+        ls(total_ * 2 * keep_),
+        lb(total_),
+        li(total_ * 2 * keep_),
+        lc(total_),
+        lp(total_),
+        all(static_cast<std::size_t>(total_)) {
+    poison(ls);
+    poison(li);
+    poison(lb);
+    PAPERSIM_CUDA_TRY(cudaMemset(lc.data(), 0, lc.bytes()));
+    PAPERSIM_CUDA_TRY(cudaMemset(lp.data(), 0, lp.bytes()));
+  }
+  TopKLists lists() { return {ls.data(), li.data(), lc.data(), lb.data(), keep, lp.data()}; }
+
+  // What a tile offers: row lists always, column lists when both_ways.
+  void offer(const std::vector<float>& h, int rows, int cols, std::int64_t ld, std::int64_t row0,
+             std::int64_t col0, bool exclude_self, bool both_ways) {
+    for (int i = 0; i < rows; ++i)
+      for (int j = 0; j < cols; ++j) {
+        const float v = h[i * ld + j];
+        if (!(v > 0) || (exclude_self && row0 + i == col0 + j)) continue;
+        all[row0 + i].push_back({v, col0 + j});
+        if (both_ways) all[col0 + j].push_back({v, row0 + i});
+      }
+  }
+
+  void check(const std::string& what) {
+    auto hc = to_host(lc, total);
+    auto hp = to_host(lp, total);
+    auto hs = to_host(ls, ls.size());
+    auto hi = to_host(li, li.size());
+    auto hb = to_host(lb, total);
+    for (std::int64_t g = 0; g < total; ++g) {
+      ASSERT_EQ(hp[g], 0) << what << ": pending not reset for row " << g;
+      auto& cand = all[g];
+      std::sort(cand.begin(), cand.end(), [](auto& a, auto& b) {
+        return a.first > b.first || (a.first == b.first && a.second < b.second);
+      });
+      const int want = std::min<int>(keep, static_cast<int>(cand.size()));
+      ASSERT_EQ(hc[g], want) << what << ": row " << g;
+      std::map<std::int64_t, float> truth;
+      for (auto& c : cand) truth[c.second] = c.first;
+      std::multiset<float> got_scores, want_scores;
+      std::set<std::int32_t> seen;
+      for (int j = 0; j < want; ++j) {
+        const float sc = hs[g * 2 * keep + j];
+        const std::int32_t ix = hi[g * 2 * keep + j];
+        ASSERT_TRUE(truth.count(ix)) << what << ": row " << g << " kept a non-candidate " << ix;
+        ASSERT_EQ(truth[ix], sc) << what << ": score does not belong to column " << ix;
+        ASSERT_TRUE(seen.insert(ix).second) << what << ": column kept twice";
+        got_scores.insert(sc);
+        want_scores.insert(cand[j].first);
+      }
+      ASSERT_EQ(got_scores, want_scores) << what << ": row " << g;
+      if (want == keep) ASSERT_EQ(hb[g], *want_scores.begin()) << what << ": bound of row " << g;
+    }
+  }
+};
+
+// Lists seeded through select_merge with `seed_cols` candidates (0: empty,
+// few: not full, many: full), then three tiles through the filter + merge
+// path, against the CPU's best `keep` of everything offered. Seeds use ids
+// from 5000 up so no (list, candidate) pair is offered twice.
+void check_filter(int keep, int levels, bool both_ways, int seed_cols, std::int64_t ld,
+                  bool with_pairs, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  const int rows = 70, cols = 200;
+  const std::int64_t total = 700;
+  const std::string what = "keep=" + std::to_string(keep) + " levels=" + std::to_string(levels) +
+                           " both=" + std::to_string(both_ways) +
+                           " seed_cols=" + std::to_string(seed_cols) + " ld=" + std::to_string(ld);
+  ListsUnderTest t(keep, total);
+  if (seed_cols > 0) {
+    const std::int64_t seed_ld = seed_cols + 3;
+    auto h = random_tile(rng, static_cast<int>(total), seed_ld, levels);
+    auto s = to_device(h);
+    launch_select_merge(s.data(), static_cast<int>(total), seed_cols, seed_ld, 0, 5000, true,
+                        t.lists(), nullptr, false, 0);
+    t.offer(h, static_cast<int>(total), seed_cols, seed_ld, 0, 5000, true, false);
+  }
+  DeviceBuffer<DevicePair> pairs(1 << 16);
+  DeviceBuffer<unsigned long long> counter(1);
+  PAPERSIM_CUDA_TRY(cudaMemset(counter.data(), 0, 8));
+  PairSink sink{pairs.data(), counter.data(), 1 << 16, 0.9f};
+  std::set<std::tuple<int, int, float>> expected_pairs;
+  // Off-diagonal tiles (rows and columns disjoint), or with rows only a
+  // diagonal-like tile whose columns include the rows themselves.
+  const std::vector<std::pair<std::int64_t, std::int64_t>> tiles =
+      both_ways ? std::vector<std::pair<std::int64_t, std::int64_t>>{{0, 300}, {70, 300}, {0, 500}}
+                : std::vector<std::pair<std::int64_t, std::int64_t>>{{0, 0}, {70, 300}, {0, 500}};
+  for (auto [row0, col0] : tiles) {
+    const bool upper = !both_ways && row0 == col0;
+    auto h = random_tile(rng, rows, ld, levels);
+    auto s = to_device(h);
+    launch_filter_tile(s.data(), rows, cols, ld, row0, col0, true, both_ways, t.lists(),
+                       with_pairs ? &sink : nullptr, upper, 0);
+    launch_merge_pending(s.data(), rows, cols, ld, row0, col0, true, both_ways, t.lists(), 0);
+    PAPERSIM_CUDA_TRY(cudaDeviceSynchronize());
+    t.offer(h, rows, cols, ld, row0, col0, true, both_ways);
+    for (int i = 0; i < rows; ++i)
+      for (int j = 0; j < cols; ++j)
+        if (h[i * ld + j] >= 0.9f && (!upper || row0 + i < col0 + j))
+          expected_pairs.insert({int(row0 + i), int(col0 + j), h[i * ld + j]});
+  }
+  t.check(what);
+  if (with_pairs) {
+    const auto n = to_host(counter, 1)[0];
+    ASSERT_EQ(n, expected_pairs.size()) << what;
+    std::set<std::tuple<int, int, float>> got;
+    for (auto& p : to_host(pairs, n)) got.insert({p.a, p.b, p.score});
+    EXPECT_EQ(got, expected_pairs) << what;
+  }
+}
+
+TEST(GpuKernels, FilterMergeBothWays) {
+  SKIP_WITHOUT_GPU();
+  std::uint32_t seed = 40;
+  for (int keep : {1, 5, 40})
+    for (int seed_cols : {0, 20, 150})
+      for (int levels : {0, 6}) check_filter(keep, levels, true, seed_cols, 204, true, seed++);
+}
+
+TEST(GpuKernels, FilterMergeRowsOnlyAndUnalignedTiles) {
+  SKIP_WITHOUT_GPU();
+  std::uint32_t seed = 60;
+  for (int keep : {3, 40})
+    for (int seed_cols : {0, 150}) {
+      check_filter(keep, 0, false, seed_cols, 204, true, seed++);
+      check_filter(keep, 4, false, seed_cols, 203, true, seed++);  // scalar loads
+      check_filter(keep, 0, true, seed_cols, 201, false, seed++);
+    }
+}
+
+TEST(GpuKernels, FilterMergeLargeKeep) {
+  SKIP_WITHOUT_GPU();
+  check_filter(300, 0, true, 150, 204, false, 80);  // keep above a tile's candidates
+  check_filter(120, 10, true, 150, 204, false, 81);
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // End-to-end benchmark of the CUDA backend: a self-join (top-k + threshold)
 // on a synthetic TF-IDF-like matrix or a loaded one, with the head GEMM's
 // share measured separately against a measured cuBLAS fp16 peak, and the CPU
-// backend on a smaller N for the speed-up. Prints one JSON object per run.
+// backend on a smaller N for the speed-up at equal N (cpu_vs_gpu) and the
+// per-pair rate ratio (rate_vs_cpu_at_cpu_n: this N's GPU pairs/s over the
+// CPU's pairs/s at --cpu-n, an extrapolation). Prints one JSON object per run.
 //
 //   e2e_bench [--n 1000000] [--nnz 100] [--vocab 500000] [--k 10]
-//             [--threshold 0.9] [--cpu-n 50000] [--matrix FILE] [--head-dim -1]
+//             [--threshold 0.9] [--cpu-n 100000] [--matrix FILE] [--head-dim -1]
 //             [--tile 0] [--seed 1]
 
 #include <cuda_fp16.h>
@@ -91,7 +93,7 @@ double tile_pairs_computed(std::int64_t rows, std::int64_t edge) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::int64_t n = 1000000, vocab = 500000, cpu_n = 50000, k = 10, tile = 0;
+  std::int64_t n = 1000000, vocab = 500000, cpu_n = 100000, k = 10, tile = 0;
   double nnz = 100;
   float threshold = 0.9f;
   int head_dim = -1;
@@ -142,12 +144,26 @@ int main(int argc, char** argv) {
   p.head_dim = head_dim;
   p.tile = tile;
   auto gpu = cuda::make_cuda_backend();
+  // Phases from the progress callback (called as each tile's results are in):
+  // before the first tile is harvested (input preparation, uploads, first
+  // tiles), the tiles, and after the last one (gather and finalize).
+  double first_tile = 0, last_tile = 0;
+  p.progress = [&](std::int64_t, std::int64_t) {
+    last_tile = now();
+    if (first_tile == 0) first_tile = last_tile;
+  };
   t0 = now();
   const SimilarityResult r = gpu->self_join(x, p);
   const double gpu_s = now() - t0;
+  const double to_first_tile_s = first_tile > 0 ? first_tile - t0 : 0;
+  const double tiles_s = last_tile - first_tile;
+  const double after_tiles_s = last_tile > 0 ? t0 + gpu_s - last_tile : 0;
+  p.progress = nullptr;
 
   // The same split and tiles again, for the GEMM's share and the engine's edge.
+  t0 = now();
   const cuda::EngineInputs in = cuda::prepare_inputs(x, nullptr, p);
+  const double prepare_s = now() - t0;  // host input preparation, part of gpu_total_s
   std::size_t free_b = 0, total_b = 0;
   PAPERSIM_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
   const double peak = measure_gemm_peak_tflops();
@@ -167,7 +183,7 @@ int main(int argc, char** argv) {
 
   // CPU backend on a smaller N of the same kind, and the GPU on that N, for
   // the speed-up at equal work.
-  double cpu_s = 0, gpu_small_s = 0;
+  double cpu_s = 0, gpu_small_s = 0, cpu_pairs_per_s = 0;
   std::int64_t small = std::min(cpu_n, n);
   if (small > 1) {
     const CsrMatrix xs = matrix.empty()
@@ -187,11 +203,12 @@ int main(int argc, char** argv) {
       for (std::size_t j = 0; same && j < rc.topk[i].size(); ++j)
         same = rc.topk[i][j].doc == rg.topk[i][j].doc && rc.topk[i][j].score == rg.topk[i][j].score;
     }
+    cpu_pairs_per_s = static_cast<double>(rc.stats.pairs_evaluated) / cpu_s;
     std::printf(
         "{\"bench\": \"cpu_vs_gpu\", \"n\": %lld, \"cpu_s\": %.3f, \"gpu_s\": %.3f, \"speedup\": "
-        "%.1f, \"cpu_threads\": %d, \"identical\": %s}\n",
+        "%.1f, \"cpu_threads\": %d, \"cpu_pairs_per_s\": %.4g, \"identical\": %s}\n",
         static_cast<long long>(small), cpu_s, gpu_small_s, cpu_s / gpu_small_s, threads,
-        same ? "true" : "false");
+        cpu_pairs_per_s, same ? "true" : "false");
   }
 
   const double pairs = static_cast<double>(r.stats.pairs_evaluated);
@@ -204,13 +221,19 @@ int main(int argc, char** argv) {
       "\"head_gemm_tflops\": %.1f, \"cublas_fp16_peak_tflops\": %.1f, \"device_bytes\": %zu, "
       "\"threshold_pairs\": %zu, \"neighbours\": %lld, \"rescored\": %lld, \"fallback_rows\": "
       "%lld, "
-      "\"zero_rows\": %lld, \"peak_rss_bytes\": %zu}\n",
+      "\"zero_rows\": %lld, \"peak_rss_bytes\": %zu, \"prepare_s\": %.3f, "
+      "\"to_first_tile_s\": %.3f, \"tiles_s\": %.3f, \"after_tiles_s\": %.3f, "
+      "\"rate_vs_cpu_at_cpu_n\": %.1f}\n",
       devices[0].name.c_str(), static_cast<long long>(n), static_cast<long long>(x.nnz()),
       matrix.empty() ? "synthetic" : matrix.c_str(), static_cast<long long>(k), threshold,
       r.stats.head_dim, static_cast<long long>(edge), static_cast<long long>(r.stats.tiles), gen_s,
       gpu_s, pairs, pairs / gpu_s, gemm_s, gemm_s > 0 ? gemm_flops / gemm_s / 1e12 : 0.0, peak,
       r.stats.peak_working_bytes, r.pairs.size(), static_cast<long long>(neighbours),
       static_cast<long long>(r.stats.rescored), static_cast<long long>(r.stats.fallback_rows),
-      static_cast<long long>(r.stats.zero_rows), peak_rss_bytes());
+      static_cast<long long>(r.stats.zero_rows), peak_rss_bytes(), prepare_s, to_first_tile_s,
+      tiles_s, after_tiles_s,
+      // An extrapolation, not a measurement at equal N: this run's pairs/s over
+      // the CPU backend's pairs/s at --cpu-n (0 when the CPU was not run).
+      cpu_pairs_per_s > 0 ? pairs / gpu_s / cpu_pairs_per_s : 0.0);
   return 0;
 }

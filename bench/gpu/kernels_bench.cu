@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 #include <cuda_fp16.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -79,6 +80,7 @@ BENCHMARK(BM_HeadGemm)
     ->Args({8192, 256})
     ->Args({8192, 512})
     ->Args({16384, 512})
+    ->Args({16384, 832})
     ->Args({16384, 1024})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
@@ -189,6 +191,66 @@ BENCHMARK(BM_SelectMerge)
     ->Args({8192, 42, 1})
     ->Args({16384, 42, 1})
     ->Args({8192, 1024, 1})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The filter path on an off-diagonal self-join tile (rows 0..e, columns
+// e..2e) in the state of the second tile a strip sees: every list seeded by
+// one other tile of e scores, so about keep/2 scores per list survive. The
+// lists are restored (device copy) before each timed iteration. Time covers
+// the filter pass (with threshold emission) and the merge; the split is in
+// the filter_ms and merge_ms counters.
+void BM_FilterMerge(benchmark::State& state) {
+  if (!have_gpu()) return state.SkipWithError("no CUDA device");
+  const int e = static_cast<int>(state.range(0)), keep = static_cast<int>(state.range(1));
+  const std::size_t lists_rows = 2 * static_cast<std::size_t>(e);
+  DeviceBuffer<float> s = random_scores(static_cast<std::size_t>(e) * e, 5);
+  DeviceBuffer<float> ls(lists_rows * 2 * keep), lb(lists_rows), ls0(lists_rows * 2 * keep),
+      lb0(lists_rows);
+  DeviceBuffer<std::int32_t> li(lists_rows * 2 * keep), lc(lists_rows), lp(lists_rows),
+      li0(lists_rows * 2 * keep), lc0(lists_rows);
+  DeviceBuffer<DevicePair> pairs(1 << 22);
+  DeviceBuffer<unsigned long long> counter(1);
+  TopKLists lists{ls.data(), li.data(), lc.data(), lb.data(), keep, lp.data()};
+  PairSink sink{pairs.data(), counter.data(), 1 << 22, 0.898f};
+  PAPERSIM_CUDA_TRY(cudaMemset(lc.data(), 0, lc.bytes()));
+  PAPERSIM_CUDA_TRY(cudaMemset(lp.data(), 0, lp.bytes()));
+  {
+    DeviceBuffer<float> seed = random_scores(static_cast<std::size_t>(e) * e, 7);
+    for (std::int64_t half = 0; half < 2; ++half)
+      launch_select_merge(seed.data(), e, e, e, half * e, 3 * std::int64_t(e), true, lists, nullptr,
+                          false, 0);
+  }
+  auto copy = [](auto& dst, const auto& src) {
+    PAPERSIM_CUDA_TRY(cudaMemcpy(dst.data(), src.data(), src.bytes(), cudaMemcpyDeviceToDevice));
+  };
+  copy(ls0, ls), copy(li0, li), copy(lc0, lc), copy(lb0, lb);
+  Event e0(true), e1(true), e2(true);
+  double filter_ms = 0, merge_ms = 0;
+  for (auto _ : state) {
+    copy(ls, ls0), copy(li, li0), copy(lc, lc0), copy(lb, lb0);
+    PAPERSIM_CUDA_TRY(cudaMemset(counter.data(), 0, 8));
+    e0.record(0);
+    launch_filter_tile(s.data(), e, e, e, 0, e, true, true, lists, &sink, false, 0);
+    e1.record(0);
+    launch_merge_pending(s.data(), e, e, e, 0, e, true, true, lists, 0);
+    e2.record(0);
+    e2.synchronize();
+    float a = 0, b = 0;
+    PAPERSIM_CUDA_TRY(cudaEventElapsedTime(&a, e0.get(), e1.get()));
+    PAPERSIM_CUDA_TRY(cudaEventElapsedTime(&b, e1.get(), e2.get()));
+    filter_ms += a;
+    merge_ms += b;
+    state.SetIterationTime((a + b) * 1e-3);
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(e) * e);
+  state.counters["filter_ms"] = filter_ms / std::max<double>(1, state.iterations());
+  state.counters["merge_ms"] = merge_ms / std::max<double>(1, state.iterations());
+}
+BENCHMARK(BM_FilterMerge)
+    ->Args({8192, 42})
+    ->Args({16384, 42})
+    ->Args({16384, 1024})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -12,7 +12,10 @@
 # Environment: PAPERSIM_DATA_DIR (default ../shared/data), PYTHON (a python3
 # with scikit-learn, for make_inputs.py), INPUTS_DIR (where made inputs go,
 # default $BIN_DIR/gpu-inputs), E2E_N (default 1000000), CPU_N (default
-# 50000), COMMIT (when the tree has no .git).
+# 100000), COMMIT (when the tree has no .git), KERNEL_FILTER (a
+# --benchmark_filter for the kernel benchmarks, default all), E2E_CLASSIC=1
+# (also time E2E_N with PAPERSIM_CUDA_SELECT=classic, the per-tile
+# select-merge path, for comparison).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${1:-build-cuda}
@@ -20,7 +23,8 @@ DATA=${PAPERSIM_DATA_DIR:-../shared/data}
 PY=${PYTHON:-python3}
 INPUTS=${INPUTS_DIR:-$BIN/gpu-inputs}
 E2E_N=${E2E_N:-1000000}
-CPU_N=${CPU_N:-50000}
+CPU_N=${CPU_N:-100000}
+KERNEL_FILTER=${KERNEL_FILTER:-.}
 COMMIT=${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 mkdir -p "$INPUTS" bench/results
 log=$(mktemp)
@@ -70,10 +74,15 @@ if [ -f "$BIN/CTestTestfile.cmake" ]; then
 else
   for t in "$BIN"/tests/gpu_*_test; do run_step "GPU tests: $(basename "$t")" 200 "$t"; done
 fi
-run_step "Kernel benchmarks" 150 "$BIN/bench/kernels_bench" --benchmark_min_time=0.2
+run_step "Kernel benchmarks" 150 "$BIN/bench/kernels_bench" --benchmark_min_time=0.2 \
+  --benchmark_filter="$KERNEL_FILTER"
 run_step "End to end: synthetic N=200000 (top-10 + threshold 0.9)" 60 "$BIN/bench/e2e_bench" --n 200000 --cpu-n 0
 run_step "End to end: synthetic N=$E2E_N (top-10 + threshold 0.9; CPU backend on N=$CPU_N for the speed-up)" 180 \
   "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n "$CPU_N"
+if [ "${E2E_CLASSIC:-0}" = 1 ]; then
+  run_step "End to end: synthetic N=$E2E_N, PAPERSIM_CUDA_SELECT=classic (select-merge per tile, for comparison)" 180 \
+    env PAPERSIM_CUDA_SELECT=classic "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n 0
+fi
 if [ -f "$INPUTS/arxiv.csrbin" ]; then
   run_step "End to end: arxiv-daily distinct abstracts (top-10 + threshold 0.9; CPU backend on the same matrix)" 120 \
     "$BIN/bench/e2e_bench" --matrix "$INPUTS/arxiv.csrbin" --cpu-n 1000000000
