@@ -98,12 +98,13 @@ struct ModelParams {
   // Topics: within each window [topic_start * 2^(b*k), topic_start * 2^(b*(k+1)))
   // of ranks (b = window_bits), every topic permutes the words differently, so a
   // topic keeps the global frequency law but favours its own words. Wider
-  // windows make topics more distinct.
+  // windows make topics more distinct but flatten the mid-frequency band
+  // (4x windows: the top 1,000 terms carry 69% of tokens, arXiv 72%; 16x: 57%).
   // Ranks from topic_end on are topic-neutral: rare words keep the exact
   // power-law tail, which is what sets vocabulary growth.
   std::int64_t topic_end = 65536;
-  int topics = 150;
-  int window_bits = 4;
+  int topics = 600;
+  int window_bits = 2;
   // Topic popularity ~ (t + 1)^-topic_zipf.
   double topic_zipf = 0.0;
   // Probability that a content word (rank >= topic_start) follows the
