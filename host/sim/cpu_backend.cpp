@@ -295,6 +295,7 @@ SimilarityResult CpuBackend::run(const CsrMatrix& q, const CsrMatrix* r,
   edge = std::min(edge, (longest + 63) / 64 * 64);
   const TilePlan plan = plan_tiles(q.rows, ref.rows, self, edge, edge);
   const std::vector<Tile> order = schedule(plan, q.rows, self);
+  if (order.size() != plan.tiles.size()) throw Error("cpu backend: tile schedule lost tiles");
 
   Candidates cand;
   cand.margin = kMargin;
