@@ -206,6 +206,9 @@ DeviceEngine::DeviceEngine(int device, const EngineInputs& in)
   if (const char* mode = std::getenv("PAPERSIM_CUDA_SELECT")) {
     use_filter_ = std::string(mode) != "classic";
   }
+  if (const char* mode = std::getenv("PAPERSIM_CUDA_TAIL")) {
+    use_row_tail_ = std::string(mode) != "atomic";
+  }
   Stream& st = slots_[0].stream;
   PinnedBuffer<unsigned char> staging(std::size_t{64} << 20);
   const int d = in.head_dim;
@@ -273,6 +276,7 @@ std::size_t DeviceEngine::free_bytes() const {
 void DeviceEngine::allocate_tiles(std::int64_t edge) {
   DeviceGuard guard(device_);
   edge_ = edge;
+  row_tail_ = use_row_tail_ && tail_add_rows_fits(static_cast<int>(edge));
   const std::size_t tile = static_cast<std::size_t>(edge) * edge;
   for (TileSlot& s : slots_) {
     s.s.resize(tile);
@@ -306,8 +310,13 @@ void DeviceEngine::score(const detail::Tile& t, TileSlot& slot) {
                  ref_head() + t.col_begin * d, rows, cols, d, slot.s.data(), edge_);
   const TailRows q{tq_indptr_.data(), tq_indices_.data(), tq_data_.data()};
   const TailColumns r{tr_colptr_.data(), tr_rows_.data(), tr_vals_.data()};
-  launch_tail_add(q, t.row_begin, rows, r, t.col_begin, cols, slot.s.data(), edge_,
-                  slot.stream.get());
+  if (row_tail_) {
+    launch_tail_add_rows(q, t.row_begin, rows, r, t.col_begin, cols, slot.s.data(), edge_,
+                         slot.stream.get());
+  } else {
+    launch_tail_add(q, t.row_begin, rows, r, t.col_begin, cols, slot.s.data(), edge_,
+                    slot.stream.get());
+  }
 }
 
 void DeviceEngine::select(const detail::Tile& t, TileSlot& slot, TileSlot& other) {

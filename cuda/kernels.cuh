@@ -82,6 +82,17 @@ void gemm_head_tile(cublasHandle_t handle, cudaStream_t stream, const __half* q_
 void launch_tail_add(TailRows q, std::int64_t row0, int rows, TailColumns ref, std::int64_t col0,
                      int cols, float* s, std::int64_t ld_s, cudaStream_t stream);
 
+/// The same sums as launch_tail_add, by a block per query row that adds its
+/// products up in shared memory (4 bytes per tile column) and updates the
+/// tile row once, without global atomics. Needs tail_add_rows_fits(cols).
+void launch_tail_add_rows(TailRows q, std::int64_t row0, int rows, TailColumns ref,
+                          std::int64_t col0, int cols, float* s, std::int64_t ld_s,
+                          cudaStream_t stream);
+
+/// Whether a row of `cols` floats fits in one block's shared memory on the
+/// current device (launch_tail_add_rows).
+bool tail_add_rows_fits(int cols);
+
 /// T (C × R, ld ldT) = Sᵀ for S (R × C, ld ldS).
 void launch_transpose(const float* s, int rows, int cols, std::int64_t ld_s, float* t,
                       std::int64_t ld_t, cudaStream_t stream);

@@ -123,28 +123,50 @@ TEST(GpuBackend, CrossJoinMatchesBruteForce) {
   }
 }
 
-// The per-tile select-merge path (PAPERSIM_CUDA_SELECT=classic) is kept as a
-// switch and as the first tiles' path; it must agree on its own too.
-TEST(GpuBackend, ClassicSelectPathMatchesBruteForce) {
-  SKIP_WITHOUT_GPU();
-  const char* before = std::getenv("PAPERSIM_CUDA_SELECT");
-  const std::string saved = before ? before : "";
-  setenv("PAPERSIM_CUDA_SELECT", "classic", 1);
-  auto gpu = cuda::make_cuda_backend();
-  std::uint32_t seed = 300;
-  for (const Case& c : cases()) {
-    const CsrMatrix x = testing::random_matrix(c.spec, seed++);
-    SimilarityParams p;
-    p.k = c.k;
-    p.threshold = c.threshold;
-    p.tile = c.tile;
-    p.head_dim = c.head_dim;
-    expect_same(detail::brute_force(x, nullptr, p), gpu->self_join(x, p), "classic " + describe(c));
+// Sets an environment variable for the life of the object, then restores it.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* before = std::getenv(name);
+    had_ = before != nullptr;
+    if (had_) before_ = before;
+    setenv(name, value, 1);
   }
-  if (before)
-    setenv("PAPERSIM_CUDA_SELECT", saved.c_str(), 1);
-  else
-    unsetenv("PAPERSIM_CUDA_SELECT");
+  ~ScopedEnv() {
+    if (had_)
+      setenv(name_.c_str(), before_.c_str(), 1);
+    else
+      unsetenv(name_.c_str());
+  }
+
+ private:
+  std::string name_, before_;
+  bool had_ = false;
+};
+
+// The earlier paths stay as switches (and the select-merge path as the first
+// tiles' path): per-tile select-merge with the transpose
+// (PAPERSIM_CUDA_SELECT=classic) and the tail by global atomics
+// (PAPERSIM_CUDA_TAIL=atomic). Each combination must agree on its own.
+TEST(GpuBackend, EarlierPathsMatchBruteForce) {
+  SKIP_WITHOUT_GPU();
+  for (const char* select : {"classic", "filter"}) {
+    for (const char* tail : {"atomic", "rows"}) {
+      ScopedEnv s("PAPERSIM_CUDA_SELECT", select), t("PAPERSIM_CUDA_TAIL", tail);
+      auto gpu = cuda::make_cuda_backend();
+      std::uint32_t seed = 300;
+      for (const Case& c : cases()) {
+        const CsrMatrix x = testing::random_matrix(c.spec, seed++);
+        SimilarityParams p;
+        p.k = c.k;
+        p.threshold = c.threshold;
+        p.tile = c.tile;
+        p.head_dim = c.head_dim;
+        expect_same(detail::brute_force(x, nullptr, p), gpu->self_join(x, p),
+                    std::string(select) + "/" + tail + " " + describe(c));
+      }
+    }
+  }
 }
 
 TEST(GpuBackend, MatchesCpuBackendWithMinScoreAndDefaultTiles) {

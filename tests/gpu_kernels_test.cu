@@ -131,9 +131,10 @@ TEST(GpuKernels, HeadGemmMatchesDoubleReference) {
   }
 }
 
-TEST(GpuKernels, TailAddMatchesSparseReference) {
-  SKIP_WITHOUT_GPU();
-  std::mt19937 rng(3);
+// Both tail kernels (global atomics, and per-row shared-memory sums) against
+// a sparse reference, with aligned and unaligned tiles.
+void check_tail(bool rows_kernel, int tc, std::int64_t ld, std::uint32_t seed) {
+  std::mt19937 rng(seed);
   const int nq = 120, nr = 200, terms = 400;
   Csr q = random_csr(rng, nq, terms, 0.04);
   Csr rr = random_csr(rng, nr, terms, 0.04);
@@ -157,14 +158,19 @@ TEST(GpuKernels, TailAddMatchesSparseReference) {
   auto cr = to_device(rows);
   auto cv = to_device(vals);
   const std::int64_t row0 = 17, col0 = 45;
-  const int tr = 64, tc = 100;
-  const std::int64_t ld = 128;
+  const int tr = 64;
   std::vector<float> base(static_cast<std::size_t>(tr) * ld);
   std::uniform_real_distribution<float> u(0, 1);
   for (auto& b : base) b = u(rng);
   auto s = to_device(base);
-  launch_tail_add({qi.data(), qx.data(), qd.data()}, row0, tr, {cp.data(), cr.data(), cv.data()},
-                  col0, tc, s.data(), ld, 0);
+  if (rows_kernel) {
+    ASSERT_TRUE(tail_add_rows_fits(tc));
+    launch_tail_add_rows({qi.data(), qx.data(), qd.data()}, row0, tr,
+                         {cp.data(), cr.data(), cv.data()}, col0, tc, s.data(), ld, 0);
+  } else {
+    launch_tail_add({qi.data(), qx.data(), qd.data()}, row0, tr, {cp.data(), cr.data(), cv.data()},
+                    col0, tc, s.data(), ld, 0);
+  }
   PAPERSIM_CUDA_TRY(cudaDeviceSynchronize());
   auto hs = to_host(s, s.size());
   for (int i = 0; i < tr; ++i) {
@@ -182,8 +188,20 @@ TEST(GpuKernels, TailAddMatchesSparseReference) {
             ++x;
         }
       }
-      ASSERT_NEAR(hs[i * ld + j], base[i * ld + j] + add, 1e-5) << i << "," << j;
+      ASSERT_NEAR(hs[i * ld + j], base[i * ld + j] + add, 1e-5)
+          << "rows_kernel=" << rows_kernel << " tc=" << tc << " ld=" << ld << " at " << i << ","
+          << j;
     }
+  }
+}
+
+TEST(GpuKernels, TailAddMatchesSparseReference) {
+  SKIP_WITHOUT_GPU();
+  for (bool rows_kernel : {false, true}) {
+    check_tail(rows_kernel, 100, 128, 3);
+    check_tail(rows_kernel, 101, 128, 4);  // a partial last chunk
+    check_tail(rows_kernel, 100, 130, 5);  // rows not 16-byte aligned
+    check_tail(rows_kernel, 150, 150, 6);  // every reference row
   }
 }
 

@@ -128,18 +128,27 @@ void BM_TailAdd(benchmark::State& state) {
   double products = 0;
   for (int v = 0; v < vocab; ++v)
     products += double(colptr[v + 1] - colptr[v]) * (colptr[v + 1] - colptr[v]);
+  const bool rows_kernel = state.range(3) != 0;
   time_loop(state, [&] {
-    launch_tail_add({a.data(), b.data(), c.data()}, 0, e, {cp.data(), cr.data(), cv.data()}, 0, e,
-                    s.data(), e, 0);
+    if (rows_kernel)
+      launch_tail_add_rows({a.data(), b.data(), c.data()}, 0, e, {cp.data(), cr.data(), cv.data()},
+                           0, e, s.data(), e, 0);
+    else
+      launch_tail_add({a.data(), b.data(), c.data()}, 0, e, {cp.data(), cr.data(), cv.data()}, 0, e,
+                      s.data(), e, 0);
   });
   state.SetItemsProcessed(state.iterations() * std::int64_t(e) * e);
   state.counters["products_per_pair"] = products / (double(e) * e);
   state.counters["products/s"] =
       benchmark::Counter(products * state.iterations(), benchmark::Counter::kIsRate);
 }
+// Last argument: 0 = global atomics (launch_tail_add), 1 = per-row shared-memory sums.
 BENCHMARK(BM_TailAdd)
-    ->Args({8192, 40, 20000})
-    ->Args({8192, 40, 100000})
+    ->Args({8192, 40, 20000, 0})
+    ->Args({8192, 40, 100000, 0})
+    ->Args({16384, 40, 20000, 0})
+    ->Args({16384, 40, 20000, 1})
+    ->Args({16384, 40, 100000, 1})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
