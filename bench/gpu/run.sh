@@ -14,8 +14,8 @@
 # default $BIN_DIR/gpu-inputs), E2E_N (default 1000000), CPU_N (default
 # 100000), COMMIT (when the tree has no .git), KERNEL_FILTER (a
 # --benchmark_filter for the kernel benchmarks, default all), E2E_CLASSIC=1
-# (also time E2E_N with PAPERSIM_CUDA_SELECT=classic, the per-tile
-# select-merge path, for comparison).
+# (also time E2E_N with the tail by global atomics, and with the earlier
+# engine: per-tile select-merge and transpose plus that tail, for comparison).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${1:-build-cuda}
@@ -74,19 +74,22 @@ if [ -f "$BIN/CTestTestfile.cmake" ]; then
 else
   for t in "$BIN"/tests/gpu_*_test; do run_step "GPU tests: $(basename "$t")" 200 "$t"; done
 fi
-run_step "Kernel benchmarks" 150 "$BIN/bench/kernels_bench" --benchmark_min_time=0.2 \
-  --benchmark_filter="$KERNEL_FILTER"
 run_step "End to end: synthetic N=200000 (top-10 + threshold 0.9)" 60 "$BIN/bench/e2e_bench" --n 200000 --cpu-n 0
 run_step "End to end: synthetic N=$E2E_N (top-10 + threshold 0.9; CPU backend on N=$CPU_N for the speed-up)" 180 \
   "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n "$CPU_N"
 if [ "${E2E_CLASSIC:-0}" = 1 ]; then
-  run_step "End to end: synthetic N=$E2E_N, PAPERSIM_CUDA_SELECT=classic (select-merge per tile, for comparison)" 180 \
-    env PAPERSIM_CUDA_SELECT=classic "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n 0
+  run_step "End to end: synthetic N=$E2E_N, tail by global atomics (PAPERSIM_CUDA_TAIL=atomic)" 180 \
+    env PAPERSIM_CUDA_TAIL=atomic "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n 0
+  run_step "End to end: synthetic N=$E2E_N, the earlier engine (PAPERSIM_CUDA_SELECT=classic PAPERSIM_CUDA_TAIL=atomic)" 180 \
+    env PAPERSIM_CUDA_SELECT=classic PAPERSIM_CUDA_TAIL=atomic "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n 0
 fi
 if [ -f "$INPUTS/arxiv.csrbin" ]; then
   run_step "End to end: arxiv-daily distinct abstracts (top-10 + threshold 0.9; CPU backend on the same matrix)" 120 \
     "$BIN/bench/e2e_bench" --matrix "$INPUTS/arxiv.csrbin" --cpu-n 1000000000
 fi
+# Last: the least needed, should the machine's time run out.
+run_step "Kernel benchmarks" 150 "$BIN/bench/kernels_bench" --benchmark_min_time=0.2 \
+  --benchmark_filter="$KERNEL_FILTER"
 
 cp "$log" "$result"
 echo "wrote $result" >&2
