@@ -56,6 +56,8 @@ TEST(TextTokenizer, CapitalSigmaBecomesFinalSigmaAtWordEnd) {
   // The apostrophe is case-ignorable: still final. The full stop too, but a
   // cased letter follows it: not final.
   EXPECT_EQ(tok("ΑΣ' x ΑΣ.Β"), (Tokens{"ας", "ασ"}));
+  // ^ is a modifier symbol, also case-ignorable (seen in arXiv: $C\colonΣ^n$).
+  EXPECT_EQ(tok("$C\\colonΣ^n$ ΑΣ^"), (Tokens{"colonσ", "ας"}));
 }
 
 TEST(TextTokenizer, DottedCapitalILowercasesToTwoCodePoints) {
