@@ -116,9 +116,10 @@ class DeviceEngine {
   /// One-pass filter + merge for tiles whose strips are seeded (default);
   /// PAPERSIM_CUDA_SELECT=classic keeps select-merge and the transpose for every tile.
   bool use_filter_ = true;
-  /// Tail sums in shared memory per row (default) or by global atomics
-  /// (PAPERSIM_CUDA_TAIL=atomic); row_tail_ is the choice for the tile edge.
-  bool use_row_tail_ = true;
+  /// Tail by global atomics (default) or summed in shared memory per row
+  /// (PAPERSIM_CUDA_TAIL=rows; slower on an H100); row_tail_ is the choice
+  /// for the tile edge.
+  bool use_row_tail_ = false;
   bool row_tail_ = false;
   std::int64_t edge_ = 0;
 };

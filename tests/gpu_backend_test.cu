@@ -144,10 +144,10 @@ class ScopedEnv {
   bool had_ = false;
 };
 
-// The earlier paths stay as switches (and the select-merge path as the first
-// tiles' path): per-tile select-merge with the transpose
-// (PAPERSIM_CUDA_SELECT=classic) and the tail by global atomics
-// (PAPERSIM_CUDA_TAIL=atomic). Each combination must agree on its own.
+// Every combination of the switches must agree on its own: per-tile
+// select-merge with the transpose (PAPERSIM_CUDA_SELECT=classic, also the
+// first tiles' path) or the one-pass filter, and the tail by global atomics
+// (the default) or by per-row shared-memory sums (PAPERSIM_CUDA_TAIL=rows).
 TEST(GpuBackend, EarlierPathsMatchBruteForce) {
   SKIP_WITHOUT_GPU();
   for (const char* select : {"classic", "filter"}) {

@@ -14,8 +14,8 @@
 # default $BIN_DIR/gpu-inputs), E2E_N (default 1000000), CPU_N (default
 # 100000), COMMIT (when the tree has no .git), KERNEL_FILTER (a
 # --benchmark_filter for the kernel benchmarks, default all), E2E_CLASSIC=1
-# (also time E2E_N with the tail by global atomics, and with the earlier
-# engine: per-tile select-merge and transpose plus that tail, for comparison).
+# (also time E2E_N with the per-row shared-memory tail, and with the earlier
+# engine: per-tile select-merge and transpose, atomic tail, for comparison).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${1:-build-cuda}
@@ -78,8 +78,8 @@ run_step "End to end: synthetic N=200000 (top-10 + threshold 0.9)" 60 "$BIN/benc
 run_step "End to end: synthetic N=$E2E_N (top-10 + threshold 0.9; CPU backend on N=$CPU_N for the speed-up)" 180 \
   "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n "$CPU_N"
 if [ "${E2E_CLASSIC:-0}" = 1 ]; then
-  run_step "End to end: synthetic N=$E2E_N, tail by global atomics (PAPERSIM_CUDA_TAIL=atomic)" 180 \
-    env PAPERSIM_CUDA_TAIL=atomic "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n 0
+  run_step "End to end: synthetic N=$E2E_N, tail by per-row shared-memory sums (PAPERSIM_CUDA_TAIL=rows)" 180 \
+    env PAPERSIM_CUDA_TAIL=rows "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n 0
   run_step "End to end: synthetic N=$E2E_N, the earlier engine (PAPERSIM_CUDA_SELECT=classic PAPERSIM_CUDA_TAIL=atomic)" 180 \
     env PAPERSIM_CUDA_SELECT=classic PAPERSIM_CUDA_TAIL=atomic "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n 0
 fi
