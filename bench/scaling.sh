@@ -8,7 +8,8 @@
 # and BUILD_DIR/bench/sim_bench (one timed self-join of the matrix). Prints a
 # Markdown table: documents, non-zeros, head size, tiles, seconds (wall and
 # CPU: on a shared machine CPU time is the steadier figure), pairs/s,
-# engine working set, and peak RSS of the sim_bench process (matrix included).
+# engine working set, and peak RSS of the sim_bench process, with in brackets
+# the peak after loading X (the Matrix Market text is held while parsing).
 set -euo pipefail
 build=${1:?usage: bench/scaling.sh BUILD_DIR [THREADS]}
 threads=${2:-$(nproc)}
@@ -24,7 +25,7 @@ trap 'rm -rf "$work"' EXIT
 
 echo "threads: $threads, k = 10, threshold = $threshold, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 echo
-echo "| N | non-zeros | head D | tiles | seconds | CPU seconds | pairs/s | threshold pairs | working set | peak RSS |"
+echo "| N | non-zeros | head D | tiles | seconds | CPU seconds | pairs/s | threshold pairs | working set | peak RSS (after loading X) |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for n in $sizes; do
   "$bin" synth --docs "$n" --seed 1 -o "$work/corpus.jsonl" --quiet
@@ -36,7 +37,7 @@ import json, sys
 r = json.loads(sys.argv[1])
 mib = lambda b: f"{b / 2**20:.0f} MiB"
 print(f"| {int(sys.argv[2]):,} | {int(sys.argv[3]):,} | {r['head_dim']} | {r['tiles']} | {r['seconds']:.2f} | {r['cpu_seconds']:.2f} | "
-      f"{r['pairs_per_s']:.3g} | {r['threshold_pairs']:,} | {mib(r['working_bytes'])} | {mib(r['peak_rss'])} |")
+      f"{r['pairs_per_s']:.3g} | {r['threshold_pairs']:,} | {mib(r['working_bytes'])} | {mib(r['peak_rss'])} ({mib(r['input_peak_rss'])}) |")
 EOF
   rm -f "$work"/*
 done
