@@ -16,11 +16,12 @@ run_timed() {  # label, command...
   local label=$1
   shift
   local t0 t1
-  t0=$(date +%s.%N)
+  t0=$(date +%s%N)
   "$@" 2>"$work/err.txt"
   local rc=$?
-  t1=$(date +%s.%N)
-  printf '| %s | %.2f s | rc %d |\n' "$label" "$(echo "$t1 - $t0" | bc)" "$rc"
+  t1=$(date +%s%N)
+  local ms=$(((t1 - t0) / 1000000))
+  printf '| %s | %d.%03d s | rc %d |\n' "$label" $((ms / 1000)) $((ms % 1000)) "$rc"
   [ $rc -eq 0 ] || { sed 's/^/    /' "$work/err.txt"; fail=1; }
 }
 
@@ -62,6 +63,9 @@ fi
 run_timed "synth --docs 1000000" "$bin" synth --docs 1000000 --seed 3 -q -o "$work/synth1m.jsonl"
 run_timed "related synth 1M -k 10 --backend cuda (read + tf-idf + pairs + output)" "$bin" related "$work/synth1m.jsonl" -k 10 --backend cuda -o "$work/synth1m_related.jsonl"
 grep -E "read / vectorize|pairs evaluated|peak memory|total time|backend" "$work/err.txt" | sed 's/^/    /'
+run_timed "related synth 1M -k 10 --backend cuda --head-dim 1024" "$bin" related "$work/synth1m.jsonl" -k 10 --backend cuda --head-dim 1024 -o "$work/synth1m_related_d1024.jsonl"
+grep -E "pairs evaluated|total time|backend" "$work/err.txt" | sed 's/^/    /'
+same "synth 1M related, default D vs D=1024" "$work/synth1m_related.jsonl" "$work/synth1m_related_d1024.jsonl"
 run_timed "duplicates synth 1M --backend cuda" "$bin" duplicates "$work/synth1m.jsonl" --backend cuda -o "$work/synth1m_pairs.jsonl"
 grep -E "pairs evaluated|duplicate pairs|total time" "$work/err.txt" | sed 's/^/    /'
 echo
