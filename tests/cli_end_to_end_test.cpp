@@ -197,12 +197,12 @@ TEST(ArxivDaily, RowsSharingAnIdAreFoundAsDuplicates) {
     GTEST_SKIP() << "arxiv-daily not found: set PAPERSIM_DATA_DIR to ../shared/data";
   }
   TempDir tmp;
-  // A CI-sized sample: the first 8,000 listing rows (the full corpus runs in bench/).
+  // A CI-sized sample: the first 20,000 listing rows (the full corpus runs in bench/).
   const std::string sample = tmp / "sample.jsonl";
-  ASSERT_EQ(run("xz -dc " + quote(xz) + " | head -n 8000 > " + quote(sample)).exit_code, 0);
+  ASSERT_EQ(run("xz -dc " + quote(xz) + " | head -n 20000 > " + quote(sample)).exit_code, 0);
   std::vector<std::string> ids;
   doc_titles({sample}, tmp, &ids);
-  ASSERT_EQ(ids.size(), 8000u);
+  ASSERT_EQ(ids.size(), 20000u);
   const PairSet truth = same_key_pairs(ids);
   ASSERT_GT(truth.size(), 100u);
   auto r = run(quote(bin()) + " duplicates " + quote(sample) + " --backend cpu -q -o -");

@@ -110,7 +110,15 @@ INSTANTIATE_TEST_SUITE_P(
         // Dense rows (most pairs share a term), threshold only.
         Case{{180, 50, 20.0, 0.0, 0.1, 3, 0.7}, 0, 0.8f, -1.0f, 32, 64},
         // Sparse rows: most pairs share nothing.
-        Case{{400, 2000, 3.0, 0.1, 0.05, 0, 0.3}, 6, 0.5f, -1.0f, -1, 64}));
+        Case{{400, 2000, 3.0, 0.1, 0.05, 0, 0.3}, 6, 0.5f, -1.0f, -1, 64}),
+    // Readable test names instead of gtest's byte dump of the parameter.
+    [](const ::testing::TestParamInfo<Case>& info) {
+      const Case& c = info.param;
+      return "n" + std::to_string(c.spec.rows) + "_cols" + std::to_string(c.spec.cols) + "_k" +
+             std::to_string(c.k) + "_D" +
+             (c.head_dim < 0 ? std::string("auto") : std::to_string(c.head_dim)) + "_tile" +
+             std::to_string(c.tile) + "_" + std::to_string(info.index);
+    });
 
 TEST(CpuBackend, TiesBeyondTheKeptCandidatesFallBackToExactRows) {
   // 40 copies of one row plus unrelated rows: every copy's neighbours tie at the
