@@ -23,7 +23,10 @@ inline bool better(float score_a, std::int64_t doc_a, float score_b, std::int64_
 class TopKRow {
  public:
   explicit TopKRow(std::int64_t capacity = 0) : capacity_(capacity) {}
-  void reset(std::int64_t capacity) { capacity_ = capacity; heap_.clear(); }
+  void reset(std::int64_t capacity) {
+    capacity_ = capacity;
+    heap_.clear();
+  }
   std::int64_t capacity() const { return capacity_; }
   std::int64_t size() const { return static_cast<std::int64_t>(heap_.size()); }
   bool full() const { return size() >= capacity_; }

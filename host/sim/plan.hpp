@@ -14,9 +14,9 @@ namespace papersim::detail {
 
 /// Head/tail split of the columns.
 struct HeadTailSplit {
-  int head_dim = 0;                   ///< D: number of head columns.
+  int head_dim = 0;                      ///< D: number of head columns.
   std::vector<std::int32_t> head_terms;  ///< Head columns by decreasing df, ties by lower column.
-  std::vector<std::int32_t> slot_of;     ///< Column -> head slot in [0, D), or -1 for a tail column.
+  std::vector<std::int32_t> slot_of;  ///< Column -> head slot in [0, D), or -1 for a tail column.
 };
 
 /// Document frequency of every column over the rows of `a` and (if non-null) `b`.

@@ -17,8 +17,9 @@ struct ClusterMember {
 
 /// One connected component of size >= 2.
 struct Cluster {
-  std::int64_t id = 0;              ///< Smallest member doc.
-  std::int64_t representative = 0;  ///< Member with the largest sum of edge scores, ties by lower doc.
+  std::int64_t id = 0;  ///< Smallest member doc.
+  std::int64_t representative =
+      0;  ///< Member with the largest sum of edge scores, ties by lower doc.
   std::vector<ClusterMember> members;  ///< By increasing doc.
 };
 
