@@ -66,13 +66,14 @@ std::size_t peak_rss_bytes() {
   return static_cast<std::size_t>(usage.ru_maxrss) * 1024;
 }
 
-namespace {
-// Length of the valid UTF-8 sequence at s[i], or 0 if invalid.
-std::size_t utf8_len(std::string_view s, std::size_t i) {
+std::size_t utf8_decode(std::string_view s, std::size_t i, std::uint32_t* code_point) {
   const auto c = static_cast<unsigned char>(s[i]);
   std::size_t len;
   std::uint32_t min;
-  if (c < 0x80) return 1;
+  if (c < 0x80) {
+    *code_point = c;
+    return 1;
+  }
   if ((c & 0xE0) == 0xC0) {
     len = 2;
     min = 0x80;
@@ -93,27 +94,39 @@ std::size_t utf8_len(std::string_view s, std::size_t i) {
     cp = (cp << 6) | (cc & 0x3F);
   }
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  *code_point = cp;
   return len;
 }
-}  // namespace
 
-void append_json_string(std::string& out, std::string_view s) {
+void append_json_string(std::string& out, std::string_view s, bool script_safe) {
   static const char* kHex = "0123456789abcdef";
+  auto escape_u = [&](std::uint32_t cp) {
+    out += "\\u";
+    out.push_back(kHex[(cp >> 12) & 15]);
+    out.push_back(kHex[(cp >> 8) & 15]);
+    out.push_back(kHex[(cp >> 4) & 15]);
+    out.push_back(kHex[cp & 15]);
+  };
   out.push_back('"');
   for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      std::size_t len = utf8_len(s, i);
-      if (len == 0) {
-        out += "\xEF\xBF\xBD";
-        ++i;
-      } else {
-        out.append(s.data() + i, len);
-        i += len;
-      }
+    std::uint32_t cp = 0;
+    const std::size_t len = utf8_decode(s, i, &cp);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
       continue;
     }
-    switch (c) {
+    if (len > 1) {
+      // Line and paragraph separators end a JavaScript line in older engines.
+      if (script_safe && (cp == 0x2028 || cp == 0x2029)) {
+        escape_u(cp);
+      } else {
+        out.append(s.data() + i, len);
+      }
+      i += len;
+      continue;
+    }
+    switch (s[i]) {
       case '"':
         out += "\\\"";
         break;
@@ -129,19 +142,20 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\t':
         out += "\\t";
         break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
+      case '<':
+      case '>':
+      case '&':
+        if (script_safe) {
+          escape_u(cp);
+        } else {
+          out.push_back(s[i]);
+        }
         break;
       default:
-        if (c < 0x20 || c == 0x7F) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
+        if (cp < 0x20 || cp == 0x7F) {
+          escape_u(cp);
         } else {
-          out.push_back(static_cast<char>(c));
+          out.push_back(s[i]);
         }
     }
     ++i;

@@ -25,9 +25,15 @@ void parallel_for_worker(std::int64_t n, int threads,
 /// Peak resident set size of this process in bytes.
 std::size_t peak_rss_bytes();
 
+/// Length (1 to 4) of the valid UTF-8 sequence starting at s[i], storing its code
+/// point; 0 for an invalid, overlong, surrogate or truncated sequence.
+std::size_t utf8_decode(std::string_view s, std::size_t i, std::uint32_t* code_point);
+
 /// Append `s` to `out` as a JSON string literal (with quotes), escaping
 /// control characters, quotes and backslashes; invalid UTF-8 becomes U+FFFD.
-void append_json_string(std::string& out, std::string_view s);
+/// `script_safe` also escapes `<`, `>`, `&`, U+2028 and U+2029, so the literal
+/// can sit inside an HTML `<script>` element.
+void append_json_string(std::string& out, std::string_view s, bool script_safe = false);
 std::string json_string(std::string_view s);
 
 /// Shortest round-trip decimal text of a float ("0.83", "1").

@@ -2,43 +2,12 @@
 
 #include <algorithm>
 
+#include "common/util.hpp"
+
 namespace papersim::report_detail {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
-
-// Length of the valid UTF-8 sequence starting at s[i] and its code point, or 0 if invalid.
-std::size_t utf8_char(std::string_view s, std::size_t i, std::uint32_t* code_point) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  std::size_t len;
-  std::uint32_t min;
-  if (c < 0x80) {
-    *code_point = c;
-    return 1;
-  }
-  if ((c & 0xE0) == 0xC0) {
-    len = 2;
-    min = 0x80;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-    min = 0x800;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  std::uint32_t cp = c & (0x7F >> len);
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  *code_point = cp;
-  return len;
-}
 
 bool is_space(char c) {
   return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
@@ -49,7 +18,7 @@ bool is_space(char c) {
 void append_html(std::string& out, std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     std::uint32_t cp = 0;
-    const std::size_t len = utf8_char(s, i, &cp);
+    const std::size_t len = utf8_decode(s, i, &cp);
     if (len == 0) {
       out += kReplacement;
       ++i;
@@ -107,64 +76,7 @@ std::string html(std::string_view s) {
 }
 
 void append_script_json(std::string& out, std::string_view s) {
-  static const char* kHex = "0123456789abcdef";
-  auto escape_u = [&](std::uint32_t cp) {
-    out += "\\u";
-    out.push_back(kHex[(cp >> 12) & 15]);
-    out.push_back(kHex[(cp >> 8) & 15]);
-    out.push_back(kHex[(cp >> 4) & 15]);
-    out.push_back(kHex[cp & 15]);
-  };
-  out.push_back('"');
-  for (std::size_t i = 0; i < s.size();) {
-    std::uint32_t cp = 0;
-    const std::size_t len = utf8_char(s, i, &cp);
-    if (len == 0) {
-      out += kReplacement;
-      ++i;
-      continue;
-    }
-    if (len > 1) {
-      // Line and paragraph separators end a JavaScript line in older engines.
-      if (cp == 0x2028 || cp == 0x2029) {
-        escape_u(cp);
-      } else {
-        out.append(s.data() + i, len);
-      }
-      i += len;
-      continue;
-    }
-    switch (s[i]) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '<':
-      case '>':
-      case '&':
-        escape_u(cp);
-        break;
-      default:
-        if (cp < 0x20 || cp == 0x7F) {
-          escape_u(cp);
-        } else {
-          out.push_back(s[i]);
-        }
-    }
-    ++i;
-  }
-  out.push_back('"');
+  append_json_string(out, s, /*script_safe=*/true);
 }
 
 std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
