@@ -101,6 +101,16 @@ void finalize(const CsrMatrix& queries, const CsrMatrix* references, const Simil
             const float worst_approx = row.bound();
             list = std::move(row.entries());
             row.reset(0);
+            if (static_cast<std::int64_t>(list.size()) > k) {
+              // Each of the k best approximate candidates scores at least a_k - margin
+              // exactly, so a candidate below a_k - 2 * margin approximately is beaten
+              // strictly by k others and cannot enter the list: skip re-scoring it.
+              std::sort(list.begin(), list.end(), neighbor_order);
+              const float floor = list[static_cast<std::size_t>(k - 1)].score - 2.0f * margin;
+              list.erase(std::find_if(list.begin() + k, list.end(),
+                                      [&](const Neighbor& nb) { return nb.score < floor; }),
+                         list.end());
+            }
             rescored.fetch_add(static_cast<std::int64_t>(list.size()), std::memory_order_relaxed);
             if (!list.empty()) {
               RowScorer& scorer = scorers[w];
