@@ -28,6 +28,8 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
   v.options_text = tfidf.describe(v.options);
   ReaderOptions ro = reader.to_options();
   ro.threads = ctx.threads;
+  // Texts consumed by vectorizing live in packs, freed pack by pack as tokenized.
+  ro.pack_texts = !keep_text;
   int printed = 0;
   const bool quiet = ctx.quiet;
   ro.on_skip = [&printed, quiet](const std::string& message) {
@@ -56,6 +58,7 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
       if (s.messages.size() < ReadStats::kMaxMessages) s.messages.push_back(std::move(m));
     }
     for (auto& d : refs.docs) v.corpus.docs.push_back(std::move(d));
+    for (auto& p : refs.packs) v.corpus.packs.push_back(std::move(p));
   }
   v.read_seconds = seconds_since(t0);
   if (v.queries == 0) throw UsageError("empty corpus: no documents were read from the inputs");
@@ -75,11 +78,20 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
     for (const auto& d : v.corpus.docs) texts.push_back(&d.text);
     v.x = fit_transform(texts, v.options, &v.model);
   } else {
-    // Each text is freed once tokenized: texts and matrix never peak together.
-    std::vector<std::string*> texts;
+    // Each pack of texts is freed once tokenized: texts and matrix never peak together.
+    std::vector<TextPack>& packs = v.corpus.packs;
+    std::vector<std::string_view> texts;
+    std::vector<std::int64_t> ends;
     texts.reserve(v.corpus.docs.size());
-    for (auto& d : v.corpus.docs) texts.push_back(&d.text);
-    v.x = fit_transform_consuming(texts, v.options, &v.model);
+    for (const TextPack& p : packs) {
+      for (std::size_t i = 0; i < p.size(); ++i) texts.push_back(p.text(i));
+      ends.push_back(static_cast<std::int64_t>(texts.size()));
+    }
+    if (texts.size() != v.corpus.docs.size())
+      throw Error("internal: packed texts do not match the documents");
+    v.x = fit_transform_blocks(
+        texts, ends, [&packs](std::size_t b) { packs[b].release(); }, v.options, &v.model);
+    packs.clear();
   }
   v.vectorize_seconds = seconds_since(t0);
   return v;

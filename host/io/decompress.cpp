@@ -198,6 +198,8 @@ InputBuffer& InputBuffer::operator=(InputBuffer&& other) noexcept {
   data_ = other.data_;
   size_ = other.size_;
   readable_ = other.readable_;
+  released_ = other.released_;
+  other.released_ = nullptr;
   other.heap_ = nullptr;
   other.map_ = nullptr;
   other.map_len_ = other.size_ = other.readable_ = 0;
@@ -231,6 +233,20 @@ void InputBuffer::adopt_map(void* map, std::size_t map_len, std::size_t size) {
   readable_ = (size + page - 1) / page * page;
 }
 
+void InputBuffer::release_before(const char* end) {
+  if (data_ == nullptr || end <= data_) return;
+  if (end > data_ + size_) end = data_ + size_;
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  // Whole pages only, and none shared with bytes before data_ (a heap
+  // buffer's allocator header) or at/after `end`.
+  const std::uintptr_t lo =
+      (reinterpret_cast<std::uintptr_t>(released_ ? released_ : data_) + page - 1) / page * page;
+  const std::uintptr_t hi = reinterpret_cast<std::uintptr_t>(end) / page * page;
+  if (hi <= lo) return;
+  madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+  released_ = reinterpret_cast<const char*>(hi);
+}
+
 std::string InputBuffer::take_string() {
   std::string out(data_ ? data_ : "", size_);
   release();
@@ -244,6 +260,7 @@ void InputBuffer::release() {
   map_ = nullptr;
   map_len_ = 0;
   data_ = nullptr;
+  released_ = nullptr;
   size_ = readable_ = 0;
 }
 

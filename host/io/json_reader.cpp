@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <mutex>
 
 #include "common/util.hpp"
 #include "io/reader_internal.hpp"
@@ -119,13 +120,19 @@ bool parse_record(simdjson::dom::parser& parser, std::string_view text, std::siz
 // Parse the spans in parallel chunks and collect the results in order.
 // Span i is record i + 1 of the file.
 FileResult parse_spans(std::string_view text, std::size_t readable, const std::vector<Span>& spans,
-                       const FieldPlan& plan, int threads) {
+                       const FieldPlan& plan, int threads, const ReleaseFn& release) {
   const std::int64_t n = static_cast<std::int64_t>(spans.size());
   // Chunks of a few thousand records: enough to balance, few enough to merge cheaply.
   const std::int64_t per_chunk = std::max<std::int64_t>(1024, n / (threads * 8 + 1) + 1);
   const std::int64_t chunks = (n + per_chunk - 1) / per_chunk;
   std::vector<FileResult> parts(static_cast<std::size_t>(chunks));
   std::vector<simdjson::dom::parser> parsers(static_cast<std::size_t>(std::max(threads, 1)));
+  // Chunks are taken in order; once every chunk before `first_open` is done,
+  // the input bytes before it are handed back, so the input and the documents
+  // made from it are not both resident in full.
+  std::mutex done_mutex;
+  std::vector<char> done(static_cast<std::size_t>(chunks), 0);
+  std::int64_t first_open = 0;
   parallel_for_worker(chunks, threads, [&](std::int64_t c, int worker) {
     auto& parser = parsers[static_cast<std::size_t>(worker)];
     FileResult& part = parts[static_cast<std::size_t>(c)];
@@ -135,13 +142,44 @@ FileResult parse_spans(std::string_view text, std::size_t readable, const std::v
     std::string scratch;
     const std::int64_t begin = c * per_chunk, end = std::min(n, begin + per_chunk);
     part.docs.reserve(static_cast<std::size_t>(end - begin));
+    TextPack* pack = nullptr;
+    if (plan.pack) {
+      // A text is at most about its record's bytes: reserve that (address
+      // space only; the pack grows if escapes or numbers make it longer).
+      const std::size_t bytes = spans[static_cast<std::size_t>(end - 1)].end -
+                                spans[static_cast<std::size_t>(begin)].begin;
+      part.packs.emplace_back(bytes + 4096);
+      pack = &part.packs.back();
+    }
     for (std::int64_t i = begin; i < end; ++i) {
       if (parse_record(parser, text, readable, spans[static_cast<std::size_t>(i)], plan, rv, i + 1,
                        doc, skip, scratch)) {
-        part.docs.push_back(std::move(doc));
-        doc = PendingDoc();
+        if (pack != nullptr) {
+          // The text goes to the pack; `doc.text` keeps its buffer for the next record.
+          pack->append(doc.text);
+          PendingDoc kept;
+          kept.line = doc.line;
+          kept.record = doc.record;
+          kept.id = std::move(doc.id);
+          kept.title = std::move(doc.title);
+          part.docs.push_back(std::move(kept));
+        } else {
+          part.docs.push_back(std::move(doc));
+          doc = PendingDoc();
+        }
       } else {
         part.skips.push_back(skip);
+      }
+    }
+    if (release) {
+      std::lock_guard<std::mutex> lock(done_mutex);
+      done[static_cast<std::size_t>(c)] = 1;
+      const std::int64_t before = first_open;
+      while (first_open < chunks && done[static_cast<std::size_t>(first_open)]) ++first_open;
+      if (first_open > before) {
+        release(first_open < chunks
+                    ? text.data() + spans[static_cast<std::size_t>(first_open * per_chunk)].begin
+                    : text.data() + text.size());
       }
     }
   });
@@ -153,6 +191,9 @@ FileResult parse_spans(std::string_view text, std::size_t readable, const std::v
   for (auto& p : parts) {
     std::move(p.docs.begin(), p.docs.end(), std::back_inserter(result.docs));
     std::move(p.skips.begin(), p.skips.end(), std::back_inserter(result.skips));
+    for (auto& pack : p.packs) {
+      if (pack.size() > 0) result.packs.push_back(std::move(pack));
+    }
   }
   return result;
 }
@@ -282,7 +323,7 @@ class Scanner {
 }  // namespace
 
 FileResult parse_jsonl(std::string_view text, std::size_t readable, const FieldPlan& plan,
-                       int threads) {
+                       int threads, const ReleaseFn& release) {
   // Lines are cut sequentially (memchr runs at memory speed); blank lines are
   // not records.
   std::vector<Span> spans;
@@ -300,17 +341,17 @@ FileResult parse_jsonl(std::string_view text, std::size_t readable, const FieldP
     if (q < end) spans.push_back({p, end, line});
     p = end + 1;
   }
-  return parse_spans(text, readable, spans, plan, threads);
+  return parse_spans(text, readable, spans, plan, threads, release);
 }
 
 FileResult parse_json(std::string_view text, std::size_t readable, const FieldPlan& plan,
-                      int threads) {
+                      int threads, const ReleaseFn& release) {
   std::vector<Span> spans;
   std::string error;
   std::int64_t error_line = 0;
   Scanner scanner(text);
   const bool ok = scanner.scan(spans, error, error_line);
-  FileResult result = parse_spans(text, readable, spans, plan, threads);
+  FileResult result = parse_spans(text, readable, spans, plan, threads, release);
   if (!ok) {
     // The structure is broken: the values found before the break are kept,
     // the rest of the file cannot be cut into records and is reported as one.

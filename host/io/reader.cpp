@@ -28,6 +28,7 @@ FieldPlan::FieldPlan(const ReaderOptions& options) {
   for (const auto& f : options.text_fields) {
     if (!f.empty()) text.push_back(add(f));
   }
+  pack = options.pack_texts;
   for (const auto& f : options.fields) {
     if (f == "title") {
       parts.push_back(kTitlePart);
@@ -259,12 +260,13 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
     InputFormat format = options.format;
     if (format == InputFormat::kAuto) format = io::detect_format(path, text, options);
     io::FileResult result;
+    const io::ReleaseFn release = [&input](const char* end) { input.release_before(end); };
     switch (format) {
       case InputFormat::kJsonl:
-        result = io::parse_jsonl(text, readable, plan, threads);
+        result = io::parse_jsonl(text, readable, plan, threads, release);
         break;
       case InputFormat::kJson:
-        result = io::parse_json(text, readable, plan, threads);
+        result = io::parse_json(text, readable, plan, threads, release);
         break;
       case InputFormat::kCsv:
         result = io::parse_delimited(text, ',', plan);
@@ -297,6 +299,23 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
     ++stats.files;
     stats.records += result.records;
     stats.kept += static_cast<std::int64_t>(result.docs.size());
+    if (plan.pack && result.packs.empty() && !result.docs.empty()) {
+      // Parsers without packing of their own: pack their texts now.
+      std::size_t bytes = 0;
+      for (const auto& pending : result.docs) bytes += pending.text.size();
+      TextPack pack(bytes + 1);
+      for (auto& pending : result.docs) {
+        pack.append(pending.text);
+        std::string().swap(pending.text);
+      }
+      result.packs.push_back(std::move(pack));
+    }
+    std::int64_t pack_doc = next_doc;
+    for (auto& pack : result.packs) {
+      pack.first_doc = pack_doc;
+      pack_doc += static_cast<std::int64_t>(pack.size());
+      corpus.packs.push_back(std::move(pack));
+    }
     corpus.docs.reserve(corpus.docs.size() + result.docs.size());
     const std::string prefix = name + ":";
     for (auto& pending : result.docs) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,10 @@ class InputBuffer {
   void own(Sink& sink);
   /// Adopt a mapping of `map_len` bytes whose first `size` bytes are the content.
   void adopt_map(void* map, std::size_t map_len, std::size_t size);
+  /// The bytes before `end` (a pointer into view()) will not be read again:
+  /// hand their whole pages back to the system (a mapping would reread them
+  /// from the page cache if touched after all; a heap buffer would read zeros).
+  void release_before(const char* end);
   /// The content as a string (a copy), releasing the buffer.
   std::string take_string();
   void release();
@@ -64,6 +69,7 @@ class InputBuffer {
   const char* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t readable_ = 0;
+  const char* released_ = nullptr;  // Pages before this were handed back.
 };
 
 /// Read `path` ("-" = stdin) and decompress by magic bytes, using up to
@@ -80,6 +86,7 @@ struct FieldPlan {
   static constexpr int kTitlePart = -1;
   static constexpr int kAbstractPart = -2;
   std::vector<int> parts;  ///< Document text parts: kTitlePart, kAbstractPart or a field index.
+  bool pack = false;       ///< ReaderOptions::pack_texts.
 
   explicit FieldPlan(const ReaderOptions& options);
   /// Index of `name` in `names`, or -1.
@@ -114,6 +121,9 @@ struct Skip {
 /// What one file's parser produced, in file order.
 struct FileResult {
   std::vector<PendingDoc> docs;
+  /// When the parser packed the texts (FieldPlan::pack): `docs[i].text` is
+  /// empty and the packs hold the texts of `docs` in order.
+  std::vector<TextPack> packs;
   std::vector<Skip> skips;
   std::int64_t records = 0;  ///< Records seen, kept or skipped.
 };
@@ -142,12 +152,15 @@ bool valid_utf8(std::string_view s);
 // Format parsers. `text` excludes any UTF-8 BOM; for the JSON parsers,
 // `readable` bytes from text.data() may be read (>= text.size()): records
 // ending within kPadding of that limit are copied before parsing.
+/// `release(p)`, when given, is told that the bytes before `p` are parsed and
+/// not read again (called under a lock, with `p` increasing).
+using ReleaseFn = std::function<void(const char*)>;
 FileResult parse_jsonl(std::string_view text, std::size_t readable, const FieldPlan& plan,
-                       int threads);
+                       int threads, const ReleaseFn& release = {});
 /// A JSON array of objects, or a sequence of top-level objects (pretty-printed
 /// or not).
 FileResult parse_json(std::string_view text, std::size_t readable, const FieldPlan& plan,
-                      int threads);
+                      int threads, const ReleaseFn& release = {});
 FileResult parse_delimited(std::string_view text, char delimiter, const FieldPlan& plan);
 FileResult parse_listing(std::string_view text, const FieldPlan& plan);
 FileResult parse_poster(std::string_view text, const FieldPlan& plan);

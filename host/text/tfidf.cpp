@@ -12,12 +12,14 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -462,9 +464,9 @@ void sort_row(std::vector<std::uint64_t>& row, std::vector<std::uint64_t>& tmp, 
   for (const std::uint64_t v : tmp) row[hi[static_cast<std::uint32_t>(v >> 32) >> lo_bits]++] = v;
 }
 
-// `consumed`, when given, holds the same strings as `texts`, to be emptied once tokenized.
-CsrMatrix fit(const std::vector<const std::string*>& texts,
-              const std::vector<std::string*>* consumed, const TfidfOptions& options,
+// `done`, when given, is called (from the worker) once document d is tokenized.
+CsrMatrix fit(const std::vector<std::string_view>& texts,
+              const std::function<void(std::int64_t)>* done, const TfidfOptions& options,
               TfidfModel* model) {
   validate(options);
   auto t0 = std::chrono::steady_clock::now();
@@ -497,7 +499,7 @@ CsrMatrix fit(const std::vector<const std::string*>& texts,
       std::max<std::int64_t>(1, std::min<std::int64_t>(threads, (n_docs + 63) / 64)));
   std::vector<std::unique_ptr<Worker>> workers(n_workers);
   std::size_t text_bytes = 0;
-  for (const std::string* t : texts) text_bytes += t->size();
+  for (const std::string_view t : texts) text_bytes += t.size();
   parallel_for(n_workers, n_workers, [&](std::int64_t w) {
     workers[w] = std::make_unique<Worker>(options, stop_words.get());
     // Abstracts give about one entry per 11 bytes of text; reserving address
@@ -511,8 +513,8 @@ CsrMatrix fit(const std::vector<const std::string*>& texts,
   parallel_for_worker(
       n_docs, n_workers,
       [&](std::int64_t d, int w) {
-        const auto range = workers[w]->process(*texts[d]);
-        if (consumed != nullptr) std::string().swap(*(*consumed)[d]);
+        const auto range = workers[w]->process(texts[d]);
+        if (done != nullptr) (*done)(d);
         doc_worker[d] = w;
         doc_begin[d] = range.first;
         doc_len[d] = static_cast<std::int32_t>(range.second);
@@ -729,13 +731,49 @@ CsrMatrix fit(const std::vector<const std::string*>& texts,
 
 CsrMatrix fit_transform(const std::vector<const std::string*>& texts, const TfidfOptions& options,
                         TfidfModel* model) {
-  return fit(texts, nullptr, options, model);
+  std::vector<std::string_view> views(texts.size());
+  for (std::size_t d = 0; d < texts.size(); ++d) views[d] = *texts[d];
+  return fit(views, nullptr, options, model);
 }
 
 CsrMatrix fit_transform_consuming(const std::vector<std::string*>& texts,
                                   const TfidfOptions& options, TfidfModel* model) {
-  const std::vector<const std::string*> view(texts.begin(), texts.end());
-  return fit(view, &texts, options, model);
+  std::vector<std::string_view> views(texts.size());
+  for (std::size_t d = 0; d < texts.size(); ++d) views[d] = *texts[d];
+  const std::function<void(std::int64_t)> done = [&texts](std::int64_t d) {
+    std::string().swap(*texts[d]);
+  };
+  return fit(views, &done, options, model);
+}
+
+CsrMatrix fit_transform_blocks(const std::vector<std::string_view>& texts,
+                               const std::vector<std::int64_t>& block_ends,
+                               const std::function<void(std::size_t)>& release,
+                               const TfidfOptions& options, TfidfModel* model) {
+  const auto n = static_cast<std::int64_t>(texts.size());
+  std::vector<std::int32_t> block_of(texts.size());
+  std::int64_t begin = 0;
+  for (std::size_t b = 0; b < block_ends.size(); ++b) {
+    if (block_ends[b] < begin || block_ends[b] > n)
+      throw UsageError("fit_transform_blocks: block ends must ascend within the texts");
+    for (std::int64_t d = begin; d < block_ends[b]; ++d) block_of[d] = static_cast<std::int32_t>(b);
+    begin = block_ends[b];
+  }
+  if (begin != n) throw UsageError("fit_transform_blocks: the blocks do not cover every text");
+  // Texts left to tokenize per block; the worker that finishes a block frees it.
+  std::unique_ptr<std::atomic<std::int64_t>[]> left(
+      new std::atomic<std::int64_t>[block_ends.size()]);
+  begin = 0;
+  for (std::size_t b = 0; b < block_ends.size(); ++b) {
+    left[b].store(block_ends[b] - begin);
+    if (block_ends[b] == begin && release) release(b);
+    begin = block_ends[b];
+  }
+  const std::function<void(std::int64_t)> done = [&](std::int64_t d) {
+    const auto b = static_cast<std::size_t>(block_of[d]);
+    if (left[b].fetch_sub(1) == 1 && release) release(b);
+  };
+  return fit(texts, &done, options, model);
 }
 
 CsrMatrix fit_transform(const std::vector<std::string>& texts, const TfidfOptions& options,

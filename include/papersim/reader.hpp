@@ -51,6 +51,10 @@ struct ReaderOptions {
   /// poster layout). Blank parts are left out; a record whose parts are all
   /// blank is skipped as "record without text".
   std::vector<std::string> fields = {"title", "abstract"};
+  /// Store the texts in `Corpus::packs` (a few thousand per pack) instead of
+  /// `Document::text`: for callers that consume the texts once and want their
+  /// memory back pack by pack (see `fit_transform_blocks`).
+  bool pack_texts = false;
   /// Any bad record is an error (InputError) instead of being skipped and counted.
   bool strict = false;
   /// Parser threads for large JSON inputs and xz decoding; 0 = all hardware threads.
@@ -68,7 +72,8 @@ struct ReaderOptions {
 /// "not a JSON object", "wrong number of fields", "malformed CSV",
 /// "record without text" or "invalid UTF-8", each with a message
 /// "<path>:<line>: <reason>[: detail]". Duplicate ids are kept and counted.
-/// Memory: the documents, plus one input file (decompressed) at a time.
+/// Memory: the documents, plus one input file (decompressed) at a time, of
+/// which a JSON input's parsed part is handed back as parsing proceeds.
 /// @throws InputError for a missing or unreadable file or undecodable
 ///   compressed data (always), or for the first bad record under `strict`.
 /// @throws UsageError when `fields` names nothing.

@@ -2,9 +2,12 @@
 /// @file tfidf.hpp
 /// @brief Tokenizer and TF-IDF model with scikit-learn TfidfVectorizer semantics.
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -83,5 +86,17 @@ CsrMatrix fit_transform(const std::vector<const std::string*>& texts, const Tfid
 /// the texts or the matrix, not both.
 CsrMatrix fit_transform_consuming(const std::vector<std::string*>& texts,
                                   const TfidfOptions& options, TfidfModel* model);
+
+/// Same, for texts the caller keeps in blocks and frees block by block as they
+/// are tokenized (as `Corpus::packs`). `texts[d]` is row d's text; block b
+/// holds rows [block_ends[b - 1], block_ends[b]) (block_ends[-1] = 0), so
+/// `block_ends` ascends to texts.size(). `release(b)` is called once per block,
+/// from any worker thread, as soon as all of its texts are tokenized; they are
+/// not read afterwards.
+/// @throws UsageError when `block_ends` does not cover the texts in order.
+CsrMatrix fit_transform_blocks(const std::vector<std::string_view>& texts,
+                               const std::vector<std::int64_t>& block_ends,
+                               const std::function<void(std::size_t)>& release,
+                               const TfidfOptions& options, TfidfModel* model);
 
 }  // namespace papersim
