@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 namespace papersim::test {
 
 inline std::string env_or_empty(const char* name) {
@@ -110,23 +112,5 @@ inline double json_num(const std::string& line, const std::string& key, size_t p
   if (at == std::string::npos) return -1;
   return std::atof(line.c_str() + at + k.size());
 }
-
-/// Temporary directory removed at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "papersim-test-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 }  // namespace papersim::test
