@@ -16,6 +16,21 @@ using logic::key_float;
 constexpr int kSelectThreads = 256;
 constexpr int kWarp = 32;
 
+// The first posting of `term` whose row is >= col0 (postings are sorted by row),
+// so a tile's tail scan starts at its first column.
+__device__ inline std::int64_t first_posting_at_or_after(const TailColumns& ref, std::int32_t term,
+                                                         std::int64_t col0) {
+  std::int64_t lo = ref.colptr[term], hi = ref.colptr[term + 1];
+  while (lo < hi) {
+    const std::int64_t mid = lo + (hi - lo) / 2;
+    if (ref.rows[mid] < col0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 __global__ void build_head_kernel(const std::int64_t* indptr, const std::int32_t* indices,
                                   const float* data, std::int64_t rows, const std::int32_t* slot_of,
                                   int head_dim, __half* out) {
@@ -45,14 +60,7 @@ __global__ void tail_add_kernel(TailRows q, std::int64_t row0, int rows, TailCol
   for (std::int64_t p = q.indptr[g] + lane; p < q.indptr[g + 1]; p += kWarp) {
     const std::int32_t term = q.indices[p];
     const float w = q.data[p];
-    std::int64_t lo = ref.colptr[term], hi = ref.colptr[term + 1];
-    while (lo < hi) {  // first posting >= col0
-      const std::int64_t mid = lo + (hi - lo) / 2;
-      if (ref.rows[mid] < col0)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
+    std::int64_t lo = first_posting_at_or_after(ref, term, col0);
     for (std::int64_t e = ref.colptr[term + 1]; lo < e; ++lo) {
       const std::int64_t c = ref.rows[lo];
       if (c >= col_end) break;
@@ -84,14 +92,7 @@ __global__ void __launch_bounds__(kTailRowThreads)
   for (std::int64_t p = p_begin + threadIdx.x; p < p_end; p += blockDim.x) {
     const std::int32_t term = q.indices[p];
     const float w = q.data[p];
-    std::int64_t lo = ref.colptr[term], hi = ref.colptr[term + 1];
-    while (lo < hi) {  // first posting >= col0
-      const std::int64_t mid = lo + (hi - lo) / 2;
-      if (ref.rows[mid] < col0)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
+    std::int64_t lo = first_posting_at_or_after(ref, term, col0);
     for (std::int64_t e = ref.colptr[term + 1]; lo < e; ++lo) {
       const std::int64_t c = ref.rows[lo];
       if (c >= col_end) break;

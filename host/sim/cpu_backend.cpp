@@ -232,10 +232,7 @@ class CpuBackend final : public SimilarityBackend {
   }
   SimilarityResult cross_join(const CsrMatrix& queries, const CsrMatrix& references,
                               const SimilarityParams& params) override {
-    if (queries.cols != references.cols) {
-      throw Error("cross join: queries have " + std::to_string(queries.cols) +
-                  " columns but references have " + std::to_string(references.cols));
-    }
+    check_cross_join_shapes(queries, references);
     return run(queries, &references, params);
   }
 

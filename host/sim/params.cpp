@@ -3,6 +3,7 @@
 
 #include "papersim/error.hpp"
 #include "papersim/similarity.hpp"
+#include "sim/plan.hpp"
 
 namespace papersim {
 
@@ -30,5 +31,14 @@ void validate_params(const SimilarityParams& params) {
     if (d < 0) throw UsageError("device index must be >= 0 (got " + std::to_string(d) + ")");
   }
 }
+
+namespace detail {
+void check_cross_join_shapes(const CsrMatrix& queries, const CsrMatrix& references) {
+  if (queries.cols != references.cols) {
+    throw UsageError("cross join: queries have " + std::to_string(queries.cols) +
+                     " columns but references have " + std::to_string(references.cols));
+  }
+}
+}  // namespace detail
 
 }  // namespace papersim

@@ -60,6 +60,10 @@ TilePlan plan_tiles(std::int64_t rows, std::int64_t cols, bool self_join, std::i
 /// plus the dense head blocks (2 × edge × head_dim floats) per worker.
 std::int64_t tile_edge_for_budget(std::size_t budget_bytes, int head_dim, int workers);
 
+/// Throws UsageError unless queries and references share the same columns
+/// (both backends' cross_join check it the same way).
+void check_cross_join_shapes(const CsrMatrix& queries, const CsrMatrix& references);
+
 /// Bytes of physical memory currently available on the host (MemAvailable).
 std::size_t host_available_memory();
 
