@@ -22,6 +22,26 @@ CsrMatrix CsrMatrix::slice_rows(std::int64_t begin, std::int64_t end) const {
   return out;
 }
 
+CsrView CsrView::row_range(std::int64_t begin, std::int64_t end) const {
+  if (begin < 0 || end > rows || begin > end) throw Error("row_range: range out of bounds");
+  return {end - begin, cols, indptr + begin, indices, data};
+}
+
+CsrView CsrMatrix::view() const { return {rows, cols, indptr.data(), indices.data(), data.data()}; }
+
+CsrMatrix to_matrix(const CsrView& v) {
+  CsrMatrix out;
+  out.rows = v.rows;
+  out.cols = v.cols;
+  out.indptr.resize(v.rows + 1);
+  const std::int64_t lo = v.rows > 0 ? v.indptr[0] : 0;
+  for (std::int64_t r = 0; r <= v.rows; ++r) out.indptr[r] = v.rows > 0 ? v.indptr[r] - lo : 0;
+  const std::int64_t n = v.nnz();
+  out.indices.assign(v.indices + lo, v.indices + lo + n);
+  out.data.assign(v.data + lo, v.data + lo + n);
+  return out;
+}
+
 void CsrMatrix::validate() const {
   if (rows < 0 || cols < 0) throw Error("CSR: negative shape");
   if (static_cast<std::int64_t>(indptr.size()) != rows + 1)
@@ -40,7 +60,7 @@ void CsrMatrix::validate() const {
   }
 }
 
-float exact_dot(const CsrMatrix& a, std::int64_t i, const CsrMatrix& b, std::int64_t j) {
+float exact_dot(const CsrView& a, std::int64_t i, const CsrView& b, std::int64_t j) {
   std::int64_t p = a.indptr[i], pe = a.indptr[i + 1];
   std::int64_t q = b.indptr[j], qe = b.indptr[j + 1];
   double sum = 0.0;
