@@ -111,9 +111,9 @@ SimilarityResult run_similarity(const Vectorized& v, const EngineCli& engine,
   }
   SimilarityResult r;
   if (v.cross) {
-    CsrMatrix q = v.x.slice_rows(0, v.queries);
-    CsrMatrix ref = v.x.slice_rows(v.queries, n);
-    r = backend->cross_join(q, ref, params);
+    // Queries and references are row ranges of the one matrix: no copies.
+    const CsrView all = v.x.view();
+    r = backend->cross_join(all.row_range(0, v.queries), all.row_range(v.queries, n), params);
   } else {
     r = backend->self_join(v.x, params);
   }
