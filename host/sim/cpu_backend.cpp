@@ -154,14 +154,7 @@ class CpuPass final : public TilePass {
   }
   std::int64_t tile_edge(const SimilarityParams& params, int d, std::int64_t rows_q,
                          std::int64_t rows_r, std::size_t budget) const override {
-    std::int64_t edge = params.tile;
-    if (edge <= 0) {
-      if (budget == 0)
-        budget = std::min<std::size_t>(host_available_memory() / 4, std::size_t{2} << 30);
-      edge = std::min(tile_edge_for_budget(budget, d, resolve_threads(params.threads)), kMaxEdge);
-    }
-    const std::int64_t longest = std::max<std::int64_t>(1, std::max(rows_q, rows_r));
-    return std::min(edge, (longest + 63) / 64 * 64);
+    return cpu_tile_edge(params, d, rows_q, rows_r, budget);
   }
   std::int64_t prepare(const JoinInputs& in, const SimilarityParams& params,
                        std::size_t budget) override {
@@ -193,6 +186,11 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
   std::vector<float> cut(static_cast<std::size_t>(q_count), k > 0 ? base_cut : kInf);
   const float tcut = params.threshold >= 0.0f ? std::max(params.threshold - kMargin, kTiny) : kInf;
 
+  const std::int64_t row_blocks = (q_count + edge - 1) / edge;
+  const std::int64_t strips_per_block = (edge + kStrip - 1) / kStrip;
+  std::vector<std::mutex> locks(static_cast<std::size_t>(
+      std::max<std::int64_t>(1, self ? row_blocks : row_blocks * strips_per_block)));
+
   const std::int64_t ldc = (edge + 15) / 16 * 16;  // padded score rows: whole 16-wide chunks
   std::vector<Worker> workers(static_cast<std::size_t>(threads));
   std::atomic<std::size_t> index_bytes{0};
@@ -215,9 +213,12 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
         while (ib > prev && !index_bytes.compare_exchange_weak(prev, ib)) {
         }
 
-        // Only the selection touches shared lists: it locks the tile's blocks.
-        std::mutex& row_lock = store.block_lock(tile.row_begin / edge);
-        std::mutex* col_lock = self && !diag ? &store.block_lock(tile.col_begin / edge) : nullptr;
+        // Only the selection touches shared lists: it locks the tile's blocks (a
+        // self-join's column pass updates the column block's lists too) or, in a
+        // cross join, only the strip's rows, so workers on tiles of the same row
+        // block (few queries, many references) select concurrently.
+        const std::int64_t row_block = tile.row_begin / edge;
+        std::mutex* col_lock = self && !diag ? &locks[tile.col_begin / edge] : nullptr;
 
         for (std::int64_t s0 = 0; s0 < rows; s0 += kStrip) {
           const std::int64_t sr = std::min(kStrip, rows - s0);
@@ -257,6 +258,8 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
             if (diag) srow[s0 + ii] = -1.0f;
           }
 
+          std::mutex& row_lock =
+              self ? locks[row_block] : locks[row_block * strips_per_block + s0 / kStrip];
           std::unique_lock<std::mutex> lock_a(row_lock, std::defer_lock), lock_b;
           if (col_lock != nullptr) {
             lock_b = std::unique_lock<std::mutex>(*col_lock, std::defer_lock);
@@ -341,6 +344,20 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
 }
 
 }  // namespace
+
+CostModel cpu_cost_model() { return kCost; }
+
+std::int64_t cpu_tile_edge(const SimilarityParams& params, int d, std::int64_t rows_q,
+                           std::int64_t rows_r, std::size_t budget) {
+  std::int64_t edge = params.tile;
+  if (edge <= 0) {
+    if (budget == 0)
+      budget = std::min<std::size_t>(host_available_memory() / 4, std::size_t{2} << 30);
+    edge = std::min(tile_edge_for_budget(budget, d, resolve_threads(params.threads)), kMaxEdge);
+  }
+  const std::int64_t longest = std::max<std::int64_t>(1, std::max(rows_q, rows_r));
+  return std::min(edge, (longest + 63) / 64 * 64);
+}
 
 std::unique_ptr<SimilarityBackend> make_cpu_backend() {
   return std::make_unique<DriverBackend>(std::make_unique<CpuPass>());

@@ -77,16 +77,10 @@ JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
 
 CandidateStore::CandidateStore(const JoinInputs& in, const SimilarityParams& params,
                                const TilePlan& plan)
-    : keep_(in.keep),
-      edge_(std::max<std::int64_t>(plan.tile_rows, 1)),
-      self_join_(in.self_join),
-      plan_(&plan),
-      params_(&params) {
+    : keep_(in.keep), self_join_(in.self_join), plan_(&plan), params_(&params) {
   cand_.margin = in.margin;
   cand_.keep = keep_;
   if (keep_ > 0) cand_.rows.assign(static_cast<std::size_t>(in.queries.rows), TopKRow(keep_));
-  const std::int64_t blocks = (in.queries.rows + edge_ - 1) / edge_;
-  locks_ = std::vector<std::mutex>(static_cast<std::size_t>(std::max<std::int64_t>(blocks, 1)));
 }
 
 void CandidateStore::add_pairs(std::vector<ScoredPair>& pairs) {

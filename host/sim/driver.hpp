@@ -73,17 +73,14 @@ JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
                         const JoinShape& shape_hint = {});
 
 /// Running candidate lists and threshold candidates of one run, shared by all
-/// tiles. The lists of a block of rows are guarded by that block's lock.
+/// tiles. A backend updating lists from several threads serializes the updates
+/// of a row itself (the CPU pass locks row strips; the CUDA pass merges once).
 class CandidateStore {
  public:
   CandidateStore(const JoinInputs& in, const SimilarityParams& params, const TilePlan& plan);
 
   std::int64_t keep() const { return keep_; }
   TopKRow& row(std::int64_t i) { return cand_.rows[static_cast<std::size_t>(i)]; }
-  /// Lock guarding the lists of the rows of block `b` (rows [b·edge, (b+1)·edge)).
-  std::mutex& block_lock(std::int64_t b) { return locks_[static_cast<std::size_t>(b)]; }
-  /// Lock of the block holding row `i`.
-  std::mutex& lock_of_row(std::int64_t i) { return block_lock(i / edge_); }
   /// Append threshold candidates (any thread).
   void add_pairs(std::vector<ScoredPair>& pairs);
   /// Merge a kept list of one row (scores by decreasing order not required).
@@ -103,8 +100,6 @@ class CandidateStore {
  private:
   Candidates cand_;
   std::int64_t keep_ = 0;
-  std::int64_t edge_ = 1;
-  std::vector<std::mutex> locks_;
   std::mutex pairs_mutex_;
   std::mutex progress_mutex_;
   std::int64_t done_ = 0;
