@@ -16,7 +16,12 @@ inline std::string where(const char* file, int line) {
   return std::string(file) + ":" + std::to_string(line);
 }
 
+// Also clears the runtime's last-error state, so a caller that catches the
+// exception (and, e.g., falls back) does not see this error again from the next
+// unrelated cudaGetLastError() or kernel-launch check. Sticky errors (a kernel
+// fault) stay: the context is unusable after them.
 [[noreturn]] inline void throw_cuda(cudaError_t err, const char* call, const char* file, int line) {
+  cudaGetLastError();
   throw CudaError(std::string("CUDA error: ") + call + " failed with " + cudaGetErrorName(err) +
                   " (" + cudaGetErrorString(err) + ") at " + where(file, line));
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "papersim/clusters.hpp"
 #include "papersim/error.hpp"
 #include "papersim/report.hpp"
 
@@ -81,77 +82,23 @@ float checked_score(const JsonlReader& reader, double s) {
   return static_cast<float>(s);
 }
 
-struct UnionFind {
-  explicit UnionFind(std::size_t n) : parent(n) { std::iota(parent.begin(), parent.end(), 0); }
-  std::int64_t find(std::int64_t x) {
-    while (parent[x] != x) {
-      parent[x] = parent[parent[x]];
-      x = parent[x];
-    }
-    return x;
-  }
-  void unite(std::int64_t a, std::int64_t b) {
-    a = find(a);
-    b = find(b);
-    if (a != b) parent[std::max(a, b)] = std::min(a, b);
-  }
-  std::vector<std::int64_t> parent;
-};
-
-// Same definition as connected_components(): components of size >= 2, id = smallest
-// member, representative = largest sum of edge scores (ties: lower doc), members by doc,
-// clusters by decreasing size then id.
+// Clusters as connected_components() defines them; without the vectors a
+// member's score to its representative is their pair's score (-1 when the two
+// are only connected through others).
 std::vector<Cluster> clusters_of(const std::vector<ScoredPair>& pairs, std::size_t n,
                                  const CsrMatrix* x) {
-  UnionFind uf(n);
-  std::unordered_map<std::int64_t, double> strength;
+  if (x) return connected_components(*x, pairs);
   std::unordered_map<std::uint64_t, float> edge;
   auto key = [](std::int64_t a, std::int64_t b) {
     return (static_cast<std::uint64_t>(std::min(a, b)) << 32) ^
            static_cast<std::uint64_t>(std::max(a, b));
   };
-  for (const auto& p : pairs) {
-    uf.unite(p.a, p.b);
-    strength[p.a] += p.score;
-    strength[p.b] += p.score;
-    if (!x) edge[key(p.a, p.b)] = p.score;
-  }
-  std::unordered_map<std::int64_t, std::size_t> index;
-  std::vector<Cluster> clusters;
-  std::vector<std::int64_t> members;
-  members.reserve(strength.size());
-  for (const auto& kv : strength) members.push_back(kv.first);
-  std::sort(members.begin(), members.end());
-  for (std::int64_t doc : members) {
-    const std::int64_t root = uf.find(doc);
-    auto it = index.find(root);
-    if (it == index.end()) {
-      it = index.emplace(root, clusters.size()).first;
-      clusters.emplace_back();
-      clusters.back().id = doc;  // Members arrive by increasing doc.
-    }
-    clusters[it->second].members.push_back({doc, 1.0f});
-  }
-  for (auto& c : clusters) {
-    c.representative = c.members.front().doc;
-    for (const auto& m : c.members) {
-      if (strength[m.doc] > strength[c.representative]) c.representative = m.doc;
-    }
-    for (auto& m : c.members) {
-      if (m.doc == c.representative) continue;
-      if (x) {
-        m.score_to_representative = exact_dot(*x, m.doc, *x, c.representative);
-      } else {
-        auto e = edge.find(key(m.doc, c.representative));
-        m.score_to_representative = e == edge.end() ? -1.0f : e->second;
-      }
-    }
-  }
-  std::sort(clusters.begin(), clusters.end(), [](const Cluster& a, const Cluster& b) {
-    if (a.members.size() != b.members.size()) return a.members.size() > b.members.size();
-    return a.id < b.id;
-  });
-  return clusters;
+  for (const auto& p : pairs) edge[key(p.a, p.b)] = p.score;
+  return connected_components(static_cast<std::int64_t>(n), pairs,
+                              [&](std::int64_t member, std::int64_t rep) {
+                                auto e = edge.find(key(member, rep));
+                                return e == edge.end() ? -1.0f : e->second;
+                              });
 }
 
 }  // namespace

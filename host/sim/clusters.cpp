@@ -20,7 +20,14 @@ std::int64_t find_root(std::vector<std::int64_t>& parent, std::int64_t x) {
 
 std::vector<Cluster> connected_components(const CsrMatrix& x,
                                           const std::vector<ScoredPair>& pairs) {
-  const std::int64_t n = x.rows;
+  return connected_components(x.rows, pairs, [&x](std::int64_t member, std::int64_t rep) {
+    return exact_dot(x, member, x, rep);
+  });
+}
+
+std::vector<Cluster> connected_components(
+    std::int64_t n, const std::vector<ScoredPair>& pairs,
+    const std::function<float(std::int64_t, std::int64_t)>& score) {
   std::vector<std::int64_t> parent(static_cast<std::size_t>(n));
   std::iota(parent.begin(), parent.end(), 0);
   std::vector<double> weight(static_cast<std::size_t>(n), 0.0);
@@ -58,8 +65,7 @@ std::vector<Cluster> connected_components(const CsrMatrix& x,
   }
   for (Cluster& c : clusters) {
     for (ClusterMember& m : c.members) {
-      if (m.doc != c.representative)
-        m.score_to_representative = exact_dot(x, m.doc, x, c.representative);
+      if (m.doc != c.representative) m.score_to_representative = score(m.doc, c.representative);
     }
   }
   std::sort(clusters.begin(), clusters.end(), [](const Cluster& p, const Cluster& q) {

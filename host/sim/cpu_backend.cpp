@@ -30,16 +30,22 @@
 namespace papersim::detail {
 namespace {
 
-// Cost model constants (choose_head_split), in units of one sgemm multiply-add
-// per pair and head column. Calibrated with `sim_bench --sweep-head` on the first
-// 20,000 arxiv-daily abstracts (scikit-learn defaults), one thread: on the lent
-// Xeon with OpenBLAS' AVX2 kernel D = 64, 128, 256, 512 took 3.37, 3.34, 3.87,
-// 5.93 s. Fitting time = pairs × (D × head + tail_products(D) × tail) gives one
-// head column ≈ 0.05 ns per pair (2e10 multiply-adds/s) and one tail product
-// (posting load + scatter-add into the score row) ≈ 1–2.4 ns, i.e. 20–50 head
-// columns; 30 sits in that range. It picks D = 128 with scikit-learn defaults and
-// D = 64 with English stop words removed, the fastest or within noise of it.
-constexpr CostModel kCost{/*head=*/1.0, /*tail=*/30.0, /*head_row=*/4.0, /*tile=*/2e5,
+// Cost model constants (estimated_cost in sim/plan.hpp), in units of one sgemm
+// multiply-add per pair and head column. Calibrated by measurement: `sim_bench
+// --model-terms` prints each run's terms (pairs·D, tail products, head rows
+// built·D, tiles) and bench/calibrate_cost_model.py fits the CPU seconds of
+// sweeps over D (0 ... 1024) and the tile edge (512 ... 4096) by non-negative
+// least squares, one free constant per run set (split, finalize). On 2 shared
+// Xeon cores (OpenBLAS AVX2, synthetic abstracts; 1,000 and 100 queries against
+// 309,000 references, and a 30,000-row self-join; bench/results/cost-model-cpu.md):
+// head 1.0e-10 s per multiply-add, tail 8.6e-10 s per product (8.4 head units);
+// head-row building and the per-tile cost fitted to 0, i.e. below the noise of
+// these runs (600 against 76 tiles changed nothing measurable): they are set to
+// a memset and a scatter per head value (2) and to the measured upper bound of
+// a tile's fixed cost (~0.1 ms, 1e6 units). The model then picks the measured
+// fastest D (64) on all three shapes, where the union-df model picked D = 1856
+// for the 1,000-query cross join (96 s against 12.9 s).
+constexpr CostModel kCost{/*head=*/1.0, /*tail=*/8.4, /*head_row=*/2.0, /*tile=*/1e6,
                           /*head_align=*/1};
 
 // The approximation is an fp32 sgemm plus fp32 tail additions of at most a few

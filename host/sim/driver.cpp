@@ -68,8 +68,10 @@ JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
     for (std::int32_t c : order) tail_id[c] = in.tail_ids++;
   }
   in.q = split_rows(in.queries, in.split, tail_id, in.tail_ids, threads);
+  // The references of a cross join only feed inverted indexes (CPU) or the
+  // transpose by term (CUDA): their rows need no sort by tail id.
   if (!in.self_join)
-    in.r_storage = split_rows(in.references, in.split, tail_id, in.tail_ids, threads);
+    in.r_storage = split_rows(in.references, in.split, tail_id, in.tail_ids, threads, false);
   in.keep = keep_for(params, traits, in.references.rows);
   in.margin = traits.margin;
   return in;

@@ -120,7 +120,8 @@ HeadTailSplit choose_head_split(const std::vector<std::int64_t>& df_q,
 }
 
 SplitRows split_rows(const CsrView& x, const HeadTailSplit& split,
-                     const std::vector<std::int32_t>& tail_id, std::int32_t tail_ids, int threads) {
+                     const std::vector<std::int32_t>& tail_id, std::int32_t tail_ids, int threads,
+                     bool sort_tail) {
   SplitRows out;
   CsrMatrix& head = out.head;
   CsrMatrix& tail = out.tail;
@@ -129,18 +130,22 @@ SplitRows split_rows(const CsrView& x, const HeadTailSplit& split,
   tail.cols = tail_ids;
   head.indptr.assign(static_cast<std::size_t>(x.rows + 1), 0);
   tail.indptr.assign(static_cast<std::size_t>(x.rows + 1), 0);
+  // One lookup per entry: code >= 0 is a head slot, -2 - id a tail id, -1 dropped.
   const std::int64_t cols = static_cast<std::int64_t>(split.slot_of.size());
-  auto slot = [&](std::int32_t c) { return c < cols ? split.slot_of[c] : -1; };
-  auto tid = [&](std::int32_t c) {
-    return c < static_cast<std::int64_t>(tail_id.size()) ? tail_id[c] : -1;
-  };
-  // Whether tail ids keep the column order (then rows need no sort).
+  std::vector<std::int32_t> code(static_cast<std::size_t>(std::max<std::int64_t>(x.cols, cols)),
+                                 -1);
+  for (std::int64_t c = 0; c < static_cast<std::int64_t>(code.size()); ++c) {
+    const std::int32_t s = c < cols ? split.slot_of[c] : -1;
+    const std::int32_t t = c < static_cast<std::int64_t>(tail_id.size()) ? tail_id[c] : -1;
+    code[c] = s >= 0 ? s : (t >= 0 ? -2 - t : -1);
+  }
   bool monotone = true;
   for (std::size_t c = 1, last = 0; c < tail_id.size() && monotone; ++c) {
     if (tail_id[c] < 0) continue;
     if (tail_id[last] >= 0 && tail_id[c] < tail_id[last]) monotone = false;
     last = c;
   }
+  const bool sort_rows = sort_tail && !monotone;
   constexpr std::int64_t kGrain = 4096;
   // Count, then fill: every thread writes its own rows.
   parallel_for(
@@ -148,12 +153,9 @@ SplitRows split_rows(const CsrView& x, const HeadTailSplit& split,
       [&](std::int64_t r) {
         std::int64_t nh = 0, nt = 0;
         for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) {
-          const std::int32_t c = x.indices[p];
-          if (slot(c) >= 0) {
-            ++nh;
-          } else if (tid(c) >= 0) {
-            ++nt;
-          }
+          const std::int32_t k = code[x.indices[p]];
+          nh += k >= 0;
+          nt += k < -1;
         }
         head.indptr[r + 1] = nh;
         tail.indptr[r + 1] = nt;
@@ -172,17 +174,16 @@ SplitRows split_rows(const CsrView& x, const HeadTailSplit& split,
       [&](std::int64_t r, int) {
         std::int64_t h = head.indptr[r], t = tail.indptr[r];
         for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) {
-          const std::int32_t c = x.indices[p];
-          const std::int32_t s = slot(c);
-          if (s >= 0) {
-            head.indices[h] = s;
+          const std::int32_t k = code[x.indices[p]];
+          if (k >= 0) {
+            head.indices[h] = k;
             head.data[h++] = x.data[p];
-          } else if (tid(c) >= 0) {
-            tail.indices[t] = tid(c);
+          } else if (k < -1) {
+            tail.indices[t] = -2 - k;
             tail.data[t++] = x.data[p];
           }
         }
-        if (!monotone) {
+        if (sort_rows) {
           const std::int64_t b = tail.indptr[r], e = tail.indptr[r + 1];
           if (e - b > 1) {
             thread_local std::vector<std::pair<std::int32_t, float>> row;

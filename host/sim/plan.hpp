@@ -72,9 +72,12 @@ struct SplitRows {
   std::size_t bytes() const { return head.bytes() + tail.bytes(); }
 };
 
-/// Split the rows of `x` in parallel (`threads` workers).
+/// Split the rows of `x` in parallel (`threads` workers). With `sort_tail` false
+/// a row's tail entries keep the column order even where the ids do not (for
+/// rows only ever read into an inverted index, where the order is irrelevant).
 SplitRows split_rows(const CsrView& x, const HeadTailSplit& split,
-                     const std::vector<std::int32_t>& tail_id, std::int32_t tail_ids, int threads);
+                     const std::vector<std::int32_t>& tail_id, std::int32_t tail_ids, int threads,
+                     bool sort_tail = true);
 
 /// Dense head rows [begin, end) of `head` (from split_rows): row-major,
 /// `end - begin` × `d` floats, zeros where a row lacks a head term.

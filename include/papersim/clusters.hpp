@@ -3,6 +3,7 @@
 /// @brief Near-duplicate clusters: connected components of the threshold pairs.
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "papersim/csr.hpp"
@@ -25,6 +26,14 @@ struct Cluster {
 
 /// Connected components of `pairs` over `rows` documents of `x`; singletons omitted;
 /// sorted by decreasing size, then by id.
+/// Member scores are `exact_dot(member, representative)`.
 std::vector<Cluster> connected_components(const CsrMatrix& x, const std::vector<ScoredPair>& pairs);
+
+/// The same over `n` documents without their vectors: a member's
+/// `score_to_representative` is `score(member, representative)`.
+/// @throws Error for a pair outside [0, n).
+std::vector<Cluster> connected_components(
+    std::int64_t n, const std::vector<ScoredPair>& pairs,
+    const std::function<float(std::int64_t member, std::int64_t representative)>& score);
 
 }  // namespace papersim

@@ -1,139 +1,24 @@
+// Selection kernels: threshold candidates, the radix select-merge of a tile
+// into the running top-keep lists, the one-pass filter and its merge, and the
+// transpose the select-merge path uses for a self-join's column lists.
 #include <cub/block/block_reduce.cuh>
 #include <cub/block/block_scan.cuh>
 #include <cuda/functional>
 
 #include "cuda/error.cuh"
+#include "cuda/kernel_common.cuh"
 #include "cuda/kernels.cuh"
 #include "cuda/select_logic.hpp"
 
 namespace papersim::cuda {
 namespace {
 
+using kernels::grid_for;
+using kernels::kSelectThreads;
+using kernels::kWarp;
 using logic::candidate_key;
 using logic::float_key;
 using logic::key_float;
-
-constexpr int kSelectThreads = 256;
-constexpr int kWarp = 32;
-
-// The first posting of `term` whose row is >= col0 (postings are sorted by row),
-// so a tile's tail scan starts at its first column.
-__device__ inline std::int64_t first_posting_at_or_after(const TailColumns& ref, std::int32_t term,
-                                                         std::int64_t col0) {
-  std::int64_t lo = ref.colptr[term], hi = ref.colptr[term + 1];
-  while (lo < hi) {
-    const std::int64_t mid = lo + (hi - lo) / 2;
-    if (ref.rows[mid] < col0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
-}
-
-__global__ void build_head_kernel(const std::int64_t* indptr, const std::int32_t* indices,
-                                  const float* data, std::int64_t rows, const std::int32_t* slot_of,
-                                  int head_dim, __half* out) {
-  const std::int64_t warp =
-      (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
-  const int lane = threadIdx.x % kWarp;
-  if (warp >= rows) return;
-  for (std::int64_t p = indptr[warp] + lane; p < indptr[warp + 1]; p += kWarp) {
-    const std::int32_t slot = slot_of[indices[p]];
-    if (slot >= 0) {
-      out[warp * head_dim + slot] = __ushort_as_half(logic::half_bits_keep_positive(data[p]));
-    }
-  }
-}
-
-// Warp per query row; lanes take the row's tail terms and walk the matching
-// slice [col0, col0 + cols) of each term's posting list.
-__global__ void tail_add_kernel(TailRows q, std::int64_t row0, int rows, TailColumns ref,
-                                std::int64_t col0, int cols, float* s, std::int64_t ld_s) {
-  const std::int64_t warp =
-      (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
-  const int lane = threadIdx.x % kWarp;
-  if (warp >= rows) return;
-  const std::int64_t g = row0 + warp;
-  float* srow = s + warp * ld_s;
-  const std::int64_t col_end = col0 + cols;
-  for (std::int64_t p = q.indptr[g] + lane; p < q.indptr[g + 1]; p += kWarp) {
-    const std::int32_t term = q.indices[p];
-    const float w = q.data[p];
-    std::int64_t lo = first_posting_at_or_after(ref, term, col0);
-    for (std::int64_t e = ref.colptr[term + 1]; lo < e; ++lo) {
-      const std::int64_t c = ref.rows[lo];
-      if (c >= col_end) break;
-      atomicAdd(srow + (c - col0), w * ref.data[lo]);
-    }
-  }
-}
-
-// Block per query row: the row's tail products within the tile's columns are
-// summed in shared memory (one float per column), then added to the tile row
-// once, only in the 16-byte chunks that received any, instead of one DRAM
-// atomic per product. Each 16-byte chunk is owned by one thread, so the
-// read-modify-writes need no atomics.
-constexpr int kTailRowThreads = 256;
-
-__global__ void __launch_bounds__(kTailRowThreads)
-    tail_add_rows_kernel(TailRows q, std::int64_t row0, int rows, TailColumns ref,
-                         std::int64_t col0, int cols, float* s, std::int64_t ld_s) {
-  extern __shared__ float4 acc4[];
-  float* acc = reinterpret_cast<float*>(acc4);
-  const int r = blockIdx.x;
-  const std::int64_t g = row0 + r;
-  const std::int64_t p_begin = q.indptr[g], p_end = q.indptr[g + 1];
-  if (p_begin == p_end) return;  // the same for the whole block
-  const int chunks = (cols + 3) / 4;
-  for (int i = threadIdx.x; i < chunks; i += blockDim.x) acc4[i] = make_float4(0, 0, 0, 0);
-  __syncthreads();
-  const std::int64_t col_end = col0 + cols;
-  for (std::int64_t p = p_begin + threadIdx.x; p < p_end; p += blockDim.x) {
-    const std::int32_t term = q.indices[p];
-    const float w = q.data[p];
-    std::int64_t lo = first_posting_at_or_after(ref, term, col0);
-    for (std::int64_t e = ref.colptr[term + 1]; lo < e; ++lo) {
-      const std::int64_t c = ref.rows[lo];
-      if (c >= col_end) break;
-      atomicAdd(acc + (c - col0), w * ref.data[lo]);
-    }
-  }
-  __syncthreads();
-  float* srow = s + static_cast<std::int64_t>(r) * ld_s;
-  const bool vec = (ld_s % 4 == 0) && (reinterpret_cast<std::uintptr_t>(s) % 16 == 0);
-  const int full_chunks = vec ? cols / 4 : 0;
-  // Four chunks per thread per step: their loads are issued together.
-  constexpr int kUnroll = 4;
-  for (int base = threadIdx.x; base < full_chunks; base += kUnroll * blockDim.x) {
-    float4 a[kUnroll], x[kUnroll];
-    bool touched[kUnroll];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      const int i = base + u * blockDim.x;
-      touched[u] = false;
-      if (i < full_chunks) {
-        a[u] = acc4[i];
-        touched[u] = a[u].x != 0.0f || a[u].y != 0.0f || a[u].z != 0.0f || a[u].w != 0.0f;
-      }
-    }
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u)
-      if (touched[u]) x[u] = reinterpret_cast<const float4*>(srow)[base + u * blockDim.x];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      if (!touched[u]) continue;
-      x[u].x += a[u].x;
-      x[u].y += a[u].y;
-      x[u].z += a[u].z;
-      x[u].w += a[u].w;
-      reinterpret_cast<float4*>(srow)[base + u * blockDim.x] = x[u];
-    }
-  }
-  for (int c = full_chunks * 4 + threadIdx.x; c < cols; c += blockDim.x) {
-    if (acc[c] != 0.0f) srow[c] += acc[c];
-  }
-}
 
 __global__ void transpose_kernel(const float* s, int rows, int cols, std::int64_t ld_s, float* t,
                                  std::int64_t ld_t) {
@@ -588,77 +473,7 @@ __global__ void __launch_bounds__(kSelectThreads)
   if (threadIdx.x == 0) lists.pending[g] = 0;
 }
 
-unsigned grid_for(std::int64_t threads, int block) {
-  return static_cast<unsigned>((threads + block - 1) / block);
-}
-
 }  // namespace
-
-void launch_build_head(const std::int64_t* indptr, const std::int32_t* indices, const float* data,
-                       std::int64_t rows, const std::int32_t* slot_of, int head_dim, __half* out,
-                       cudaStream_t stream) {
-  if (rows == 0 || head_dim == 0) return;
-  PAPERSIM_CUDA_TRY(cudaMemsetAsync(out, 0, sizeof(__half) * rows * head_dim, stream));
-  constexpr int kBlock = 256;
-  build_head_kernel<<<grid_for(rows * kWarp, kBlock), kBlock, 0, stream>>>(
-      indptr, indices, data, rows, slot_of, head_dim, out);
-  PAPERSIM_CHECK_LAUNCH("build_head_kernel");
-}
-
-void gemm_head_tile(cublasHandle_t handle, cudaStream_t stream, const __half* q_rows,
-                    const __half* r_rows, int rows, int cols, int head_dim, float* s,
-                    std::int64_t ld_s) {
-  if (rows == 0 || cols == 0) return;
-  if (head_dim == 0) {
-    PAPERSIM_CUDA_TRY(
-        cudaMemset2DAsync(s, ld_s * sizeof(float), 0, cols * sizeof(float), rows, stream));
-    return;
-  }
-  // cuBLAS is column-major: row-major S (rows × cols, ld_s) is the column-major
-  // cols × rows matrix Refᵀ·Q, where the row-major head blocks read as
-  // column-major D × cols (Ref) and D × rows (Q) matrices with leading dimension D.
-  const float alpha = 1.0f, beta = 0.0f;
-  PAPERSIM_CUBLAS_TRY(cublasSetStream(handle, stream));
-  PAPERSIM_CUBLAS_TRY(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, cols, rows, head_dim, &alpha,
-                                   r_rows, CUDA_R_16F, head_dim, q_rows, CUDA_R_16F, head_dim,
-                                   &beta, s, CUDA_R_32F, static_cast<int>(ld_s), CUBLAS_COMPUTE_32F,
-                                   CUBLAS_GEMM_DEFAULT));
-}
-
-void launch_tail_add(TailRows q, std::int64_t row0, int rows, TailColumns ref, std::int64_t col0,
-                     int cols, float* s, std::int64_t ld_s, cudaStream_t stream) {
-  if (rows == 0 || cols == 0) return;
-  constexpr int kBlock = 256;
-  tail_add_kernel<<<grid_for(static_cast<std::int64_t>(rows) * kWarp, kBlock), kBlock, 0, stream>>>(
-      q, row0, rows, ref, col0, cols, s, ld_s);
-  PAPERSIM_CHECK_LAUNCH("tail_add_kernel");
-}
-
-static std::size_t tail_add_rows_smem(int cols) {
-  return static_cast<std::size_t>((cols + 3) / 4) * sizeof(float4);
-}
-
-bool tail_add_rows_fits(int cols) {
-  int device = 0, max_optin = 0;
-  PAPERSIM_CUDA_TRY(cudaGetDevice(&device));
-  PAPERSIM_CUDA_TRY(
-      cudaDeviceGetAttribute(&max_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-  return tail_add_rows_smem(cols) <= static_cast<std::size_t>(max_optin);
-}
-
-void launch_tail_add_rows(TailRows q, std::int64_t row0, int rows, TailColumns ref,
-                          std::int64_t col0, int cols, float* s, std::int64_t ld_s,
-                          cudaStream_t stream) {
-  if (rows == 0 || cols == 0) return;
-  const std::size_t smem = tail_add_rows_smem(cols);
-  if (smem > 48 * 1024) {
-    PAPERSIM_CUDA_TRY(cudaFuncSetAttribute(
-        tail_add_rows_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
-  }
-  tail_add_rows_kernel<<<rows, kTailRowThreads, smem, stream>>>(q, row0, rows, ref, col0, cols, s,
-                                                                ld_s);
-  PAPERSIM_CHECK_LAUNCH("tail_add_rows_kernel");
-}
 
 void launch_transpose(const float* s, int rows, int cols, std::int64_t ld_s, float* t,
                       std::int64_t ld_t, cudaStream_t stream) {
