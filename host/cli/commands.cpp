@@ -192,7 +192,7 @@ void register_commands(CLI::App& app) {
   register_vectorize(app);
   register_related(app);
   register_duplicates(app);
-  register_extra_commands(app);
+  register_synth_report_demo_commands(app);
 }
 
 }  // namespace papersim::cli

@@ -14,7 +14,7 @@ constexpr float kDefaultThreshold = 0.8f;
 
 void register_commands(CLI::App& app);
 
-/// synth, report and demo (commands_extra.cpp).
-void register_extra_commands(CLI::App& app);
+/// synth, report and demo (synth_report_demo_commands.cpp).
+void register_synth_report_demo_commands(CLI::App& app);
 
 }  // namespace papersim::cli

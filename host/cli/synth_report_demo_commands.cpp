@@ -291,7 +291,7 @@ void register_demo(CLI::App& app) {
 
 }  // namespace
 
-void register_extra_commands(CLI::App& app) {
+void register_synth_report_demo_commands(CLI::App& app) {
   register_synth(app);
   register_report(app);
   register_demo(app);
