@@ -35,9 +35,9 @@ struct CorpusArgs {
                    "Input files (JSONL, JSON, CSV, TSV, seed pages; .gz/.xz/.zst; - for stdin)")
         ->required();
     if (with_against) {
-      cmd.add_option(
-          "--against", against,
-          "Reference files: report only INPUT -> REF results (TF-IDF fitted on the union)");
+      add_list_option(cmd, "--against", against,
+                      "Reference files, repeatable or comma-separated: report only INPUT -> REF "
+                      "results (TF-IDF fitted on the union)");
     }
     reader.add_to(cmd);
     tfidf.add_to(cmd);

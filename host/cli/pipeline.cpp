@@ -41,6 +41,9 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
     }
     ++printed;
   };
+  ro.on_warning = [quiet](const std::string& message) {
+    if (!quiet) std::fprintf(stderr, "papersim: warning: %s\n", message.c_str());
+  };
 
   auto t0 = std::chrono::steady_clock::now();
   v.corpus = read_corpus(inputs, ro, 0);
@@ -53,6 +56,7 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
     s.records += refs.stats.records;
     s.kept += refs.stats.kept;
     s.duplicate_ids += refs.stats.duplicate_ids;
+    s.title_only += refs.stats.title_only;
     for (const auto& kv : refs.stats.skipped) s.skipped[kv.first] += kv.second;
     for (auto& m : refs.stats.messages) {
       if (s.messages.size() < ReadStats::kMaxMessages) s.messages.push_back(std::move(m));
@@ -150,7 +154,9 @@ void print_summary(const Summary& s, const RunContext& ctx) {
     }
     std::fprintf(stderr, ")");
   }
-  std::fprintf(stderr, "\n  duplicate ids     %s (kept)\n", format_count(st.duplicate_ids).c_str());
+  std::fprintf(stderr, "\n  title only        %s (no abstract: the title is the text)\n",
+               format_count(st.title_only).c_str());
+  std::fprintf(stderr, "  duplicate ids     %s (kept)\n", format_count(st.duplicate_ids).c_str());
   std::fprintf(stderr, "  vocabulary        %s terms, %s non-zeros\n",
                format_count(static_cast<std::int64_t>(v.model.vocabulary.size())).c_str(),
                format_count(v.x.nnz()).c_str());

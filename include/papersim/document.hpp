@@ -28,6 +28,7 @@ struct ReadStats {
   std::int64_t kept = 0;                        ///< Documents produced.
   std::map<std::string, std::int64_t> skipped;  ///< Reason -> count ("malformed JSON", ...).
   std::int64_t duplicate_ids = 0;     ///< Documents whose id was already seen (kept, not dropped).
+  std::int64_t title_only = 0;        ///< Kept documents without an abstract (text from the title).
   std::vector<std::string> messages;  ///< "<file>:<line>: <reason>", at most `kMaxMessages`.
   static constexpr std::size_t kMaxMessages = 1000;
 

@@ -25,6 +25,9 @@ namespace papersim {
 ///   alone; a broken array structure ends the file (reported as one skip).
 /// - kCsv / kTsv: a header row, then RFC 4180 rows (`"` quoting with `""`,
 ///   quoted fields across lines, LF/CRLF/CR line ends; TSV quotes the same way).
+///   Header names match the field options case-insensitively (an exact match
+///   wins). A header with none of the text columns is an InputError (not one
+///   skip per row); a header without an abstract column gives a warning.
 /// - kListing: leading page chrome ("new", "Subscribe", "Daily Papers",
 ///   "by AK ...", dates like "Mar 17") is skipped; then paragraphs separated by
 ///   blank lines pair up as title, abstract. A lone title or a lone abstract
@@ -57,11 +60,22 @@ struct ReaderOptions {
   bool pack_texts = false;
   /// Any bad record is an error (InputError) instead of being skipped and counted.
   bool strict = false;
+  /// Field separator of CSV-like inputs; 0 = by format (',' for CSV, tab for TSV).
+  /// With kAuto, a file whose first line names a read field split by this
+  /// character is read as delimited text.
+  char delimiter = 0;
+  /// Column names a CSV/TSV header must have: each group is satisfied by any one
+  /// of its names. A header missing a group is one InputError naming the
+  /// header's columns (the CLI puts here the fields named explicitly).
+  std::vector<std::vector<std::string>> required_columns;
   /// Parser threads for large JSON inputs and xz decoding; 0 = all hardware threads.
   int threads = 0;
   /// Called for each skipped record with its message "<file>:<line>: <reason>"
   /// (the CLI prints these); may be empty.
   std::function<void(const std::string&)> on_skip;
+  /// Called once per file for a notice that is not an error, "<file>: <text>"
+  /// (e.g. a header without an abstract column); may be empty.
+  std::function<void(const std::string&)> on_warning;
 };
 
 /// Read every path in order ("-" is standard input) and append their documents
