@@ -29,8 +29,9 @@ struct CorpusArgs {
   ReaderCli reader;
   TfidfCli tfidf;
   EngineCli engine;
+  bool collapse = false;
 
-  void add_to(CLI::App& cmd, bool with_against) {
+  void add_to(CLI::App& cmd, bool with_against, bool with_collapse) {
     cmd.add_option("inputs", inputs,
                    "Input files (JSONL, JSON, CSV, TSV, seed pages; .gz/.xz/.zst; - for stdin)")
         ->required();
@@ -39,11 +40,17 @@ struct CorpusArgs {
                       "Reference files, repeatable or comma-separated: report only INPUT -> REF "
                       "results (TF-IDF fitted on the union)");
     }
+    if (with_collapse) add_collapse_ids_flag(cmd, collapse);
     reader.add_to(cmd);
     tfidf.add_to(cmd);
     engine.add_to(cmd);
   }
   RunContext context() const { return {engine.quiet, engine.threads}; }
+  Vectorized load(const RunContext& ctx) const {
+    Vectorized v = load_and_vectorize(inputs, against, reader, tfidf, ctx, false);
+    if (collapse) collapse_ids(v);
+    return v;
+  }
 };
 
 void check_k(std::int64_t k) {
@@ -80,7 +87,7 @@ void register_vectorize(CLI::App& app) {
   auto out_docs = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand(
       "vectorize", "Build TF-IDF vectors (Matrix Market), vocabulary and document table");
-  args->add_to(*cmd, false);
+  args->add_to(*cmd, false, false);
   cmd->add_option("--out-matrix", *out_matrix,
                   "Matrix Market file: rows = doc, columns = vocabulary index");
   cmd->add_option("--out-vocab", *out_vocab, "Vocabulary, one term per line, in column order");
@@ -115,7 +122,7 @@ void register_related(CLI::App& app) {
   auto out = std::make_shared<std::string>("-");
   auto format = std::make_shared<std::string>("jsonl");
   auto* cmd = app.add_subcommand("related", "Top-k most similar papers for every paper");
-  args->add_to(*cmd, true);
+  args->add_to(*cmd, true, true);
   cmd->add_option("-k", *k, "Neighbours per paper (any k >= 1)")->capture_default_str();
   auto* min_opt = cmd->add_option("--min-score", *min_score, "Only neighbours with score >= S");
   cmd->add_option("-o,--output", *out, "Output file (- for stdout)")->capture_default_str();
@@ -132,9 +139,8 @@ void register_related(CLI::App& app) {
     p.min_score = min_opt->count() ? *min_score : -1.0f;
     validate_params(p);
     OutputFile file(*out);  // fail on an unwritable output before the work
-    Vectorized v =
-        load_and_vectorize(args->inputs, args->against, args->reader, args->tfidf, ctx, false);
-    SimilarityResult r = run_similarity(v, args->engine, p, ctx);
+    Vectorized v = args->load(ctx);
+    SimilarityResult r = run_collapsed_similarity(v, args->engine, p, ctx);
     write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, v.cross ? v.queries : 0,
                   ctx.threads);
     file.close();
@@ -150,7 +156,7 @@ void register_duplicates(CLI::App& app) {
   auto format = std::make_shared<std::string>("jsonl");
   auto* cmd = app.add_subcommand("duplicates",
                                  "Every pair of papers with similarity >= threshold, and clusters");
-  args->add_to(*cmd, true);
+  args->add_to(*cmd, true, true);
   cmd->add_option("-t,--threshold", *threshold, "Minimum cosine similarity of a duplicate pair")
       ->capture_default_str();
   cmd->add_option("-o,--output", *out, "Pairs output file (- for stdout)")->capture_default_str();
@@ -169,9 +175,8 @@ void register_duplicates(CLI::App& app) {
     OutputFile file(*out);
     std::unique_ptr<OutputFile> cfile;
     if (!clusters_out->empty()) cfile = std::make_unique<OutputFile>(*clusters_out);
-    Vectorized v =
-        load_and_vectorize(args->inputs, args->against, args->reader, args->tfidf, ctx, false);
-    SimilarityResult r = run_similarity(v, args->engine, p, ctx);
+    Vectorized v = args->load(ctx);
+    SimilarityResult r = run_collapsed_similarity(v, args->engine, p, ctx);
     write_pairs(file.stream(), fmt, v.corpus.docs, r.pairs, 0, v.cross ? v.queries : 0);
     file.close();
     std::int64_t nclusters = -1;

@@ -1,8 +1,11 @@
 #include "cli/pipeline.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <string_view>
+#include <unordered_set>
 
 #include "common/progress.hpp"
 #include "common/util.hpp"
@@ -101,6 +104,84 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
   return v;
 }
 
+namespace {
+
+CsrMatrix gather_rows(const CsrMatrix& x, const std::vector<std::int64_t>& rows) {
+  CsrMatrix out;
+  out.rows = static_cast<std::int64_t>(rows.size());
+  out.cols = x.cols;
+  out.indptr.reserve(rows.size() + 1);
+  std::int64_t nnz = 0;
+  for (std::int64_t r : rows) nnz += x.row_nnz(r);
+  out.indices.reserve(static_cast<std::size_t>(nnz));
+  out.data.reserve(static_cast<std::size_t>(nnz));
+  for (std::int64_t r : rows) {
+    out.indices.insert(out.indices.end(), x.indices.begin() + x.indptr[r],
+                       x.indices.begin() + x.indptr[r + 1]);
+    out.data.insert(out.data.end(), x.data.begin() + x.indptr[r], x.data.begin() + x.indptr[r + 1]);
+    out.indptr.push_back(static_cast<std::int64_t>(out.indices.size()));
+  }
+  return out;
+}
+
+}  // namespace
+
+void collapse_ids(Vectorized& v) {
+  const std::int64_t n = static_cast<std::int64_t>(v.corpus.docs.size());
+  std::vector<std::int64_t> keep;
+  keep.reserve(static_cast<std::size_t>(n));
+  std::int64_t kept_queries = 0;
+  {
+    std::unordered_set<std::string_view> seen;
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (i == v.queries) seen.clear();  // each side keeps its own first records
+      if (seen.insert(v.corpus.docs[i].id).second) keep.push_back(i);
+      if (i + 1 == v.queries) kept_queries = static_cast<std::int64_t>(keep.size());
+    }
+  }
+  v.collapsed = n - static_cast<std::int64_t>(keep.size());
+  if (v.collapsed == 0) return;
+  v.x = gather_rows(v.x, keep);
+  std::vector<Document> docs;
+  docs.reserve(keep.size());
+  for (std::int64_t i : keep) docs.push_back(std::move(v.corpus.docs[i]));
+  v.corpus.docs = std::move(docs);
+  v.queries = kept_queries;
+}
+
+void drop_same_id_matches(const Vectorized& v, SimilarityResult& r, std::int64_t k) {
+  if (!v.cross || v.collapsed < 0) return;
+  const auto& docs = v.corpus.docs;
+  for (std::size_t q = 0; q < r.topk.size(); ++q) {
+    auto& list = r.topk[q];
+    const std::string& id = docs[q].id;
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [&](const Neighbor& n) { return docs[n.doc + v.queries].id == id; }),
+               list.end());
+    if (static_cast<std::int64_t>(list.size()) > k) list.resize(static_cast<std::size_t>(k));
+  }
+  r.pairs.erase(
+      std::remove_if(r.pairs.begin(), r.pairs.end(),
+                     [&](const ScoredPair& p) { return docs[p.a].id == docs[p.b + v.queries].id; }),
+      r.pairs.end());
+}
+
+void add_collapse_ids_flag(CLI::App& cmd, bool& collapse) {
+  cmd.add_flag("--collapse-ids", collapse,
+               "Records sharing an id are one paper (its first record represents it): never "
+               "each other's neighbours or pairs, and listed once");
+}
+
+SimilarityResult run_collapsed_similarity(const Vectorized& v, const EngineCli& engine,
+                                          SimilarityParams params, const RunContext& ctx) {
+  const std::int64_t k = params.k;
+  const bool filter = v.cross && v.collapsed >= 0;
+  if (filter && k > 0) params.k = k + 1;
+  SimilarityResult r = run_similarity(v, engine, params, ctx);
+  if (filter) drop_same_id_matches(v, r, k);
+  return r;
+}
+
 SimilarityResult run_similarity(const Vectorized& v, const EngineCli& engine,
                                 SimilarityParams params, const RunContext& ctx) {
   validate_params(params);
@@ -156,7 +237,14 @@ void print_summary(const Summary& s, const RunContext& ctx) {
   }
   std::fprintf(stderr, "\n  title only        %s (no abstract: the title is the text)\n",
                format_count(st.title_only).c_str());
-  std::fprintf(stderr, "  duplicate ids     %s (kept)\n", format_count(st.duplicate_ids).c_str());
+  if (v.collapsed >= 0) {
+    std::fprintf(stderr,
+                 "  duplicate ids     %s (--collapse-ids: %s records folded into their "
+                 "paper's first record)\n",
+                 format_count(st.duplicate_ids).c_str(), format_count(v.collapsed).c_str());
+  } else {
+    std::fprintf(stderr, "  duplicate ids     %s (kept)\n", format_count(st.duplicate_ids).c_str());
+  }
   std::fprintf(stderr, "  vocabulary        %s terms, %s non-zeros\n",
                format_count(static_cast<std::int64_t>(v.model.vocabulary.size())).c_str(),
                format_count(v.x.nnz()).c_str());

@@ -25,6 +25,8 @@ struct Vectorized {
   TfidfModel model;
   CsrMatrix x;
   double read_seconds = 0, vectorize_seconds = 0;
+  /// Records folded into their paper's first record by collapse_ids (-1: not collapsed).
+  std::int64_t collapsed = -1;
 };
 
 struct RunContext {
@@ -38,6 +40,25 @@ struct RunContext {
 Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
                               const std::vector<std::string>& references, const ReaderCli& reader,
                               const TfidfCli& tfidf, const RunContext& ctx, bool keep_text);
+
+/// --collapse-ids: records sharing an id are one paper, represented by its first
+/// record. Keeps, on each side (inputs, and references with --against), the first
+/// record of every id and drops the later ones from `docs` and `x` (a row gather;
+/// TF-IDF stays fitted on every record). Document::doc keeps the input numbering.
+void collapse_ids(Vectorized& v);
+
+/// After a cross run under --collapse-ids: drop the neighbours and pairs whose
+/// reference has its query's id (the same paper on both sides), and cut each list
+/// to `k` (run with k + 1, since at most one reference shares a query's id).
+void drop_same_id_matches(const Vectorized& v, SimilarityResult& r, std::int64_t k);
+
+/// The --collapse-ids flag (one help text for every command that has it).
+void add_collapse_ids_flag(CLI::App& cmd, bool& collapse);
+
+/// run_similarity, then drop_same_id_matches when `v` was collapsed (a cross run
+/// asks for one more neighbour per list to make up for the one it may drop).
+SimilarityResult run_collapsed_similarity(const Vectorized& v, const EngineCli& engine,
+                                          SimilarityParams params, const RunContext& ctx);
 
 /// Run the chosen backend (self join, or queries × references) with a progress bar.
 SimilarityResult run_similarity(const Vectorized& v, const EngineCli& engine,

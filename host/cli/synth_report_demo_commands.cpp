@@ -44,12 +44,14 @@ void register_report(CLI::App& app) {
     std::string out = "report.html";
     std::string pairs;
     std::string related;
+    bool collapse = false;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
       "report",
       "Self-contained HTML report: score histogram, duplicate clusters with diffs, related papers");
   cmd->add_option("inputs", a->inputs, "Input files (as for duplicates/related)")->required();
+  add_collapse_ids_flag(*cmd, a->collapse);
   a->reader.add_to(*cmd);
   a->tfidf.add_to(*cmd);
   a->engine.add_to(*cmd);
@@ -72,8 +74,15 @@ void register_report(CLI::App& app) {
     p.k = a->k;
     p.threshold = a->threshold;
     validate_params(p);
+    const bool from_files = !a->pairs.empty() || !a->related.empty();
+    if (from_files && a->collapse) {
+      throw UsageError(
+          "report: --collapse-ids applies when the report computes the pairs, not "
+          "to --pairs/--related files (run those with --collapse-ids)");
+    }
     OutputFile file(a->out);
     Vectorized v = load_and_vectorize(a->inputs, {}, a->reader, a->tfidf, ctx, true);
+    if (a->collapse) collapse_ids(v);
 
     ReportData data;
     data.summary.command = "papersim report";
@@ -84,7 +93,6 @@ void register_report(CLI::App& app) {
                             {"k", std::to_string(a->k)},
                             {"threshold", format_score(a->threshold)}};
     data.summary.timings = {{"read", v.read_seconds}, {"tf-idf", v.vectorize_seconds}};
-    const bool from_files = !a->pairs.empty() || !a->related.empty();
     SimilarityResult r;
     if (from_files) {
       if (!a->pairs.empty() && !a->related.empty()) {
@@ -96,7 +104,7 @@ void register_report(CLI::App& app) {
       load_report_inputs(a->pairs, a->related, &data, &v.x);
       data.summary.backend = "(from " + a->pairs + " and " + a->related + ")";
     } else {
-      r = run_similarity(v, a->engine, p, ctx);
+      r = run_collapsed_similarity(v, a->engine, p, ctx);
       data.threshold = a->threshold;
       data.summary.backend = r.stats.backend;
       data.summary.pairs_evaluated = r.stats.pairs_evaluated;

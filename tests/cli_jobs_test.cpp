@@ -1,0 +1,106 @@
+// The three users' jobs end to end: --collapse-ids, dedup, check.
+#include <map>
+#include <set>
+
+#include "cli_support.hpp"
+
+namespace papersim::test {
+namespace {
+
+std::string record(const std::string& id, const std::string& title, const std::string& abstract) {
+  return "{\"id\":\"" + id + "\",\"title\":\"" + title + "\",\"abstract\":\"" + abstract + "\"}\n";
+}
+
+const char* kSparse = "We multiply sparse matrices on graphics processors with tiled kernels.";
+const char* kSparse2 =
+    "We multiply sparse matrices on graphics processors with tiled kernels and fp16.";
+const char* kProtein = "Folding proteins with deep networks trained on structures.";
+const char* kProtein2 = "Folding proteins with deep networks trained on many structures.";
+const char* kGalaxy = "Galaxy rotation curves measured with radio telescopes.";
+
+class CliJobs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (bin().empty()) GTEST_SKIP() << "PAPERSIM_BIN not set";
+  }
+  int code(const std::string& args, std::string* err = nullptr, std::string* out = nullptr) {
+    const std::string errfile = tmp_ / "err.txt";
+    RunResult r = run(quote(bin()) + " " + args, errfile);
+    if (err) *err = read_file(errfile);
+    if (out) *out = r.out;
+    return r.exit_code;
+  }
+  TempDir tmp_;
+};
+
+// One arXiv paper listed on several days: without --collapse-ids its copies are each
+// other's neighbours; with it they are one paper, listed once by its first record.
+TEST_F(CliJobs, CollapseIdsMakesRecordsSharingAnIdOnePaper) {
+  const std::string in = tmp_.write(
+      "listings.jsonl",
+      record("2503.1", "Sparse", kSparse) + record("2503.2", "Protein", kProtein) +
+          record("2503.1", "Sparse", kSparse) + record("2503.3", "Sparse GPU", kSparse2) +
+          record("2503.2", "Protein", kProtein) + record("2503.4", "Galaxy", kGalaxy));
+  std::string err, plain, collapsed;
+  ASSERT_EQ(code("related -q --backend cpu -k 2 " + quote(in), &err, &plain), 0) << err;
+  EXPECT_NE(
+      plain.find("{\"doc\":0,\"id\":\"2503.1\",\"title\":\"Sparse\",\"neighbors\":[{\"doc\":2,"
+                 "\"id\":\"2503.1\""),
+      std::string::npos)
+      << plain;
+  ASSERT_EQ(code("related -q --backend cpu -k 2 --collapse-ids " + quote(in), &err, &collapsed), 0)
+      << err;
+  const auto rows = lines(collapsed);
+  ASSERT_EQ(rows.size(), 4u) << collapsed;  // one list per paper
+  std::set<long long> docs;
+  for (const auto& l : rows) {
+    docs.insert(json_int(l, "doc"));
+    std::set<std::string> seen;
+    const std::string id = l.substr(l.find("\"id\":\"") + 6, 6);
+    for (size_t at = l.find("\"neighbors\"");
+         (at = l.find("\"id\":\"", at + 1)) != std::string::npos;) {
+      const std::string nid = l.substr(at + 6, 6);
+      EXPECT_NE(nid, id) << l;
+      EXPECT_TRUE(seen.insert(nid).second) << "paper listed twice: " << l;
+    }
+  }
+  EXPECT_EQ(docs, (std::set<long long>{0, 1, 3, 5}));  // first records, input numbering
+  EXPECT_NE(rows[0].find("\"neighbors\":[{\"doc\":3,\"id\":\"2503.3\""), std::string::npos)
+      << rows[0];
+  // Pairs: the same-id copies are gone, the near-duplicate stays.
+  std::string pairs;
+  ASSERT_EQ(code("duplicates -q --backend cpu -t 0.5 --collapse-ids " + quote(in), &err, &pairs),
+            0);
+  ASSERT_EQ(lines(pairs).size(), 1u) << pairs;
+  EXPECT_NE(pairs.find("\"doc_a\":0,\"id_a\":\"2503.1\""), std::string::npos) << pairs;
+  EXPECT_NE(pairs.find("\"doc_b\":3,\"id_b\":\"2503.3\""), std::string::npos) << pairs;
+  // Across --against: a reference with the query's id is the same paper, never a match.
+  const std::string subs =
+      tmp_.write("subs.jsonl", record("2503.1", "Sparse", kSparse) +
+                                   record("S-9", "Protein resubmitted", kProtein2));
+  ASSERT_EQ(code("duplicates -q --backend cpu -t 0.5 --collapse-ids --against " + quote(in) + " " +
+                     quote(subs),
+                 &err, &pairs),
+            0);
+  const auto cross = lines(pairs);
+  ASSERT_EQ(cross.size(), 2u) << pairs;
+  EXPECT_NE(cross[0].find("\"id_a\":\"2503.1\""), std::string::npos) << pairs;
+  EXPECT_NE(cross[0].find("\"id_b\":\"2503.3\""), std::string::npos) << pairs;
+  EXPECT_NE(cross[1].find("\"id_a\":\"S-9\""), std::string::npos) << pairs;
+  EXPECT_NE(cross[1].find("\"doc_b\":3,\"id_b\":\"2503.2\""), std::string::npos)
+      << "the first record represents the paper: " << pairs;
+  std::string related;
+  ASSERT_EQ(code("related -q --backend cpu -k 1 --collapse-ids --against " + quote(in) + " " +
+                     quote(subs),
+                 &err, &related),
+            0);
+  const auto lists = lines(related);
+  ASSERT_EQ(lists.size(), 2u);
+  EXPECT_EQ(lists[0].find("\"id\":\"2503.1\"", 10), std::string::npos) << lists[0];
+  // Top-1 without the same paper is its near-duplicate: the list is still full.
+  EXPECT_NE(lists[0].find("\"neighbors\":[{\"doc\":5,\"id\":\"2503.3\""), std::string::npos)
+      << lists[0];
+}
+
+}  // namespace
+}  // namespace papersim::test
