@@ -27,11 +27,7 @@ class CliArguments : public ::testing::Test {
   }
   // Exit code; stdout in *out and stderr in *err when given.
   int code(const std::string& args, std::string* err = nullptr, std::string* out = nullptr) {
-    const std::string errfile = tmp_ / "err.txt";
-    RunResult r = run(quote(bin()) + " " + args, errfile);
-    if (err) *err = read_file(errfile);
-    if (out) *out = r.out;
-    return r.exit_code;
+    return run_papersim(args, tmp_, err, out);
   }
   TempDir tmp_;
   std::string subs_, pubs_, csv_;

@@ -24,11 +24,7 @@ class CliJobs : public ::testing::Test {
     if (bin().empty()) GTEST_SKIP() << "PAPERSIM_BIN not set";
   }
   int code(const std::string& args, std::string* err = nullptr, std::string* out = nullptr) {
-    const std::string errfile = tmp_ / "err.txt";
-    RunResult r = run(quote(bin()) + " " + args, errfile);
-    if (err) *err = read_file(errfile);
-    if (out) *out = r.out;
-    return r.exit_code;
+    return run_papersim(args, tmp_, err, out);
   }
   TempDir tmp_;
 };
@@ -100,6 +96,85 @@ TEST_F(CliJobs, CollapseIdsMakesRecordsSharingAnIdOnePaper) {
   // Top-1 without the same paper is its near-duplicate: the list is still full.
   EXPECT_NE(lists[0].find("\"neighbors\":[{\"doc\":5,\"id\":\"2503.3\""), std::string::npos)
       << lists[0];
+}
+
+// dedup keeps the first record of each cluster and every singleton, in input order,
+// byte for byte; records sharing an id are duplicates whatever their score.
+TEST_F(CliJobs, DedupKeepsOnePerClusterAndWritesRecordsBack) {
+  const std::string a = "{\"id\":\"1\",\"title\":\"Sparse\",\"abstract\":\"" +
+                        std::string(kSparse) + "\",\"year\": 2020.10}";
+  const std::string in = tmp_.write(
+      "in.jsonl", a + "\n" + record("2", "Protein", kProtein) + "\n" +  // a blank line
+                      record("3", "Sparse GPU", kSparse2) + record("4", "Galaxy", kGalaxy) +
+                      "{broken\n" + record("2", "Sheep", "Sheep farming in the highlands."));
+  const std::string out = tmp_ / "deduped.jsonl", removed = tmp_ / "removed.jsonl";
+  std::string err;
+  ASSERT_EQ(code("dedup --backend cpu -t 0.5 " + quote(in) + " -o " + quote(out) + " --removed " +
+                     quote(removed),
+                 &err),
+            0)
+      << err;
+  // Kept: 1 (representative of 3), 2 (of its later version), 4; original bytes.
+  EXPECT_EQ(read_file(out),
+            a + "\n" + record("2", "Protein", kProtein) + record("4", "Galaxy", kGalaxy));
+  const auto rm = lines(read_file(removed));
+  ASSERT_EQ(rm.size(), 2u);
+  EXPECT_NE(rm[0].find("\"id\":\"3\",\"source\":\"in.jsonl:4\""), std::string::npos) << rm[0];
+  EXPECT_NE(rm[0].find("\"reason\":\"score\",\"representative\":{\"doc\":0,\"id\":\"1\""),
+            std::string::npos)
+      << rm[0];
+  EXPECT_GE(json_num(rm[0], "score", rm[0].find("}")), 0.5);
+  EXPECT_NE(rm[1].find("\"reason\":\"id\",\"representative\":{\"doc\":1,\"id\":\"2\""),
+            std::string::npos)
+      << "same id, different text: still a duplicate: " << rm[1];
+  EXPECT_NE(err.find("read 6 records: kept 3, removed 2 (1 sharing an id with their "
+                     "representative, 1 by score >= 0.5), skipped 1"),
+            std::string::npos)
+      << err;
+
+  // CSV in, CSV out with the original columns and quoting; or JSON Lines objects.
+  const std::string csv = tmp_.write("c.csv",
+                                     "paper_id;Title;Abstract Text;year\n"
+                                     "P1;Sparse;\"" +
+                                         std::string(kSparse) +
+                                         "\";2020\n"
+                                         "P2;Sparse again;\"" +
+                                         std::string(kSparse) +
+                                         "\";2021\n"
+                                         "P3;Galaxy;\"" +
+                                         std::string(kGalaxy) + " \"\"quoted\"\"\";2022\n");
+  const std::string cout = tmp_ / "out.csv";
+  const std::string opts =
+      " --backend cpu -q --delimiter ';' --id-field paper_id --text-field "
+      "\"abstract text\" ";
+  ASSERT_EQ(code("dedup" + opts + quote(csv) + " -o " + quote(cout), &err), 0) << err;
+  EXPECT_EQ(read_file(cout), "paper_id;Title;Abstract Text;year\nP1;Sparse;\"" +
+                                 std::string(kSparse) + "\";2020\nP3;Galaxy;\"" +
+                                 std::string(kGalaxy) + " \"\"quoted\"\"\";2022\n");
+  const std::string jout = tmp_ / "out.jsonl";
+  ASSERT_EQ(code("dedup" + opts + quote(csv) + " -o " + quote(jout), &err), 0) << err;
+  const auto objs = lines(read_file(jout));
+  ASSERT_EQ(objs.size(), 2u);
+  EXPECT_EQ(objs[1], "{\"paper_id\":\"P3\",\"Title\":\"Galaxy\",\"Abstract Text\":\"" +
+                         std::string(kGalaxy) + " \\\"quoted\\\"\",\"year\":\"2022\"}");
+  // A JSON array: elements kept with their fields and number text.
+  const std::string arr = tmp_.write(
+      "a.json",
+      "[\n  {\"id\": 2503.11750, \"title\": \"Sparse\",\n   \"abstract\": \"" +
+          std::string(kSparse) +
+          "\"},\n  {\"id\": 2503.11750, \"title\": \"Copy\", "
+          "\"abstract\": \"x y\"},\n  {\"id\": \"b\", \"title\": \"G\", \"abstract\": \"" +
+          std::string(kGalaxy) + "\"}\n]\n");
+  const std::string aout = tmp_ / "out.json";
+  ASSERT_EQ(code("dedup --backend cpu -q " + quote(arr) + " -o " + quote(aout), &err), 0) << err;
+  EXPECT_EQ(read_file(aout), "[\n{\"id\":2503.11750,\"title\":\"Sparse\",\"abstract\":\"" +
+                                 std::string(kSparse) +
+                                 "\"},\n{\"id\":\"b\",\"title\":\"G\","
+                                 "\"abstract\":\"" +
+                                 std::string(kGalaxy) + "\"}\n]\n");
+  // CSV output from JSON input is refused before any work.
+  EXPECT_EQ(code("dedup --backend cpu " + quote(in) + " -o " + quote(tmp_ / "x.csv"), &err), 2);
+  EXPECT_NE(err.find("CSV output needs CSV/TSV inputs"), std::string::npos) << err;
 }
 
 }  // namespace

@@ -197,6 +197,7 @@ void register_commands(CLI::App& app) {
   register_vectorize(app);
   register_related(app);
   register_duplicates(app);
+  register_dedup(app);
   register_synth_report_demo_commands(app);
 }
 

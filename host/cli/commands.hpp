@@ -14,6 +14,9 @@ constexpr float kDefaultThreshold = 0.8f;
 
 void register_commands(CLI::App& app);
 
+/// dedup (dedup_command.cpp).
+void register_dedup(CLI::App& app);
+
 /// synth, report and demo (synth_report_demo_commands.cpp).
 void register_synth_report_demo_commands(CLI::App& app);
 

@@ -222,16 +222,20 @@ void write_clusters(std::ostream& out, const std::vector<Document>& docs,
   }
 }
 
+void append_doc_fields(std::string& out, const Document& d) {
+  out += "\"doc\":" + std::to_string(d.doc) + ",\"id\":";
+  append_json_string(out, d.id);
+  out += ",\"source\":";
+  append_json_string(out, d.source);
+  out += ",\"title\":";
+  append_json_string(out, d.title);
+}
+
 void write_docs(std::ostream& out, const std::vector<Document>& docs) {
   std::string line;
   for (const auto& d : docs) {
-    line.clear();
-    line += "{\"doc\":" + std::to_string(d.doc) + ",\"id\":";
-    append_json_string(line, d.id);
-    line += ",\"source\":";
-    append_json_string(line, d.source);
-    line += ",\"title\":";
-    append_json_string(line, d.title);
+    line = "{";
+    append_doc_fields(line, d);
     line += "}\n";
     out.write(line.data(), static_cast<std::streamsize>(line.size()));
   }

@@ -46,6 +46,9 @@ void write_pairs(std::ostream& out, OutFormat format, const std::vector<Document
 void write_clusters(std::ostream& out, const std::vector<Document>& docs,
                     const std::vector<Cluster>& clusters);
 
+/// `"doc":N,"id":"...","source":"file:line","title":"..."` (no braces) appended to `out`.
+void append_doc_fields(std::string& out, const Document& d);
+
 /// docs.jsonl of `vectorize`: doc, id, source, title.
 void write_docs(std::ostream& out, const std::vector<Document>& docs);
 

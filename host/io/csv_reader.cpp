@@ -96,6 +96,29 @@ class RowReader {
 
 }  // namespace
 
+std::vector<std::string_view> delimited_rows(std::string_view text, char delimiter,
+                                             std::string_view* header) {
+  std::vector<std::string_view> rows;
+  RowReader reader(text, delimiter);
+  std::vector<std::string> fields;
+  std::size_t count = 0, begin = 0, end = 0;
+  std::string why;
+  bool have_header = false;
+  while (!reader.done()) {
+    const bool ok = reader.next(fields, count, why, begin, end);
+    if (ok && count == 1 && fields[0].empty()) continue;  // a blank line
+    std::string_view row = text.substr(begin, end - begin);
+    if (!row.empty() && row.back() == '\r') row.remove_suffix(1);
+    if (!have_header) {
+      have_header = true;
+      if (header) *header = row;
+      continue;
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
 FileResult parse_delimited(std::string_view text, char delim, const FieldPlan& plan) {
   FileResult result;
   if (text.empty()) return result;

@@ -274,7 +274,8 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
   Corpus corpus;
   ReadStats& stats = corpus.stats;
   std::int64_t next_doc = first_doc;
-  for (const auto& path : paths) {
+  for (std::size_t file = 0; file < paths.size(); ++file) {
+    const std::string& path = paths[file];
     const std::string shown = path == "-" ? "stdin" : path;
     const std::string name = base_name(path);
     io::InputBuffer input = io::read_input(path, threads);
@@ -355,6 +356,8 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
       doc.doc = next_doc++;
       doc.id = pending.id.empty() ? prefix + std::to_string(pending.record) : std::move(pending.id);
       doc.source = prefix + std::to_string(pending.line);
+      doc.file = static_cast<std::int32_t>(file);
+      doc.record = pending.record;
       doc.title = std::move(pending.title);
       doc.text = std::move(pending.text);
       corpus.docs.push_back(std::move(doc));

@@ -177,6 +177,10 @@ FileResult parse_jsonl(std::string_view text, std::size_t readable, const FieldP
 FileResult parse_json(std::string_view text, std::size_t readable, const FieldPlan& plan,
                       int threads, const ReleaseFn& release = {});
 FileResult parse_delimited(std::string_view text, char delimiter, const FieldPlan& plan);
+/// The raw rows of a delimited file (blank lines are not rows): the header row in
+/// `header`, then each record row, without line ends.
+std::vector<std::string_view> delimited_rows(std::string_view text, char delimiter,
+                                             std::string_view* header);
 FileResult parse_listing(std::string_view text, const FieldPlan& plan);
 FileResult parse_poster(std::string_view text, const FieldPlan& plan);
 

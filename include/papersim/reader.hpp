@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "papersim/document.hpp"
@@ -93,6 +94,27 @@ struct ReaderOptions {
 /// @throws UsageError when `fields` names nothing.
 Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& options,
                    std::int64_t first_doc = 0);
+
+/// The records of one input as they are in its file, for writing kept records back
+/// unchanged (`papersim dedup`). Record r (1-based, numbered as read_corpus numbers
+/// them, see `Document::record`) is `records[r - 1]`.
+struct RawRecords {
+  InputFormat format = InputFormat::kAuto;  ///< kJsonl, kJson, kCsv or kTsv.
+  char delimiter = ',';                     ///< kCsv / kTsv: the field separator.
+  std::string header;                       ///< kCsv / kTsv: the header row as in the file.
+  /// JSON Lines: the lines; JSON: the elements without whitespace between tokens
+  /// (strings and numbers byte for byte); CSV/TSV: the rows with their quoting.
+  std::vector<std::string> records;
+};
+
+/// Read `path` as read_corpus would (same format detection and options) and cut
+/// it into its records' raw text.
+/// @throws InputError for a plain-text layout (listing, poster), a JSON file that
+///   is not an array of values, or a broken JSON structure.
+RawRecords read_raw_records(const std::string& path, const ReaderOptions& options);
+
+/// The fields of one CSV/TSV row (as in RawRecords::records), quotes removed.
+std::vector<std::string> split_delimited_row(std::string_view row, char delimiter);
 
 /// Parse a format name ("auto", "jsonl", "json", "csv", "tsv", "listing", "poster").
 /// @throws UsageError for an unknown name.
