@@ -177,5 +177,62 @@ TEST_F(CliJobs, DedupKeepsOnePerClusterAndWritesRecordsBack) {
   EXPECT_NE(err.find("CSV output needs CSV/TSV inputs"), std::string::npos) << err;
 }
 
+// check: one run, one model; each flagged submission once, the best score first, with
+// its matches among the other submissions and the published papers.
+TEST_F(CliJobs, CheckListsEachSuspiciousSubmissionWithItsMatches) {
+  const std::string subs = tmp_.write(
+      "subs.jsonl", record("SUB-1", "Protein", kProtein2) + record("SUB-2", "Galaxy", kGalaxy) +
+                        record("SUB-3", "Sheep", "Sheep farming in the highlands.") +
+                        record("SUB-R2", "Galaxy again", kGalaxy));
+  const std::string pubs = tmp_.write("pubs.jsonl", record("2503.2", "Protein", kProtein) +
+                                                        record("2503.9", "Sparse", kSparse) +
+                                                        record("2503.2", "Protein", kProtein));
+  std::string err, out;
+  ASSERT_EQ(
+      code("check --backend cpu " + quote(subs) + " --against " + quote(pubs) + " --collapse-ids",
+           &err, &out),
+      0)
+      << err;
+  const auto rows = lines(out);
+  ASSERT_EQ(rows.size(), 3u) << out;  // SUB-3 has no match
+  // The exact copies (score 1) first, by doc; then the rewritten protein abstract.
+  EXPECT_EQ(rows[0].rfind("{\"doc\":1,\"id\":\"SUB-2\",\"source\":\"subs.jsonl:2\"", 0), 0u)
+      << rows[0];
+  EXPECT_NE(rows[0].find("\"matches\":[{\"doc\":3,\"id\":\"SUB-R2\",\"source\":\"subs.jsonl:4\""),
+            std::string::npos)
+      << rows[0];
+  EXPECT_NE(rows[0].find("\"side\":\"submission\""), std::string::npos) << rows[0];
+  EXPECT_EQ(rows[1].rfind("{\"doc\":3,\"id\":\"SUB-R2\"", 0), 0u) << rows[1];
+  EXPECT_EQ(rows[2].rfind("{\"doc\":0,\"id\":\"SUB-1\"", 0), 0u) << rows[2];
+  EXPECT_NE(rows[2].find("\"id\":\"2503.2\",\"source\":\"pubs.jsonl:1\""), std::string::npos)
+      << rows[2];
+  EXPECT_EQ(rows[2].find("pubs.jsonl:3"), std::string::npos) << "one paper, listed once";
+  EXPECT_NE(rows[2].find("\"side\":\"published\"}]}"), std::string::npos) << rows[2];
+  const double best = json_num(rows[2], "best_score");
+  EXPECT_GE(best, 0.45);
+  EXPECT_LT(best, 1.0);
+  EXPECT_NE(err.find("3 of 4 submissions have a match >= 0.45 (1 with a published paper, 2 with "
+                     "another submission)"),
+            std::string::npos)
+      << err;
+  // The triage view: the same submissions in the same order, each with its best match.
+  const std::string html = tmp_ / "suspects.html";
+  ASSERT_EQ(code("check -q --backend cpu " + quote(subs) + " --against " + quote(pubs) +
+                     " --collapse-ids --report " + quote(html),
+                 &err),
+            0)
+      << err;
+  const std::string page = read_file(html);
+  EXPECT_NE(page.find("<section id=\"triage\"><h2>Submissions to look at (3)</h2>"),
+            std::string::npos);
+  const size_t a = page.find("id=\"triage-1\""), b = page.find("id=\"triage-3\""),
+               c = page.find("id=\"triage-0\"");
+  ASSERT_NE(a, std::string::npos);
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+  EXPECT_NE(page.find("vs best match #4"), std::string::npos) << "SUB-1 beside 2503.2";
+  EXPECT_NE(page.find("<ins>many</ins>"), std::string::npos) << "the word-level diff";
+}
+
 }  // namespace
 }  // namespace papersim::test

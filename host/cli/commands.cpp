@@ -17,41 +17,16 @@ namespace papersim::cli {
 
 namespace {
 
+const char* kInputsHelp =
+    "Input files (JSONL, JSON, CSV, TSV, seed pages; .gz/.xz/.zst; - for stdin)";
+const char* kAgainstHelp =
+    "Reference files, repeatable or comma-separated: report only INPUT -> REF results (TF-IDF "
+    "fitted on the union)";
+
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
-
-// Options every corpus-reading subcommand takes.
-struct CorpusArgs {
-  std::vector<std::string> inputs;
-  std::vector<std::string> against;
-  ReaderCli reader;
-  TfidfCli tfidf;
-  EngineCli engine;
-  bool collapse = false;
-
-  void add_to(CLI::App& cmd, bool with_against, bool with_collapse) {
-    cmd.add_option("inputs", inputs,
-                   "Input files (JSONL, JSON, CSV, TSV, seed pages; .gz/.xz/.zst; - for stdin)")
-        ->required();
-    if (with_against) {
-      add_list_option(cmd, "--against", against,
-                      "Reference files, repeatable or comma-separated: report only INPUT -> REF "
-                      "results (TF-IDF fitted on the union)");
-    }
-    if (with_collapse) add_collapse_ids_flag(cmd, collapse);
-    reader.add_to(cmd);
-    tfidf.add_to(cmd);
-    engine.add_to(cmd);
-  }
-  RunContext context() const { return {engine.quiet, engine.threads}; }
-  Vectorized load(const RunContext& ctx) const {
-    Vectorized v = load_and_vectorize(inputs, against, reader, tfidf, ctx, false);
-    if (collapse) collapse_ids(v);
-    return v;
-  }
-};
 
 void check_k(std::int64_t k) {
   if (k < 1) throw UsageError("-k must be >= 1, got " + std::to_string(k));
@@ -87,7 +62,7 @@ void register_vectorize(CLI::App& app) {
   auto out_docs = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand(
       "vectorize", "Build TF-IDF vectors (Matrix Market), vocabulary and document table");
-  args->add_to(*cmd, false, false);
+  args->add_to(*cmd, kInputsHelp, "", false);
   cmd->add_option("--out-matrix", *out_matrix,
                   "Matrix Market file: rows = doc, columns = vocabulary index");
   cmd->add_option("--out-vocab", *out_vocab, "Vocabulary, one term per line, in column order");
@@ -95,7 +70,7 @@ void register_vectorize(CLI::App& app) {
   cmd->callback([args, out_matrix, out_vocab, out_docs] {
     const auto t0 = Clock::now();
     RunContext ctx = args->context();
-    Vectorized v = load_and_vectorize(args->inputs, {}, args->reader, args->tfidf, ctx, false);
+    Vectorized v = args->load(ctx, false);
     if (!out_matrix->empty()) {
       OutputFile f(*out_matrix);
       write_matrix_market(v.x, f.stream());
@@ -122,7 +97,7 @@ void register_related(CLI::App& app) {
   auto out = std::make_shared<std::string>("-");
   auto format = std::make_shared<std::string>("jsonl");
   auto* cmd = app.add_subcommand("related", "Top-k most similar papers for every paper");
-  args->add_to(*cmd, true, true);
+  args->add_to(*cmd, kInputsHelp, kAgainstHelp, true);
   cmd->add_option("-k", *k, "Neighbours per paper (any k >= 1)")->capture_default_str();
   auto* min_opt = cmd->add_option("--min-score", *min_score, "Only neighbours with score >= S");
   cmd->add_option("-o,--output", *out, "Output file (- for stdout)")->capture_default_str();
@@ -139,7 +114,7 @@ void register_related(CLI::App& app) {
     p.min_score = min_opt->count() ? *min_score : -1.0f;
     validate_params(p);
     OutputFile file(*out);  // fail on an unwritable output before the work
-    Vectorized v = args->load(ctx);
+    Vectorized v = args->load(ctx, false);
     SimilarityResult r = run_collapsed_similarity(v, args->engine, p, ctx);
     write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, v.cross ? v.queries : 0,
                   ctx.threads);
@@ -156,7 +131,7 @@ void register_duplicates(CLI::App& app) {
   auto format = std::make_shared<std::string>("jsonl");
   auto* cmd = app.add_subcommand("duplicates",
                                  "Every pair of papers with similarity >= threshold, and clusters");
-  args->add_to(*cmd, true, true);
+  args->add_to(*cmd, kInputsHelp, kAgainstHelp, true);
   cmd->add_option("-t,--threshold", *threshold, "Minimum cosine similarity of a duplicate pair")
       ->capture_default_str();
   cmd->add_option("-o,--output", *out, "Pairs output file (- for stdout)")->capture_default_str();
@@ -175,7 +150,7 @@ void register_duplicates(CLI::App& app) {
     OutputFile file(*out);
     std::unique_ptr<OutputFile> cfile;
     if (!clusters_out->empty()) cfile = std::make_unique<OutputFile>(*clusters_out);
-    Vectorized v = args->load(ctx);
+    Vectorized v = args->load(ctx, false);
     SimilarityResult r = run_collapsed_similarity(v, args->engine, p, ctx);
     write_pairs(file.stream(), fmt, v.corpus.docs, r.pairs, 0, v.cross ? v.queries : 0);
     file.close();
@@ -198,6 +173,7 @@ void register_commands(CLI::App& app) {
   register_related(app);
   register_duplicates(app);
   register_dedup(app);
+  register_check(app);
   register_synth_report_demo_commands(app);
 }
 

@@ -14,6 +14,12 @@ constexpr float kDefaultThreshold = 0.8f;
 
 void register_commands(CLI::App& app);
 
+/// Default --threshold of `check` (chosen on revised arXiv abstracts; see the README).
+constexpr float kDefaultCheckThreshold = 0.45f;
+
+/// check (check_command.cpp).
+void register_check(CLI::App& app);
+
 /// dedup (dedup_command.cpp).
 void register_dedup(CLI::App& app);
 

@@ -72,10 +72,7 @@ std::string row_as_json(const RawRecords& raw, const std::string& row) {
 }
 
 struct DedupArgs {
-  std::vector<std::string> inputs;
-  ReaderCli reader;
-  TfidfCli tfidf;
-  EngineCli engine;
+  CorpusArgs corpus;
   float threshold = kDefaultThreshold;
   std::string out;
   std::string removed;
@@ -90,8 +87,7 @@ void register_dedup(CLI::App& app) {
       "dedup",
       "Keep one record per duplicate cluster plus every singleton, in input order, written back "
       "as read; records sharing an id are duplicates whatever their score");
-  cmd->add_option("inputs", a->inputs, "Input files (JSONL, JSON, CSV, TSV; .gz/.xz/.zst)")
-      ->required();
+  a->corpus.add_to(*cmd, "Input files (JSONL, JSON, CSV, TSV; .gz/.xz/.zst)", "", false);
   cmd->add_option("-o,--output", a->out, "Deduplicated records (- for stdout)")->required();
   cmd->add_option("--removed", a->removed,
                   "Removed records as JSON Lines, each with its representative and score");
@@ -102,9 +98,6 @@ void register_dedup(CLI::App& app) {
                   "Output format: auto (by the output's extension, else as the inputs), jsonl, "
                   "json or csv (CSV/TSV inputs with one header, written back with their columns)")
       ->capture_default_str();
-  a->reader.add_to(*cmd);
-  a->tfidf.add_to(*cmd);
-  a->engine.add_to(*cmd);
   cmd->callback([a] {
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
@@ -114,17 +107,18 @@ void register_dedup(CLI::App& app) {
     if (a->format != "auto" && a->format != "jsonl" && a->format != "json" && a->format != "csv") {
       throw UsageError("--format: expected auto, jsonl, json or csv, got '" + a->format + "'");
     }
-    RunContext ctx{a->engine.quiet, a->engine.threads};
-    SimilarityParams p = a->engine.to_params();
+    const std::vector<std::string>& inputs = a->corpus.inputs;
+    RunContext ctx = a->corpus.context();
+    SimilarityParams p = a->corpus.engine.to_params();
     p.k = 0;
     p.threshold = a->threshold;
     validate_params(p);
-    const ReaderOptions ro = a->reader.to_options();
+    const ReaderOptions ro = a->corpus.reader.to_options();
 
     // The raw records first: an input that cannot be written back fails before the work.
     std::vector<RawRecords> raw;
-    raw.reserve(a->inputs.size());
-    for (const auto& path : a->inputs) {
+    raw.reserve(inputs.size());
+    for (const auto& path : inputs) {
       if (path == "-") throw UsageError("dedup reads each input twice: give files, not stdin");
       raw.push_back(read_raw_records(path, ro));
     }
@@ -152,8 +146,8 @@ void register_dedup(CLI::App& app) {
     std::unique_ptr<OutputFile> removed_out;
     if (!a->removed.empty()) removed_out = std::make_unique<OutputFile>(a->removed);
 
-    Vectorized v = load_and_vectorize(a->inputs, {}, a->reader, a->tfidf, ctx, false);
-    SimilarityResult r = run_similarity(v, a->engine, p, ctx);
+    Vectorized v = a->corpus.load(ctx, false);
+    SimilarityResult r = run_similarity(v, a->corpus.engine, p, ctx);
     const std::vector<Removal> removals = choose_removals(v, std::move(r.pairs));
 
     const auto& docs = v.corpus.docs;
@@ -180,7 +174,7 @@ void register_dedup(CLI::App& app) {
       }
       const RawRecords& file = raw[static_cast<std::size_t>(d.file)];
       if (d.record < 1 || d.record > static_cast<std::int64_t>(file.records.size())) {
-        throw Error("internal: record " + std::to_string(d.record) + " of " + a->inputs[d.file] +
+        throw Error("internal: record " + std::to_string(d.record) + " of " + inputs[d.file] +
                     " was not cut from the file");
       }
       const std::string& text = file.records[static_cast<std::size_t>(d.record - 1)];

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <string_view>
 #include <unordered_set>
@@ -164,6 +165,29 @@ void drop_same_id_matches(const Vectorized& v, SimilarityResult& r, std::int64_t
       std::remove_if(r.pairs.begin(), r.pairs.end(),
                      [&](const ScoredPair& p) { return docs[p.a].id == docs[p.b + v.queries].id; }),
       r.pairs.end());
+}
+
+void CorpusArgs::add_to(CLI::App& cmd, const std::string& inputs_help,
+                        const std::string& against_help, bool with_collapse) {
+  cmd.add_option("inputs", inputs, inputs_help)->required();
+  if (!against_help.empty()) add_list_option(cmd, "--against", against, against_help);
+  if (with_collapse) add_collapse_ids_flag(cmd, collapse);
+  reader.add_to(cmd);
+  tfidf.add_to(cmd);
+  engine.add_to(cmd);
+}
+
+Vectorized CorpusArgs::load(const RunContext& ctx, bool keep_text) const {
+  Vectorized v = load_and_vectorize(inputs, against, reader, tfidf, ctx, keep_text);
+  if (collapse) collapse_ids(v);
+  return v;
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
 }
 
 void add_collapse_ids_flag(CLI::App& cmd, bool& collapse) {

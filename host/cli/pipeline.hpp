@@ -60,6 +60,27 @@ void add_collapse_ids_flag(CLI::App& cmd, bool& collapse);
 SimilarityResult run_collapsed_similarity(const Vectorized& v, const EngineCli& engine,
                                           SimilarityParams params, const RunContext& ctx);
 
+/// Options every corpus-reading subcommand takes.
+struct CorpusArgs {
+  std::vector<std::string> inputs;
+  std::vector<std::string> against;
+  ReaderCli reader;
+  TfidfCli tfidf;
+  EngineCli engine;
+  bool collapse = false;
+
+  /// The positional inputs, --against when `against_help` is not empty, --collapse-ids
+  /// when asked, and the reader, TF-IDF and engine groups.
+  void add_to(CLI::App& cmd, const std::string& inputs_help, const std::string& against_help,
+              bool with_collapse);
+  RunContext context() const { return {engine.quiet, engine.threads}; }
+  /// load_and_vectorize, then collapse_ids under --collapse-ids.
+  Vectorized load(const RunContext& ctx, bool keep_text) const;
+};
+
+/// The current UTC time as ISO 8601 ("2026-12-02T06:40:00Z"), for report stamps.
+std::string utc_now();
+
 /// Run the chosen backend (self join, or queries × references) with a progress bar.
 SimilarityResult run_similarity(const Vectorized& v, const EngineCli& engine,
                                 SimilarityParams params, const RunContext& ctx);
