@@ -234,5 +234,63 @@ TEST_F(CliJobs, CheckListsEachSuspiciousSubmissionWithItsMatches) {
   EXPECT_NE(page.find("<ins>many</ins>"), std::string::npos) << "the word-level diff";
 }
 
+TEST_F(CliJobs, NeighborFieldsChooseWhatEachNeighbourCarries) {
+  const std::string in =
+      tmp_.write("in.jsonl", record("1", "Sparse", kSparse) + record("2", "Sparse GPU", kSparse2));
+  std::string err, out;
+  ASSERT_EQ(code("related -q --backend cpu -k 1 --neighbor-fields id,source,score " + quote(in),
+                 &err, &out),
+            0)
+      << err;
+  EXPECT_NE(out.find("\"neighbors\":[{\"id\":\"2\",\"source\":\"in.jsonl:2\",\"score\":"),
+            std::string::npos)
+      << out;
+  ASSERT_EQ(
+      code("related -q --backend cpu -k 1 --format csv --neighbor-fields id,score " + quote(in),
+           &err, &out),
+      0);
+  EXPECT_EQ(lines(out)[0], "doc,id,title,rank,neighbor_id,score");
+  EXPECT_EQ(code("related --neighbor-fields title,score " + quote(in), &err), 2);
+  EXPECT_EQ(code("related --neighbor-fields id,abstract " + quote(in), &err), 2);
+  EXPECT_NE(err.find("unknown field 'abstract'"), std::string::npos) << err;
+}
+
+TEST_F(CliJobs, ReportAgainstShowsTheSubmissionsAndTheThresholdUsed) {
+  const std::string subs = tmp_.write("subs.jsonl", record("S1", "Sparse", kSparse2));
+  const std::string pubs =
+      tmp_.write("pubs.jsonl", record("P1", "Sparse", kSparse) + record("P2", "Galaxy", kGalaxy));
+  const std::string html = tmp_ / "r.html";
+  std::string err;
+  ASSERT_EQ(code("report -q --backend cpu -t 0.5 " + quote(subs) + " --against " + quote(pubs) +
+                     " -o " + quote(html),
+                 &err),
+            0)
+      << err;
+  std::string page = read_file(html);
+  EXPECT_NE(page.find("<div class=\"big\">1</div><div>submissions"), std::string::npos);
+  EXPECT_NE(page.find("<div class=\"big\">2</div><div>published papers"), std::string::npos);
+  EXPECT_NE(page.find("pairs with score \xE2\x89\xA5 0.50"), std::string::npos);
+  EXPECT_EQ(page.find("threshold="), std::string::npos) << "stated once, not in the options row";
+  // From --pairs: the threshold given, never the lowest pair score.
+  const std::string in =
+      tmp_.write("in.jsonl", record("1", "Sparse", kSparse) + record("2", "Sparse GPU", kSparse2) +
+                                 record("3", "Galaxy", kGalaxy));
+  const std::string pairs = tmp_ / "pairs.jsonl", related = tmp_ / "related.jsonl";
+  ASSERT_EQ(code("duplicates -q --backend cpu -t 0.5 " + quote(in) + " -o " + quote(pairs)), 0);
+  ASSERT_EQ(code("related -q --backend cpu " + quote(in) + " -o " + quote(related)), 0);
+  ASSERT_EQ(code("report -q --backend cpu -t 0.5 " + quote(in) + " --pairs " + quote(pairs) +
+                     " --related " + quote(related) + " -o " + quote(html),
+                 &err),
+            0)
+      << err;
+  page = read_file(html);
+  EXPECT_NE(page.find("pairs with score \xE2\x89\xA5 0.50"), std::string::npos);
+  EXPECT_EQ(code("report -q --backend cpu -t 0.99 " + quote(in) + " --pairs " + quote(pairs) +
+                     " --related " + quote(related) + " -o " + quote(html),
+                 &err),
+            2);
+  EXPECT_NE(err.find("below --threshold 0.99"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace papersim::test

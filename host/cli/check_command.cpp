@@ -176,9 +176,18 @@ void register_check(CLI::App& app) {
       data.docs = std::move(v.corpus.docs);
       write_report(data, report_out->stream());
       report_out->close();
+      v.corpus.docs = std::move(data.docs);  // for the summary
     }
     if (!ctx.quiet) {
-      print_summary({&v, &self, -1, -1, std::chrono::duration<double>(Clock::now() - t0).count()},
+      // Both runs in one summary.
+      SimilarityResult both;
+      both.stats = self.stats;
+      both.stats.pairs_evaluated += cross.stats.pairs_evaluated;
+      both.stats.seconds += cross.stats.seconds;
+      both.stats.tiles += cross.stats.tiles;
+      both.stats.rescored += cross.stats.rescored;
+      both.stats.fallback_rows += cross.stats.fallback_rows;
+      print_summary({&v, &both, -1, -1, std::chrono::duration<double>(Clock::now() - t0).count()},
                     ctx);
       std::fprintf(stderr,
                    "papersim check: %s of %s submissions have a match >= %s (%s with a published "

@@ -96,8 +96,13 @@ void register_related(CLI::App& app) {
   auto min_score = std::make_shared<float>(-1.0f);
   auto out = std::make_shared<std::string>("-");
   auto format = std::make_shared<std::string>("jsonl");
+  auto fields = std::make_shared<std::string>("doc,id,title,score");
   auto* cmd = app.add_subcommand("related", "Top-k most similar papers for every paper");
   args->add_to(*cmd, kInputsHelp, kAgainstHelp, true);
+  cmd->add_option("--neighbor-fields", *fields,
+                  "What each neighbour carries, comma-separated: doc, id, title, source, score "
+                  "(id,score makes a file a fraction of the size)")
+      ->capture_default_str();
   cmd->add_option("-k", *k, "Neighbours per paper (any k >= 1)")->capture_default_str();
   auto* min_opt = cmd->add_option("--min-score", *min_score, "Only neighbours with score >= S");
   cmd->add_option("-o,--output", *out, "Output file (- for stdout)")->capture_default_str();
@@ -107,6 +112,7 @@ void register_related(CLI::App& app) {
     check_k(*k);
     if (min_opt->count()) check_score("--min-score", *min_score);
     const OutFormat fmt = parse_out_format(*format);
+    const NeighborFields nf = NeighborFields::parse(*fields);
     RunContext ctx = args->context();
     SimilarityParams p = args->engine.to_params();  // validates before the corpus is read
     p.k = *k;
@@ -117,7 +123,7 @@ void register_related(CLI::App& app) {
     Vectorized v = args->load(ctx, false);
     SimilarityResult r = run_collapsed_similarity(v, args->engine, p, ctx);
     write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, v.cross ? v.queries : 0,
-                  ctx.threads);
+                  ctx.threads, nf);
     file.close();
     print_summary({&v, &r, -1, -1, since(t0)}, ctx);
   });

@@ -28,84 +28,96 @@ double since(Clock::time_point t0) {
 
 void register_report(CLI::App& app) {
   struct Args {
-    std::vector<std::string> inputs;
-    ReaderCli reader;
-    TfidfCli tfidf;
-    EngineCli engine;
+    CorpusArgs corpus;
     std::int64_t k = 10;
     float threshold = kDefaultThreshold;
     std::string out = "report.html";
     std::string pairs;
     std::string related;
-    bool collapse = false;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
       "report",
       "Self-contained HTML report: score histogram, duplicate clusters with diffs, related papers");
-  cmd->add_option("inputs", a->inputs, "Input files (as for duplicates/related)")->required();
-  add_collapse_ids_flag(*cmd, a->collapse);
-  a->reader.add_to(*cmd);
-  a->tfidf.add_to(*cmd);
-  a->engine.add_to(*cmd);
+  a->corpus.add_to(*cmd, "Input files (as for duplicates/related)",
+                   "Reference files, repeatable or comma-separated: only INPUT -> REF pairs and "
+                   "neighbours; the summary and histogram show the inputs only",
+                   true);
   cmd->add_option("-k", a->k, "Related papers listed per paper")->capture_default_str();
-  auto* thr =
-      cmd->add_option("-t,--threshold", a->threshold, "Duplicate threshold")->capture_default_str();
+  cmd->add_option("-t,--threshold", a->threshold,
+                  "Duplicate threshold (with --pairs: the one `duplicates` ran with)")
+      ->capture_default_str();
   cmd->add_option("-o,--output", a->out, "HTML file to write")->capture_default_str();
   cmd->add_option("--pairs", a->pairs,
                   "Use this `duplicates` JSONL output instead of computing pairs");
   cmd->add_option("--related", a->related,
                   "Use this `related` JSONL output instead of computing top-k");
-  cmd->callback([a, thr, &app] {
+  cmd->callback([a] {
     const auto t0 = Clock::now();
     if (a->k < 1) throw UsageError("-k must be >= 1, got " + std::to_string(a->k));
     if (!(a->threshold >= 0.0f && a->threshold <= 1.0f)) {
       throw UsageError("--threshold must be in [0, 1], got " + format_score(a->threshold));
     }
-    RunContext ctx{a->engine.quiet, a->engine.threads};
-    SimilarityParams p = a->engine.to_params();
+    const EngineCli& engine = a->corpus.engine;
+    RunContext ctx = a->corpus.context();
+    SimilarityParams p = engine.to_params();
     p.k = a->k;
     p.threshold = a->threshold;
     validate_params(p);
     const bool from_files = !a->pairs.empty() || !a->related.empty();
-    if (from_files && a->collapse) {
+    if (from_files && (a->corpus.collapse || !a->corpus.against.empty())) {
       throw UsageError(
-          "report: --collapse-ids applies when the report computes the pairs, not "
-          "to --pairs/--related files (run those with --collapse-ids)");
+          "report: --collapse-ids and --against apply when the report computes the pairs, not "
+          "to --pairs/--related files");
     }
     OutputFile file(a->out);
-    Vectorized v = load_and_vectorize(a->inputs, {}, a->reader, a->tfidf, ctx, true);
-    if (a->collapse) collapse_ids(v);
+    Vectorized v = a->corpus.load(ctx, true);
 
     ReportData data;
     data.summary.command = "papersim report";
-    data.summary.inputs = a->inputs;
+    data.summary.inputs = a->corpus.inputs;
+    for (const auto& r : a->corpus.against) data.summary.inputs.push_back("--against " + r);
     data.summary.read_stats = v.corpus.stats;
     data.summary.generated_at = utc_now();
-    data.summary.options = {{"tf-idf", v.options_text},
-                            {"k", std::to_string(a->k)},
-                            {"threshold", format_score(a->threshold)}};
+    // The threshold is stated once, by the summary's pair count.
+    data.summary.options = {{"tf-idf", v.options_text}, {"k", std::to_string(a->k)}};
+    if (a->corpus.collapse) data.summary.options.push_back({"collapse-ids", "on"});
     data.summary.timings = {{"read", v.read_seconds}, {"tf-idf", v.vectorize_seconds}};
     SimilarityResult r;
     if (from_files) {
-      if (!a->pairs.empty() && !a->related.empty()) {
-        data.threshold = thr->count() ? a->threshold : -1.0f;
-      } else {
+      if (a->pairs.empty() || a->related.empty()) {
         throw UsageError("report: give both --pairs and --related, or neither");
       }
+      // The threshold used, never the lowest pair score.
+      data.threshold = a->threshold;
       data.docs = std::move(v.corpus.docs);
       load_report_inputs(a->pairs, a->related, &data, &v.x);
+      for (const auto& q : data.pairs) {
+        if (q.score < a->threshold) {
+          throw UsageError(a->pairs + " holds pairs scoring below --threshold " +
+                           format_score(a->threshold) + " (e.g. " + format_score(q.score) +
+                           "): give the threshold `duplicates` ran with");
+        }
+      }
       data.summary.backend = "(from " + a->pairs + " and " + a->related + ")";
     } else {
-      r = run_collapsed_similarity(v, a->engine, p, ctx);
+      r = run_collapsed_similarity(v, engine, p, ctx);
       data.threshold = a->threshold;
       data.summary.backend = r.stats.backend;
       data.summary.pairs_evaluated = r.stats.pairs_evaluated;
       data.summary.zero_rows = r.stats.zero_rows;
       data.summary.timings.push_back({"similarity", r.stats.seconds});
-      data.clusters = connected_components(v.x, r.pairs);
-      data.pairs = std::move(r.pairs);
+      data.pairs = pairs_in_doc_space(v, r.pairs);
+      data.clusters = connected_components(v.x, data.pairs);
       data.topk = std::move(r.topk);
+      if (v.cross) {
+        // Lists in document space; the references have none of their own.
+        for (auto& list : data.topk) {
+          for (auto& n : list) n.doc += v.queries;
+        }
+        data.topk.resize(v.corpus.docs.size());
+        data.queries = v.queries;
+      }
       data.docs = std::move(v.corpus.docs);
     }
     write_report(data, file.stream());
@@ -116,7 +128,6 @@ void register_report(CLI::App& app) {
           stderr, "papersim: wrote %s (%zu documents, %zu pairs, %zu clusters) in %.2f s\n",
           a->out.c_str(), data.docs.size(), data.pairs.size(), data.clusters.size(), since(t0));
     }
-    (void)app;
   });
 }
 
