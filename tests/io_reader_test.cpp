@@ -457,6 +457,28 @@ TEST(IoReader, ExplicitFieldMissingFromHeaderIsOneErrorListingColumns) {
   EXPECT_EQ(c.docs[1].text, "Second\nMore");
 }
 
+TEST(IoReader, JsonFieldNamedButInNoRecordIsOneError) {
+  TempDir dir;
+  const std::string p = dir.write("j.jsonl",
+                                  "{\"paper_id\":\"1\",\"title\":\"T\",\"abstract\":\"x\"}\n"
+                                  "{\"paper_id\":\"2\",\"title\":\"U\",\"abstract\":\"y\"}\n");
+  ReaderOptions opt;
+  opt.id_field = "paperid";
+  opt.required_columns = {{"paperid"}};
+  const std::string e = read_error(p, opt);
+  EXPECT_NE(e.find("j.jsonl:1: no record has the field named by --id-field paperid"),
+            std::string::npos)
+      << e;
+  opt.id_field = "paper_id";
+  opt.required_columns = {{"paper_id"}};
+  Corpus c = read_one(p, opt);
+  ASSERT_EQ(c.docs.size(), 2u);
+  EXPECT_EQ(c.docs[1].id, "2");
+  opt.text_fields = {"abstarct"};
+  opt.required_columns = {{"abstarct"}};
+  EXPECT_NE(read_error(p, opt).find("--text-field abstarct"), std::string::npos);
+}
+
 TEST(IoReader, DelimiterOptionReadsSemicolonCsv) {
   TempDir dir;
   const std::string p =

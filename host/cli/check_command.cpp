@@ -125,7 +125,9 @@ void register_check(CLI::App& app) {
 
     const bool keep_text = report_out != nullptr;  // the diffs compare the texts
     Vectorized v = a->corpus.load(ctx, keep_text);
-    // Submissions against each other: a self join over their rows, same model.
+    // Submissions against each other: a self join over their rows, same model. The slice
+    // is a copy of the (few) submission rows; once the backends take a CsrView it becomes
+    // v.x.view().row_range(0, v.queries).
     Vectorized subs;
     subs.queries = v.queries;
     subs.x = v.x.slice_rows(0, v.queries);

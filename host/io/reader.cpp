@@ -240,6 +240,34 @@ InputFormat detect_format(const std::string& path, std::string_view text,
   return InputFormat::kListing;
 }
 
+void check_named_fields_seen(const ReaderOptions& options, FileResult& result) {
+  if (result.docs.empty()) return;
+  auto named = [&](const std::string& field) {
+    for (const auto& group : options.required_columns) {
+      if (std::find(group.begin(), group.end(), field) != group.end()) return true;
+    }
+    return false;
+  };
+  auto none = [&](auto has) { return std::none_of(result.docs.begin(), result.docs.end(), has); };
+  std::string missing;
+  if (!options.id_field.empty() && named(options.id_field) &&
+      none([](const PendingDoc& d) { return !d.id.empty(); })) {
+    missing = "--id-field " + options.id_field;
+  } else if (!options.title_field.empty() && named(options.title_field) &&
+             none([](const PendingDoc& d) { return !d.title.empty(); })) {
+    missing = "--title-field " + options.title_field;
+  } else if (!options.text_fields.empty() && named(options.text_fields.front()) &&
+             none([](const PendingDoc& d) { return !d.title_only; }) &&
+             std::find(options.fields.begin(), options.fields.end(), "abstract") !=
+                 options.fields.end()) {
+    missing = "--text-field";
+    for (const auto& f : options.text_fields) missing += " " + f;
+  }
+  if (missing.empty()) return;
+  result.fatal = "no record has the field named by " + missing + " (field names match exactly)";
+  result.fatal_line = result.docs.front().line;
+}
+
 }  // namespace io
 
 InputFormat parse_input_format(const std::string& name) {
@@ -312,6 +340,9 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
         break;
     }
     input = io::InputBuffer();  // the documents own copies; free the file now
+    if (format == InputFormat::kJsonl || format == InputFormat::kJson) {
+      io::check_named_fields_seen(options, result);
+    }
     if (!result.fatal.empty()) throw InputError(shown, result.fatal_line, result.fatal);
     if (options.on_warning) {
       for (const auto& w : result.warnings) options.on_warning(shown + ": " + w);

@@ -184,6 +184,10 @@ std::vector<std::string_view> delimited_rows(std::string_view text, char delimit
 FileResult parse_listing(std::string_view text, const FieldPlan& plan);
 FileResult parse_poster(std::string_view text, const FieldPlan& plan);
 
+/// JSON inputs: a field named explicitly (ReaderOptions::required_columns) that no
+/// kept record has is a typo, not data: set `result.fatal` naming it.
+void check_named_fields_seen(const ReaderOptions& options, FileResult& result);
+
 /// Detect the format of a file from its name and first bytes.
 InputFormat detect_format(const std::string& path, std::string_view text,
                           const ReaderOptions& options);
