@@ -271,6 +271,18 @@ TEST_F(CliJobs, ReportAgainstShowsTheSubmissionsAndTheThresholdUsed) {
   EXPECT_NE(page.find("<div class=\"big\">2</div><div>published papers"), std::string::npos);
   EXPECT_NE(page.find("pairs with score \xE2\x89\xA5 0.50"), std::string::npos);
   EXPECT_EQ(page.find("threshold="), std::string::npos) << "stated once, not in the options row";
+  // --collapse-ids: the repeated listing of P1 is one paper.
+  const std::string twice =
+      tmp_.write("twice.jsonl", record("P1", "Sparse", kSparse) + record("P1", "Sparse", kSparse) +
+                                    record("P3", "Sparse GPU", kSparse2));
+  ASSERT_EQ(
+      code("report -q --backend cpu -t 0.5 --collapse-ids " + quote(twice) + " -o " + quote(html),
+           &err),
+      0)
+      << err;
+  page = read_file(html);
+  EXPECT_NE(page.find("<div class=\"big\">2</div><div>documents"), std::string::npos);
+  EXPECT_NE(page.find("<div class=\"big\">1</div><div>pairs with score"), std::string::npos);
   // From --pairs: the threshold given, never the lowest pair score.
   const std::string in =
       tmp_.write("in.jsonl", record("1", "Sparse", kSparse) + record("2", "Sparse GPU", kSparse2) +

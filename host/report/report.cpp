@@ -179,6 +179,7 @@ void write_summary(const ReportData& d, const std::vector<float>& best, Sink& si
       skipped += ")";
     }
     row("Skipped records", html(skipped));
+    if (rs.title_only > 0) row("Title only (no abstract)", html(count_text(rs.title_only)));
     if (rs.duplicate_ids > 0) row("Repeated ids (kept)", html(count_text(rs.duplicate_ids)));
     if (!rs.messages.empty()) {
       std::string v = "<details><summary>" +
