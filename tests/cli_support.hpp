@@ -81,6 +81,11 @@ inline std::string join_quoted(const std::vector<std::string>& v) {
   return s;
 }
 
+/// Run `papersim ARGS`: the exit code, with stderr in *err and stdout in *out when given
+/// (stderr goes through a file in `tmp`).
+inline int run_papersim(const std::string& args, const TempDir& tmp, std::string* err = nullptr,
+                        std::string* out = nullptr);
+
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -96,6 +101,15 @@ inline std::vector<std::string> lines(const std::string& text) {
     if (!l.empty()) out.push_back(l);
   }
   return out;
+}
+
+inline int run_papersim(const std::string& args, const TempDir& tmp, std::string* err,
+                        std::string* out) {
+  const std::string errfile = tmp / "stderr.txt";
+  RunResult r = run(quote(bin()) + " " + args, errfile);
+  if (err) *err = read_file(errfile);
+  if (out) *out = r.out;
+  return r.exit_code;
 }
 
 /// Integer value of "key": in a JSON line written by papersim (first occurrence at or after pos).

@@ -389,22 +389,133 @@ INSTANTIATE_TEST_SUITE_P(
                 1}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
 
-TEST(IoReader, CsvHeaderWithoutTextColumnsIsNamed) {
+// The error names the file, the header line, and the header's columns.
+std::string read_error(const std::string& path, const ReaderOptions& opt = {}) {
+  try {
+    read_corpus({path}, opt);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(IoReader, CsvHeaderWithoutTextColumnsIsOneError) {
   TempDir dir;
   const std::string p = dir.write("h.csv", "id,name,body\n1,a,b\n2,c,d\n");
-  Corpus c = read_one(p);
-  EXPECT_TRUE(c.docs.empty());
-  EXPECT_EQ(c.stats.skipped.at("record without text"), 2);
-  ASSERT_EQ(c.stats.messages.size(), 2u);
-  EXPECT_NE(c.stats.messages[0].find("none of the text columns (title, abstract, summary)"),
-            std::string::npos)
-      << c.stats.messages[0];
+  // Not one skip per row: one error for the file, even when not strict.
+  const std::string e = read_error(p);
+  EXPECT_NE(e.find("h.csv:1:"), std::string::npos) << e;
+  EXPECT_NE(e.find("none of the text columns (title, abstract, summary)"), std::string::npos) << e;
+  EXPECT_NE(e.find("its columns are: id, name, body"), std::string::npos) << e;
   ReaderOptions opt;
   opt.title_field = "name";
   opt.text_fields = {"body"};
-  c = read_one(p, opt);
+  Corpus c = read_one(p, opt);
   ASSERT_EQ(c.docs.size(), 2u);
   EXPECT_EQ(c.docs[1].text, "c\nd");
+}
+
+TEST(IoReader, CsvHeaderNamesMatchIgnoringCase) {
+  TempDir dir;
+  const std::string p =
+      dir.write("c.csv", "paper_id,Title,Abstract Text,year\nP1,First,Some text,2020\n");
+  ReaderOptions opt;
+  opt.id_field = "paper_id";
+  opt.title_field = "title";
+  opt.text_fields = {"abstract text"};
+  Corpus c = read_one(p, opt);
+  ASSERT_EQ(c.docs.size(), 1u);
+  EXPECT_EQ(c.docs[0].id, "P1");
+  EXPECT_EQ(c.docs[0].title, "First");
+  EXPECT_EQ(c.docs[0].text, "First\nSome text");
+  EXPECT_EQ(c.stats.title_only, 0);
+  // An exact match wins over one in another case.
+  const std::string q = dir.write("d.csv", "TITLE,title,abstract\nUpper,lower,x\n");
+  c = read_one(q);
+  ASSERT_EQ(c.docs.size(), 1u);
+  EXPECT_EQ(c.docs[0].title, "lower");
+}
+
+TEST(IoReader, ExplicitFieldMissingFromHeaderIsOneErrorListingColumns) {
+  TempDir dir;
+  const std::string p = dir.write(
+      "c.csv", "paper_id,Title,Abstract Text,year\nP1,First,Some text,2020\nP2,Second,More,2021\n");
+  ReaderOptions opt;
+  opt.id_field = "paperid";
+  opt.required_columns = {{"paperid"}};
+  const std::string e = read_error(p, opt);
+  EXPECT_NE(e.find("c.csv:1:"), std::string::npos) << e;
+  EXPECT_NE(e.find("no column paperid"), std::string::npos) << e;
+  EXPECT_NE(e.find("its columns are: paper_id, Title, Abstract Text, year"), std::string::npos)
+      << e;
+  // A group is satisfied by any one of its names (--text-field a,b tries them in order).
+  opt.id_field = "paper_id";
+  opt.text_fields = {"summary", "abstract text"};
+  opt.required_columns = {{"paper_id"}, {"summary", "abstract text"}};
+  Corpus c = read_one(p, opt);
+  ASSERT_EQ(c.docs.size(), 2u);
+  EXPECT_EQ(c.docs[1].text, "Second\nMore");
+}
+
+TEST(IoReader, JsonFieldNamedButInNoRecordIsOneError) {
+  TempDir dir;
+  const std::string p = dir.write("j.jsonl",
+                                  "{\"paper_id\":\"1\",\"title\":\"T\",\"abstract\":\"x\"}\n"
+                                  "{\"paper_id\":\"2\",\"title\":\"U\",\"abstract\":\"y\"}\n");
+  ReaderOptions opt;
+  opt.id_field = "paperid";
+  opt.required_columns = {{"paperid"}};
+  const std::string e = read_error(p, opt);
+  EXPECT_NE(e.find("j.jsonl:1: no record has the field named by --id-field paperid"),
+            std::string::npos)
+      << e;
+  opt.id_field = "paper_id";
+  opt.required_columns = {{"paper_id"}};
+  Corpus c = read_one(p, opt);
+  ASSERT_EQ(c.docs.size(), 2u);
+  EXPECT_EQ(c.docs[1].id, "2");
+  opt.text_fields = {"abstarct"};
+  opt.required_columns = {{"abstarct"}};
+  EXPECT_NE(read_error(p, opt).find("--text-field abstarct"), std::string::npos);
+}
+
+TEST(IoReader, DelimiterOptionReadsSemicolonCsv) {
+  TempDir dir;
+  const std::string p =
+      dir.write("s.csv", "id;title;abstract\n1;A title;\"Text; with a semicolon\"\n");
+  ReaderOptions opt;
+  opt.delimiter = ';';
+  Corpus c = read_one(p, opt);
+  ASSERT_EQ(c.docs.size(), 1u);
+  EXPECT_EQ(c.docs[0].id, "1");
+  EXPECT_EQ(c.docs[0].text, "A title\nText; with a semicolon");
+  // Without an extension the delimiter's header is detected too.
+  const std::string q = dir.write("noext", "id;title;abstract\n1;A title;Text\n");
+  c = read_one(q, opt);
+  ASSERT_EQ(c.docs.size(), 1u);
+  EXPECT_EQ(c.docs[0].text, "A title\nText");
+}
+
+TEST(IoReader, TitleOnlyRecordsAreCounted) {
+  TempDir dir;
+  const std::string p =
+      dir.write("t.jsonl",
+                "{\"id\":\"1\",\"title\":\"Only a title\"}\n"
+                "{\"id\":\"2\",\"title\":\"T\",\"abstract\":\"   \"}\n"
+                "{\"id\":\"3\",\"title\":\"T\",\"abstract\":\"A real abstract\"}\n");
+  Corpus c = read_one(p);
+  ASSERT_EQ(c.docs.size(), 3u);
+  EXPECT_EQ(c.stats.title_only, 2);
+  // A CSV header without an abstract column reads titles only, with one warning.
+  const std::string q = dir.write("t.csv", "id,title,year\n1,A,2020\n2,B,2021\n");
+  ReaderOptions opt;
+  std::vector<std::string> warnings;
+  opt.on_warning = [&](const std::string& w) { warnings.push_back(w); };
+  c = read_one(q, opt);
+  EXPECT_EQ(c.docs.size(), 2u);
+  EXPECT_EQ(c.stats.title_only, 2);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("no abstract column"), std::string::npos) << warnings[0];
 }
 
 TEST(IoReader, MissingFileIsAnErrorEvenWhenNotStrict) {

@@ -342,6 +342,37 @@ TEST(ReportRender, RejectsInconsistentData) {
   EXPECT_THROW(render(data), papersim::Error);
 }
 
+// The triage view (papersim check): first on the page, in the order given, each document
+// beside its best match with the diff; the summary counts submissions apart.
+TEST(ReportRender, TriageViewListsSubmissionsInOrderWithTheirBestMatch) {
+  ReportData data;
+  data.docs = {make_doc(0, "Sub zero", "alpha beta gamma delta"),
+               make_doc(1, "Sub one", "one two three four"),
+               make_doc(2, "Sub two", "unrelated words only here"),
+               make_doc(3, "Pub three", "alpha beta gamma epsilon"),
+               make_doc(4, "Pub four", "one two three four")};
+  data.queries = 3;
+  data.threshold = 0.5f;
+  data.pairs = {{0, 3, 0.75f}, {1, 4, 1.0f}};
+  data.triage = {{1, 4, 1.0f, 1, true}, {0, 3, 0.75f, 1, true}};
+  papersim::ReportOptions opt;
+  opt.max_diff_clusters = 1;  // the second submission is listed, not diffed
+  const std::string html = render(data, opt);
+  const auto section = html.find("<section id=\"triage\"><h2>Submissions to look at (2)</h2>");
+  ASSERT_NE(section, std::string::npos);
+  EXPECT_LT(section, html.find("<section id=\"summary\">"));
+  EXPECT_LT(html.find("Sub one", section), html.find("Sub zero", section));
+  EXPECT_NE(html.find("id=\"triage-1\""), std::string::npos);
+  EXPECT_EQ(html.find("id=\"triage-0\""), std::string::npos) << "beyond max_diff_clusters";
+  EXPECT_NE(html.find("1 more submissions are listed"), std::string::npos);
+  EXPECT_NE(html.find("vs best match #4"), std::string::npos);
+  EXPECT_NE(html.find("<div class=\"big\">3</div><div>submissions"), std::string::npos);
+  EXPECT_NE(html.find("<div class=\"big\">2</div><div>published papers"), std::string::npos);
+  EXPECT_NE(html.find("Submissions with a match</th><td>2 of 3"), std::string::npos);
+  data.triage.push_back({2, 7, 0.6f, 1, false});
+  EXPECT_THROW(render(data), papersim::Error);
+}
+
 TEST(ReportRender, ClustersBeyondTheCapGoToTheDataBlob) {
   papersim::ReportOptions opt;
   opt.max_diff_clusters = 1;

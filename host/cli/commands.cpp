@@ -17,34 +17,16 @@ namespace papersim::cli {
 
 namespace {
 
+const char* kInputsHelp =
+    "Input files (JSONL, JSON, CSV, TSV, seed pages; .gz/.xz/.zst; - for stdin)";
+const char* kAgainstHelp =
+    "Reference files, repeatable or comma-separated: report only INPUT -> REF results (TF-IDF "
+    "fitted on the union)";
+
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
-
-// Options every corpus-reading subcommand takes.
-struct CorpusArgs {
-  std::vector<std::string> inputs;
-  std::vector<std::string> against;
-  ReaderCli reader;
-  TfidfCli tfidf;
-  EngineCli engine;
-
-  void add_to(CLI::App& cmd, bool with_against) {
-    cmd.add_option("inputs", inputs,
-                   "Input files (JSONL, JSON, CSV, TSV, seed pages; .gz/.xz/.zst; - for stdin)")
-        ->required();
-    if (with_against) {
-      cmd.add_option(
-          "--against", against,
-          "Reference files: report only INPUT -> REF results (TF-IDF fitted on the union)");
-    }
-    reader.add_to(cmd);
-    tfidf.add_to(cmd);
-    engine.add_to(cmd);
-  }
-  RunContext context() const { return {engine.quiet, engine.threads}; }
-};
 
 void check_k(std::int64_t k) {
   if (k < 1) throw UsageError("-k must be >= 1, got " + std::to_string(k));
@@ -80,7 +62,7 @@ void register_vectorize(CLI::App& app) {
   auto out_docs = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand(
       "vectorize", "Build TF-IDF vectors (Matrix Market), vocabulary and document table");
-  args->add_to(*cmd, false);
+  args->add_to(*cmd, kInputsHelp, "", false);
   cmd->add_option("--out-matrix", *out_matrix,
                   "Matrix Market file: rows = doc, columns = vocabulary index");
   cmd->add_option("--out-vocab", *out_vocab, "Vocabulary, one term per line, in column order");
@@ -89,7 +71,7 @@ void register_vectorize(CLI::App& app) {
     const auto t0 = Clock::now();
     RunContext ctx = args->context();
     check_tfidf_options(args->tfidf, ctx);
-    Vectorized v = load_and_vectorize(args->inputs, {}, args->reader, args->tfidf, ctx, false);
+    Vectorized v = args->load(ctx, false);
     if (!out_matrix->empty()) {
       OutputFile f(*out_matrix);
       write_matrix_market(v.x, f.stream());
@@ -115,8 +97,13 @@ void register_related(CLI::App& app) {
   auto min_score = std::make_shared<float>(-1.0f);
   auto out = std::make_shared<std::string>("-");
   auto format = std::make_shared<std::string>("jsonl");
+  auto fields = std::make_shared<std::string>("doc,id,title,score");
   auto* cmd = app.add_subcommand("related", "Top-k most similar papers for every paper");
-  args->add_to(*cmd, true);
+  args->add_to(*cmd, kInputsHelp, kAgainstHelp, true);
+  cmd->add_option("--neighbor-fields", *fields,
+                  "What each neighbour carries, comma-separated: doc, id, title, source, score "
+                  "(id,score makes a file a fraction of the size)")
+      ->capture_default_str();
   cmd->add_option("-k", *k, "Neighbours per paper (any k >= 1)")->capture_default_str();
   auto* min_opt = cmd->add_option("--min-score", *min_score, "Only neighbours with score >= S");
   cmd->add_option("-o,--output", *out, "Output file (- for stdout)")->capture_default_str();
@@ -126,6 +113,7 @@ void register_related(CLI::App& app) {
     check_k(*k);
     if (min_opt->count()) check_score("--min-score", *min_score);
     const OutFormat fmt = parse_out_format(*format);
+    const NeighborFields nf = NeighborFields::parse(*fields);
     RunContext ctx = args->context();
     SimilarityParams p = args->engine.to_params();  // validates before the corpus is read
     p.k = *k;
@@ -134,11 +122,10 @@ void register_related(CLI::App& app) {
     auto backend = make_checked_backend(args->engine, p);  // before any input is read
     check_tfidf_options(args->tfidf, ctx);
     OutputFile file(*out);  // fail on an unwritable output before the work
-    Vectorized v =
-        load_and_vectorize(args->inputs, args->against, args->reader, args->tfidf, ctx, false);
-    SimilarityResult r = run_similarity(v, *backend, p, ctx);
+    Vectorized v = args->load(ctx, false);
+    SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx);
     write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, v.cross ? v.queries : 0,
-                  ctx.threads);
+                  ctx.threads, nf);
     file.close();
     print_summary({&v, &r, -1, -1, since(t0)}, ctx);
   });
@@ -152,7 +139,7 @@ void register_duplicates(CLI::App& app) {
   auto format = std::make_shared<std::string>("jsonl");
   auto* cmd = app.add_subcommand("duplicates",
                                  "Every pair of papers with similarity >= threshold, and clusters");
-  args->add_to(*cmd, true);
+  args->add_to(*cmd, kInputsHelp, kAgainstHelp, true);
   cmd->add_option("-t,--threshold", *threshold, "Minimum cosine similarity of a duplicate pair")
       ->capture_default_str();
   cmd->add_option("-o,--output", *out, "Pairs output file (- for stdout)")->capture_default_str();
@@ -172,9 +159,8 @@ void register_duplicates(CLI::App& app) {
     OutputFile file(*out);
     std::unique_ptr<OutputFile> cfile;
     if (!clusters_out->empty()) cfile = std::make_unique<OutputFile>(*clusters_out);
-    Vectorized v =
-        load_and_vectorize(args->inputs, args->against, args->reader, args->tfidf, ctx, false);
-    SimilarityResult r = run_similarity(v, *backend, p, ctx);
+    Vectorized v = args->load(ctx, false);
+    SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx);
     write_pairs(file.stream(), fmt, v.corpus.docs, r.pairs, 0, v.cross ? v.queries : 0);
     file.close();
     std::int64_t nclusters = -1;
@@ -195,7 +181,9 @@ void register_commands(CLI::App& app) {
   register_vectorize(app);
   register_related(app);
   register_duplicates(app);
-  register_extra_commands(app);
+  register_dedup(app);
+  register_check(app);
+  register_synth_report_demo_commands(app);
 }
 
 }  // namespace papersim::cli

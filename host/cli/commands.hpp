@@ -14,7 +14,16 @@ constexpr float kDefaultThreshold = 0.8f;
 
 void register_commands(CLI::App& app);
 
-/// synth, report and demo (commands_extra.cpp).
-void register_extra_commands(CLI::App& app);
+/// Default --threshold of `check` (chosen on revised arXiv abstracts; see the README).
+constexpr float kDefaultCheckThreshold = 0.45f;
+
+/// check (check_command.cpp).
+void register_check(CLI::App& app);
+
+/// dedup (dedup_command.cpp).
+void register_dedup(CLI::App& app);
+
+/// synth, report and demo (synth_report_demo_commands.cpp).
+void register_synth_report_demo_commands(CLI::App& app);
 
 }  // namespace papersim::cli

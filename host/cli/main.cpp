@@ -5,13 +5,16 @@
 #include <fstream>
 
 #include "cli/commands.hpp"
+#include "cli/suggestions.hpp"
 #include "papersim/error.hpp"
 
 int main(int argc, char** argv) {
   using namespace papersim;
+  // The program's name, not argv[0] (a build path), in usage lines.
   CLI::App app{
       "papersim: exact all-pairs similarity of scientific abstracts (related papers and "
-      "near-duplicates), on the GPU or the CPU"};
+      "near-duplicates), on the GPU or the CPU",
+      "papersim"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "papersim 0.1.0");
   cli::register_commands(app);
@@ -24,7 +27,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    const std::string hint = cli::unknown_argument_hint(app, argc, argv);
+    if (hint.empty()) {
+      app.exit(e);
+    } else {
+      std::fprintf(stderr, "papersim: error: %s\nRun with --help for more information.\n",
+                   hint.c_str());
+    }
     return cli::kExitUsage;
   } catch (const UsageError& e) {
     std::fprintf(stderr, "papersim: error: %s\n", e.what());

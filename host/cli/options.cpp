@@ -52,23 +52,35 @@ std::size_t parse_bytes(const std::string& text) {
   return static_cast<std::size_t>(value * mult);
 }
 
+CLI::Option* add_list_option(CLI::App& app, const std::string& name,
+                             std::vector<std::string>& values, const std::string& description) {
+  return app.add_option(name, values, description)->allow_extra_args(false)->delimiter(',');
+}
+
 void ReaderCli::add_to(CLI::App& app) {
   app.add_option("--input-format", input_format,
                  "Input format: auto, jsonl, json, csv, tsv, listing, poster")
       ->capture_default_str()
       ->group("Input");
-  app.add_option("--id-field", id_field, "Field holding the document id")
-      ->capture_default_str()
-      ->group("Input");
-  app.add_option("--title-field", title_field, "Field holding the title")
-      ->capture_default_str()
-      ->group("Input");
-  app.add_option("--text-field", text_fields,
-                 "Field(s) tried in order for the abstract (default: abstract, then summary)")
-      ->group("Input");
-  app.add_option("--fields", fields,
-                 "Parts of the document text, comma-separated: title, abstract or field names")
-      ->capture_default_str()
+  id_opt_ = app.add_option("--id-field", id_field,
+                           "Field holding the document id (CSV/TSV headers: any case)")
+                ->capture_default_str()
+                ->group("Input");
+  title_opt_ = app.add_option("--title-field", title_field, "Field holding the title")
+                   ->capture_default_str()
+                   ->group("Input");
+  text_opt_ = add_list_option(app, "--text-field", text_fields,
+                              "Field(s) tried in order for the abstract, repeatable or "
+                              "comma-separated (default: abstract, then summary)")
+                  ->group("Input");
+  fields_opt_ =
+      app.add_option("--fields", fields,
+                     "Parts of the document text, comma-separated: title, abstract or field names")
+          ->capture_default_str()
+          ->group("Input");
+  app.add_option("--delimiter", delimiter,
+                 "Field separator of CSV input: one character, or 'tab' (default: , for .csv, "
+                 "tab for .tsv)")
       ->group("Input");
   app.add_flag("--strict", strict,
                "Stop with an error at the first bad record instead of skipping it")
@@ -84,57 +96,143 @@ ReaderOptions ReaderCli::to_options() const {
   o.fields = split_list(fields, ',');
   if (o.fields.empty()) throw UsageError("--fields: empty list");
   o.strict = strict;
+  if (!delimiter.empty()) {
+    if (delimiter == "tab" || delimiter == "\\t" || delimiter == "\t") {
+      o.delimiter = '\t';
+    } else if (delimiter.size() == 1 && delimiter[0] != '"' && delimiter[0] != '\n' &&
+               delimiter[0] != '\r') {
+      o.delimiter = delimiter[0];
+    } else {
+      throw UsageError(
+          "--delimiter: expected one character (not a quote or line break) or "
+          "'tab', got '" +
+          delimiter + "'");
+    }
+  }
+  // Fields the user named must exist in a CSV/TSV header: a typo is an error, not
+  // ids like corpus.csv:N or empty titles.
+  if (given(id_opt_) && !id_field.empty()) o.required_columns.push_back({id_field});
+  if (given(title_opt_) && !title_field.empty()) o.required_columns.push_back({title_field});
+  if (given(text_opt_) && !text_fields.empty()) o.required_columns.push_back(text_fields);
+  if (given(fields_opt_)) {
+    for (const auto& f : o.fields) {
+      if (f != "title" && f != "abstract") o.required_columns.push_back({f});
+    }
+  }
   return o;
 }
 
+namespace {
+
+const char* on_off(bool b) { return b ? "on" : "off"; }
+
+// "--NAME" and "--no-NAME"; the help states the value under the default preset
+// (abstracts) and under sklearn.
+BoolFlag add_bool(CLI::App& app, const std::string& name, const std::string& what, bool abstracts,
+                  bool sklearn, const char* group) {
+  BoolFlag f;
+  const std::string on_help =
+      what + " (default: " + on_off(abstracts) + "; --preset sklearn: " + on_off(sklearn) + ")";
+  const std::string off_help = "Turn --" + name + " off";
+  f.on = app.add_flag("--" + name, on_help)->group(group);
+  f.off = app.add_flag("--no-" + name, off_help)->group(group);
+  return f;
+}
+
+const char* accents_name(StripAccents a) {
+  return a == StripAccents::kNone ? "none" : a == StripAccents::kAscii ? "ascii" : "unicode";
+}
+const char* norm_name(Norm n) { return n == Norm::kL2 ? "l2" : n == Norm::kL1 ? "l1" : "none"; }
+std::string df_text(const DfBound& b) {
+  std::ostringstream t;
+  if (b.is_fraction) {
+    t << b.value;
+    if (b.value == std::floor(b.value)) t << ".0";
+  } else {
+    t << static_cast<std::int64_t>(b.value);
+  }
+  return t.str();
+}
+std::string stop_text(const TfidfOptions& o) { return o.stop_words.empty() ? "none" : "english"; }
+
+// The preset's value as the option's shown default, and sklearn's when it differs.
+CLI::Option* preset_default(CLI::Option* opt, const std::string& abstracts,
+                            const std::string& sklearn) {
+  opt->default_str(abstracts);
+  if (abstracts != sklearn) {
+    opt->description(opt->get_description() + " (--preset sklearn: " + sklearn + ")");
+  }
+  return opt;
+}
+
+}  // namespace
+
 void TfidfCli::add_to(CLI::App& app) {
   const char* g = "TF-IDF (scikit-learn TfidfVectorizer names; each overrides the preset)";
+  const TfidfOptions d = tfidf_preset("abstracts");
+  const TfidfOptions sk = tfidf_preset("sklearn");
   app.add_option("--preset", preset, "Option preset: abstracts (default) or sklearn")
       ->capture_default_str()
       ->group(g);
-  lowercase_opt_ =
-      app.add_flag("--lowercase,!--no-lowercase", lowercase, "Lowercase before tokenizing")
-          ->group(g);
-  strip_accents_opt_ =
-      app.add_option("--strip-accents", strip_accents, "none, ascii or unicode")->group(g);
+  lowercase_ =
+      add_bool(app, "lowercase", "Lowercase before tokenizing", d.lowercase, sk.lowercase, g);
+  strip_accents_opt_ = preset_default(
+      app.add_option("--strip-accents", strip_accents, "none, ascii or unicode")->group(g),
+      accents_name(d.strip_accents), accents_name(sk.strip_accents));
   token_pattern_opt_ =
-      app.add_option("--token-pattern", token_pattern, "Token regex (default (?u)\\b\\w\\w+\\b)")
-          ->group(g);
-  stop_words_opt_ =
+      preset_default(app.add_option("--token-pattern", token_pattern, "Token regex")->group(g),
+                     d.token_pattern, sk.token_pattern);
+  stop_words_opt_ = preset_default(
       app.add_option("--stop-words", stop_words, "none, english, or a file with one word per line")
-          ->group(g);
-  ngram_opt_ =
-      app.add_option("--ngram-range", ngram_range, "MIN,MAX n-gram lengths, e.g. 1,2")->group(g);
-  min_df_opt_ = app.add_option("--min-df", min_df,
-                               "Minimum document frequency: count (int) or proportion (float)")
-                    ->group(g);
-  max_df_opt_ = app.add_option("--max-df", max_df,
-                               "Maximum document frequency: count (int) or proportion (float)")
-                    ->group(g);
-  max_features_opt_ =
-      app.add_option("--max-features", max_features, "Keep only the most frequent terms")->group(g);
-  binary_opt_ =
-      app.add_flag("--binary,!--no-binary", binary, "Term frequency 1 for any count")->group(g);
-  sublinear_opt_ =
-      app.add_flag("--sublinear-tf,!--no-sublinear-tf", sublinear_tf, "tf = 1 + ln(tf)")->group(g);
-  smooth_opt_ =
-      app.add_flag("--smooth-idf,!--no-smooth-idf", smooth_idf, "idf = ln((1+n)/(1+df)) + 1")
-          ->group(g);
-  use_idf_opt_ =
-      app.add_flag("--use-idf,!--no-use-idf", use_idf, "Weight by inverse document frequency")
-          ->group(g);
-  norm_opt_ = app.add_option("--norm", norm, "Row normalization: l2, l1 or none")->group(g);
-  stem_opt_ =
-      app.add_option("--stem", stem, "Snowball stemmer language (e.g. english), or none")->group(g);
-  latex_opt_ = app.add_flag("--strip-latex,!--no-strip-latex", strip_latex,
-                            "Remove LaTeX markup before tokenizing")
-                   ->group(g);
+          ->group(g),
+      stop_text(d), stop_text(sk));
+  ngram_opt_ = preset_default(
+      app.add_option("--ngram-range", ngram_range, "MIN,MAX n-gram lengths: 1,2 or 1 2")
+          ->expected(2)
+          ->delimiter(',')
+          ->option_text("MIN,MAX=" + std::to_string(d.ngram_min) + "," +
+                        std::to_string(d.ngram_max))
+          ->group(g),
+      std::to_string(d.ngram_min) + "," + std::to_string(d.ngram_max),
+      std::to_string(sk.ngram_min) + "," + std::to_string(sk.ngram_max));
+  min_df_opt_ =
+      preset_default(app.add_option("--min-df", min_df,
+                                    "Minimum document frequency: count (int) or proportion (float)")
+                         ->group(g),
+                     df_text(d.min_df), df_text(sk.min_df));
+  max_df_opt_ =
+      preset_default(app.add_option("--max-df", max_df,
+                                    "Maximum document frequency: count (int) or proportion (float)")
+                         ->group(g),
+                     df_text(d.max_df), df_text(sk.max_df));
+  max_features_opt_ = app.add_option("--max-features", max_features,
+                                     "Keep only the most frequent terms (default: all)")
+                          ->group(g);
+  binary_ = add_bool(app, "binary", "Term frequency 1 for any count", d.binary, sk.binary, g);
+  sublinear_ = add_bool(app, "sublinear-tf", "tf = 1 + ln(tf)", d.sublinear_tf, sk.sublinear_tf, g);
+  smooth_ =
+      add_bool(app, "smooth-idf", "idf = ln((1+n)/(1+df)) + 1", d.smooth_idf, sk.smooth_idf, g);
+  use_idf_ =
+      add_bool(app, "use-idf", "Weight by inverse document frequency", d.use_idf, sk.use_idf, g);
+  norm_opt_ =
+      preset_default(app.add_option("--norm", norm, "Row normalization: l2, l1 or none")->group(g),
+                     norm_name(d.norm), norm_name(sk.norm));
+  stem_opt_ = preset_default(
+      app.add_option("--stem", stem, "Snowball stemmer language (e.g. english), or none")->group(g),
+      d.stemmer.empty() ? "none" : d.stemmer, sk.stemmer.empty() ? "none" : sk.stemmer);
+  latex_ = add_bool(app, "strip-latex", "Remove LaTeX markup before tokenizing", d.strip_latex,
+                    sk.strip_latex, g);
 }
 
 TfidfOptions TfidfCli::to_options(int threads) const {
+  for (const BoolFlag* f : {&lowercase_, &binary_, &sublinear_, &smooth_, &use_idf_, &latex_}) {
+    if (f->on && f->on->count() && f->off->count()) {
+      throw UsageError(f->on->get_name() + " and " + f->off->get_name() + " contradict each other");
+    }
+  }
   TfidfOptions o = tfidf_preset(preset);
   o.threads = threads;
-  if (given(lowercase_opt_)) o.lowercase = lowercase;
+  if (lowercase_.given()) o.lowercase = lowercase_.value();
   if (given(strip_accents_opt_)) {
     if (strip_accents == "none") {
       o.strip_accents = StripAccents::kNone;
@@ -165,16 +263,20 @@ TfidfOptions TfidfCli::to_options(int threads) const {
     }
   }
   if (given(ngram_opt_)) {
-    auto parts = split_list(ngram_range, ',');
+    std::string text;
+    for (const auto& p : ngram_range) text += (text.empty() ? "" : ",") + p;
     try {
-      if (parts.size() != 2) throw std::invalid_argument("");
-      o.ngram_min = std::stoi(parts[0]);
-      o.ngram_max = std::stoi(parts[1]);
+      if (ngram_range.size() != 2) throw std::invalid_argument("");
+      std::size_t used0 = 0, used1 = 0;
+      o.ngram_min = std::stoi(ngram_range[0], &used0);
+      o.ngram_max = std::stoi(ngram_range[1], &used1);
+      if (used0 != ngram_range[0].size() || used1 != ngram_range[1].size())
+        throw std::invalid_argument("");
     } catch (const std::exception&) {
-      throw UsageError("--ngram-range: expected MIN,MAX, got '" + ngram_range + "'");
+      throw UsageError("--ngram-range: expected MIN,MAX or MIN MAX, got '" + text + "'");
     }
     if (o.ngram_min < 1 || o.ngram_max < o.ngram_min) {
-      throw UsageError("--ngram-range: need 1 <= MIN <= MAX, got '" + ngram_range + "'");
+      throw UsageError("--ngram-range: need 1 <= MIN <= MAX, got '" + text + "'");
     }
   }
   if (given(min_df_opt_)) o.min_df = DfBound::parse(min_df);
@@ -183,10 +285,10 @@ TfidfOptions TfidfCli::to_options(int threads) const {
     if (max_features < 1) throw UsageError("--max-features must be >= 1");
     o.max_features = max_features;
   }
-  if (given(binary_opt_)) o.binary = binary;
-  if (given(sublinear_opt_)) o.sublinear_tf = sublinear_tf;
-  if (given(smooth_opt_)) o.smooth_idf = smooth_idf;
-  if (given(use_idf_opt_)) o.use_idf = use_idf;
+  if (binary_.given()) o.binary = binary_.value();
+  if (sublinear_.given()) o.sublinear_tf = sublinear_.value();
+  if (smooth_.given()) o.smooth_idf = smooth_.value();
+  if (use_idf_.given()) o.use_idf = use_idf_.value();
   if (given(norm_opt_)) {
     if (norm == "l2") {
       o.norm = Norm::kL2;
@@ -199,22 +301,13 @@ TfidfOptions TfidfCli::to_options(int threads) const {
     }
   }
   if (given(stem_opt_)) o.stemmer = stem == "none" ? "" : stem;
-  if (given(latex_opt_)) o.strip_latex = strip_latex;
+  if (latex_.given()) o.strip_latex = latex_.value();
   return o;
 }
 
 std::string TfidfCli::describe(const TfidfOptions& o) const {
   std::ostringstream s;
-  auto df = [](const DfBound& b) {
-    std::ostringstream t;
-    if (b.is_fraction) {
-      t << b.value;
-      if (b.value == std::floor(b.value)) t << ".0";
-    } else {
-      t << static_cast<std::int64_t>(b.value);
-    }
-    return t.str();
-  };
+  const auto df = df_text;
   s << "preset=" << preset << " lowercase=" << (o.lowercase ? "true" : "false") << " strip_accents="
     << (o.strip_accents == StripAccents::kNone    ? "none"
         : o.strip_accents == StripAccents::kAscii ? "ascii"
@@ -247,7 +340,9 @@ void EngineCli::add_to(CLI::App& app) {
   app.add_option("--head-dim", head_dim, "Dense head size D (default: cost model)")->group(g);
   app.add_option("--tile", tile, "Tile edge in documents (default: from the memory budget)")
       ->group(g);
-  app.add_option("--devices", devices, "CUDA device indices (default: all visible)")
+  app.add_option("--devices", devices,
+                 "CUDA device indices, repeatable or comma-separated (default: all visible)")
+      ->allow_extra_args(false)
       ->delimiter(',')
       ->group(g);
   app.add_flag("-q,--quiet", quiet, "No progress bar, messages or summary on stderr");

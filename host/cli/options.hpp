@@ -13,43 +13,59 @@
 
 namespace papersim::cli {
 
+/// A list option that never takes the next argument as a value: one value per
+/// occurrence (repeatable) or comma-separated values, so `--against a.jsonl
+/// in.jsonl` leaves in.jsonl to the positional inputs.
+CLI::Option* add_list_option(CLI::App& app, const std::string& name,
+                             std::vector<std::string>& values, const std::string& description);
+
 struct ReaderCli {
   std::string input_format = "auto";
   std::string id_field = "id";
   std::string title_field = "title";
   std::vector<std::string> text_fields;
   std::string fields = "title,abstract";
+  std::string delimiter;
   bool strict = false;
 
   void add_to(CLI::App& app);
   ReaderOptions to_options() const;
+
+ private:
+  CLI::Option* id_opt_ = nullptr;
+  CLI::Option* title_opt_ = nullptr;
+  CLI::Option* text_opt_ = nullptr;
+  CLI::Option* fields_opt_ = nullptr;
+};
+
+/// A boolean TF-IDF option as two flags, --NAME and --no-NAME (never both), so
+/// the help shows the preset's value rather than a flag's own default.
+struct BoolFlag {
+  CLI::Option* on = nullptr;
+  CLI::Option* off = nullptr;
+  bool given() const { return (on && on->count() > 0) || (off && off->count() > 0); }
+  bool value() const { return on && on->count() > 0; }
 };
 
 // TF-IDF options start from a preset; any option given explicitly overrides it.
 struct TfidfCli {
   std::string preset = "abstracts";
-  bool lowercase = true;
   std::string strip_accents;
   std::string token_pattern;
   std::string stop_words;
-  std::string ngram_range;
+  std::vector<std::string> ngram_range;
   std::string min_df;
   std::string max_df;
   std::int64_t max_features = 0;
-  bool binary = false;
-  bool sublinear_tf = false;
-  bool smooth_idf = true;
-  bool use_idf = true;
   std::string norm;
   std::string stem;
-  bool strip_latex = false;
 
   void add_to(CLI::App& app);
   TfidfOptions to_options(int threads) const;
   std::string describe(const TfidfOptions& o) const;
 
  private:
-  CLI::Option* lowercase_opt_ = nullptr;
+  BoolFlag lowercase_, binary_, sublinear_, smooth_, use_idf_, latex_;
   CLI::Option* strip_accents_opt_ = nullptr;
   CLI::Option* token_pattern_opt_ = nullptr;
   CLI::Option* stop_words_opt_ = nullptr;
@@ -57,13 +73,8 @@ struct TfidfCli {
   CLI::Option* min_df_opt_ = nullptr;
   CLI::Option* max_df_opt_ = nullptr;
   CLI::Option* max_features_opt_ = nullptr;
-  CLI::Option* binary_opt_ = nullptr;
-  CLI::Option* sublinear_opt_ = nullptr;
-  CLI::Option* smooth_opt_ = nullptr;
-  CLI::Option* use_idf_opt_ = nullptr;
   CLI::Option* norm_opt_ = nullptr;
   CLI::Option* stem_opt_ = nullptr;
-  CLI::Option* latex_opt_ = nullptr;
 };
 
 struct EngineCli {

@@ -37,6 +37,34 @@ void OutputFile::close() {
   if (owned_) static_cast<std::ofstream*>(owned_.get())->close();
 }
 
+NeighborFields NeighborFields::parse(const std::string& list) {
+  NeighborFields f;
+  f.doc = f.id = f.title = f.source = f.score = false;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    std::size_t end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    const std::string name = list.substr(start, end - start);
+    if (name == "doc") {
+      f.doc = true;
+    } else if (name == "id") {
+      f.id = true;
+    } else if (name == "title") {
+      f.title = true;
+    } else if (name == "source") {
+      f.source = true;
+    } else if (name == "score") {
+      f.score = true;
+    } else {
+      throw UsageError("--neighbor-fields: unknown field '" + name +
+                       "' (expected doc, id, title, source, score)");
+    }
+    start = end + 1;
+  }
+  if (!f.doc && !f.id) throw UsageError("--neighbor-fields: name doc or id (or both)");
+  return f;
+}
+
 namespace {
 
 // CSV field: quoted when it holds a separator, quote or line break (RFC 4180).
@@ -69,8 +97,8 @@ void append_field(std::string& out, OutFormat f, const std::string& s) {
 char sep(OutFormat f) { return f == OutFormat::kCsv ? ',' : '\t'; }
 
 void format_related_row(std::string& line, OutFormat format, const std::vector<Document>& docs,
-                        std::int64_t q, const std::vector<Neighbor>& list,
-                        std::int64_t ref_offset) {
+                        std::int64_t q, const std::vector<Neighbor>& list, std::int64_t ref_offset,
+                        const NeighborFields& fields) {
   const Document& d = docs[q];
   if (format == OutFormat::kJsonl) {
     line += "{\"doc\":";
@@ -85,14 +113,32 @@ void format_related_row(std::string& line, OutFormat format, const std::vector<D
       const Document& nd = docs[n.doc + ref_offset];
       if (!first) line.push_back(',');
       first = false;
-      line += "{\"doc\":";
-      line += std::to_string(nd.doc);
-      line += ",\"id\":";
-      append_json_string(line, nd.id);
-      line += ",\"title\":";
-      append_json_string(line, nd.title);
-      line += ",\"score\":";
-      line += format_score(n.score);
+      char open = '{';
+      auto key = [&](const char* k) {
+        line.push_back(open);
+        open = ',';
+        line += k;
+      };
+      if (fields.doc) {
+        key("\"doc\":");
+        line += std::to_string(nd.doc);
+      }
+      if (fields.id) {
+        key("\"id\":");
+        append_json_string(line, nd.id);
+      }
+      if (fields.title) {
+        key("\"title\":");
+        append_json_string(line, nd.title);
+      }
+      if (fields.source) {
+        key("\"source\":");
+        append_json_string(line, nd.source);
+      }
+      if (fields.score) {
+        key("\"score\":");
+        line += format_score(n.score);
+      }
       line.push_back('}');
     }
     line += "]}\n";
@@ -109,14 +155,26 @@ void format_related_row(std::string& line, OutFormat format, const std::vector<D
     append_field(line, format, d.title);
     line.push_back(s);
     line += std::to_string(++rank);
-    line.push_back(s);
-    line += std::to_string(nd.doc);
-    line.push_back(s);
-    append_field(line, format, nd.id);
-    line.push_back(s);
-    append_field(line, format, nd.title);
-    line.push_back(s);
-    line += format_score(n.score);
+    if (fields.doc) {
+      line.push_back(s);
+      line += std::to_string(nd.doc);
+    }
+    if (fields.id) {
+      line.push_back(s);
+      append_field(line, format, nd.id);
+    }
+    if (fields.title) {
+      line.push_back(s);
+      append_field(line, format, nd.title);
+    }
+    if (fields.source) {
+      line.push_back(s);
+      append_field(line, format, nd.source);
+    }
+    if (fields.score) {
+      line.push_back(s);
+      line += format_score(n.score);
+    }
     line.push_back('\n');
   }
 }
@@ -125,10 +183,16 @@ void format_related_row(std::string& line, OutFormat format, const std::vector<D
 
 void write_related(std::ostream& out, OutFormat format, const std::vector<Document>& docs,
                    const std::vector<std::vector<Neighbor>>& topk, std::int64_t query_offset,
-                   std::int64_t ref_offset, int threads) {
+                   std::int64_t ref_offset, int threads, const NeighborFields& fields) {
   if (format != OutFormat::kJsonl) {
     const char s = sep(format);
-    std::string header = "doc,id,title,rank,neighbor_doc,neighbor_id,neighbor_title,score\n";
+    std::string header = "doc,id,title,rank";
+    if (fields.doc) header += ",neighbor_doc";
+    if (fields.id) header += ",neighbor_id";
+    if (fields.title) header += ",neighbor_title";
+    if (fields.source) header += ",neighbor_source";
+    if (fields.score) header += ",score";
+    header += "\n";
     if (s == '\t') std::replace(header.begin(), header.end(), ',', '\t');
     out << header;
   }
@@ -144,7 +208,7 @@ void write_related(std::ostream& out, OutFormat format, const std::vector<Docume
       const std::int64_t begin = (b0 + i) * kBlock, end = std::min(n, begin + kBlock);
       std::string& buf = text[i];
       for (std::int64_t q = begin; q < end; ++q) {
-        format_related_row(buf, format, docs, q + query_offset, topk[q], ref_offset);
+        format_related_row(buf, format, docs, q + query_offset, topk[q], ref_offset, fields);
       }
     });
     for (const auto& t : text) out.write(t.data(), static_cast<std::streamsize>(t.size()));
@@ -222,16 +286,20 @@ void write_clusters(std::ostream& out, const std::vector<Document>& docs,
   }
 }
 
+void append_doc_fields(std::string& out, const Document& d) {
+  out += "\"doc\":" + std::to_string(d.doc) + ",\"id\":";
+  append_json_string(out, d.id);
+  out += ",\"source\":";
+  append_json_string(out, d.source);
+  out += ",\"title\":";
+  append_json_string(out, d.title);
+}
+
 void write_docs(std::ostream& out, const std::vector<Document>& docs) {
   std::string line;
   for (const auto& d : docs) {
-    line.clear();
-    line += "{\"doc\":" + std::to_string(d.doc) + ",\"id\":";
-    append_json_string(line, d.id);
-    line += ",\"source\":";
-    append_json_string(line, d.source);
-    line += ",\"title\":";
-    append_json_string(line, d.title);
+    line = "{";
+    append_doc_fields(line, d);
     line += "}\n";
     out.write(line.data(), static_cast<std::streamsize>(line.size()));
   }

@@ -1,8 +1,12 @@
 #include "cli/pipeline.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <memory>
+#include <string_view>
+#include <unordered_set>
 
 #include "common/progress.hpp"
 #include "common/util.hpp"
@@ -41,6 +45,9 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
     }
     ++printed;
   };
+  ro.on_warning = [quiet](const std::string& message) {
+    if (!quiet) std::fprintf(stderr, "papersim: warning: %s\n", message.c_str());
+  };
 
   auto t0 = std::chrono::steady_clock::now();
   v.corpus = read_corpus(inputs, ro, 0);
@@ -53,6 +60,7 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
     s.records += refs.stats.records;
     s.kept += refs.stats.kept;
     s.duplicate_ids += refs.stats.duplicate_ids;
+    s.title_only += refs.stats.title_only;
     for (const auto& kv : refs.stats.skipped) s.skipped[kv.first] += kv.second;
     for (auto& m : refs.stats.messages) {
       if (s.messages.size() < ReadStats::kMaxMessages) s.messages.push_back(std::move(m));
@@ -97,6 +105,107 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
   return v;
 }
 
+namespace {
+
+CsrMatrix gather_rows(const CsrMatrix& x, const std::vector<std::int64_t>& rows) {
+  CsrMatrix out;
+  out.rows = static_cast<std::int64_t>(rows.size());
+  out.cols = x.cols;
+  out.indptr.reserve(rows.size() + 1);
+  std::int64_t nnz = 0;
+  for (std::int64_t r : rows) nnz += x.row_nnz(r);
+  out.indices.reserve(static_cast<std::size_t>(nnz));
+  out.data.reserve(static_cast<std::size_t>(nnz));
+  for (std::int64_t r : rows) {
+    out.indices.insert(out.indices.end(), x.indices.begin() + x.indptr[r],
+                       x.indices.begin() + x.indptr[r + 1]);
+    out.data.insert(out.data.end(), x.data.begin() + x.indptr[r], x.data.begin() + x.indptr[r + 1]);
+    out.indptr.push_back(static_cast<std::int64_t>(out.indices.size()));
+  }
+  return out;
+}
+
+}  // namespace
+
+void collapse_ids(Vectorized& v) {
+  const std::int64_t n = static_cast<std::int64_t>(v.corpus.docs.size());
+  std::vector<std::int64_t> keep;
+  keep.reserve(static_cast<std::size_t>(n));
+  std::int64_t kept_queries = 0;
+  {
+    std::unordered_set<std::string_view> seen;
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (i == v.queries) seen.clear();  // each side keeps its own first records
+      if (seen.insert(v.corpus.docs[i].id).second) keep.push_back(i);
+      if (i + 1 == v.queries) kept_queries = static_cast<std::int64_t>(keep.size());
+    }
+  }
+  v.collapsed = n - static_cast<std::int64_t>(keep.size());
+  if (v.collapsed == 0) return;
+  v.x = gather_rows(v.x, keep);
+  std::vector<Document> docs;
+  docs.reserve(keep.size());
+  for (std::int64_t i : keep) docs.push_back(std::move(v.corpus.docs[i]));
+  v.corpus.docs = std::move(docs);
+  v.queries = kept_queries;
+}
+
+void drop_same_id_matches(const Vectorized& v, SimilarityResult& r, std::int64_t k) {
+  if (!v.cross || v.collapsed < 0) return;
+  const auto& docs = v.corpus.docs;
+  for (std::size_t q = 0; q < r.topk.size(); ++q) {
+    auto& list = r.topk[q];
+    const std::string& id = docs[q].id;
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [&](const Neighbor& n) { return docs[n.doc + v.queries].id == id; }),
+               list.end());
+    if (static_cast<std::int64_t>(list.size()) > k) list.resize(static_cast<std::size_t>(k));
+  }
+  r.pairs.erase(
+      std::remove_if(r.pairs.begin(), r.pairs.end(),
+                     [&](const ScoredPair& p) { return docs[p.a].id == docs[p.b + v.queries].id; }),
+      r.pairs.end());
+}
+
+void CorpusArgs::add_to(CLI::App& cmd, const std::string& inputs_help,
+                        const std::string& against_help, bool with_collapse) {
+  cmd.add_option("inputs", inputs, inputs_help)->required();
+  if (!against_help.empty()) add_list_option(cmd, "--against", against, against_help);
+  if (with_collapse) add_collapse_ids_flag(cmd, collapse);
+  reader.add_to(cmd);
+  tfidf.add_to(cmd);
+  engine.add_to(cmd);
+}
+
+Vectorized CorpusArgs::load(const RunContext& ctx, bool keep_text) const {
+  Vectorized v = load_and_vectorize(inputs, against, reader, tfidf, ctx, keep_text);
+  if (collapse) collapse_ids(v);
+  return v;
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+void add_collapse_ids_flag(CLI::App& cmd, bool& collapse) {
+  cmd.add_flag("--collapse-ids", collapse,
+               "Records sharing an id are one paper (its first record represents it): never "
+               "each other's neighbours or pairs, and listed once");
+}
+
+SimilarityResult run_collapsed_similarity(const Vectorized& v, SimilarityBackend& backend,
+                                          SimilarityParams params, const RunContext& ctx) {
+  const std::int64_t k = params.k;
+  const bool filter = v.cross && v.collapsed >= 0;
+  if (filter && k > 0) params.k = k + 1;
+  SimilarityResult r = run_similarity(v, backend, params, ctx);
+  if (filter) drop_same_id_matches(v, r, k);
+  return r;
+}
+
 void check_tfidf_options(const TfidfCli& tfidf, const RunContext& ctx) {
   validate_tfidf_options(tfidf.to_options(ctx.threads));
 }
@@ -115,27 +224,30 @@ SimilarityResult run_similarity(const Vectorized& v, const EngineCli& engine,
   return run_similarity(v, *backend, std::move(params), ctx);
 }
 
-SimilarityResult run_similarity(const Vectorized& v, SimilarityBackend& b, SimilarityParams params,
-                                const RunContext& ctx) {
-  SimilarityBackend* backend = &b;
-  const std::int64_t n = v.x.rows;
-  const std::int64_t total = v.cross ? v.queries * (n - v.queries) : n * (n - 1) / 2;
+SimilarityResult run_join(SimilarityBackend& backend, const CsrView& queries,
+                          const CsrView* references, SimilarityParams params,
+                          const RunContext& ctx) {
+  const std::int64_t total =
+      references ? queries.rows * references->rows : queries.rows * (queries.rows - 1) / 2;
   auto progress = std::make_shared<Progress>("pairs", total, !ctx.quiet);
   params.progress = [progress](std::int64_t done, std::int64_t) { progress->update(done); };
   if (!ctx.quiet) {
     std::fprintf(stderr, "papersim: %s pairs on backend %s\n", format_count(total).c_str(),
-                 backend->name().c_str());
+                 backend.name().c_str());
   }
-  SimilarityResult r;
-  if (v.cross) {
-    // Queries and references are row ranges of the one matrix: no copies.
-    const CsrView all = v.x.view();
-    r = backend->cross_join(all.row_range(0, v.queries), all.row_range(v.queries, n), params);
-  } else {
-    r = backend->self_join(v.x, params);
-  }
+  SimilarityResult r = references ? backend.cross_join(queries, *references, params)
+                                  : backend.self_join(queries, params);
   progress->finish();
   return r;
+}
+
+SimilarityResult run_similarity(const Vectorized& v, SimilarityBackend& backend,
+                                SimilarityParams params, const RunContext& ctx) {
+  const CsrView all = v.x.view();
+  if (!v.cross) return run_join(backend, all, nullptr, std::move(params), ctx);
+  // Queries and references are row ranges of the one matrix: no copies.
+  const CsrView refs = all.row_range(v.queries, all.rows);
+  return run_join(backend, all.row_range(0, v.queries), &refs, std::move(params), ctx);
 }
 
 std::vector<ScoredPair> pairs_in_doc_space(const Vectorized& v,
@@ -167,7 +279,16 @@ void print_summary(const Summary& s, const RunContext& ctx) {
     }
     std::fprintf(stderr, ")");
   }
-  std::fprintf(stderr, "\n  duplicate ids     %s (kept)\n", format_count(st.duplicate_ids).c_str());
+  std::fprintf(stderr, "\n  title only        %s (no abstract: the title is the text)\n",
+               format_count(st.title_only).c_str());
+  if (v.collapsed >= 0) {
+    std::fprintf(stderr,
+                 "  duplicate ids     %s (--collapse-ids: %s records folded into their "
+                 "paper's first record)\n",
+                 format_count(st.duplicate_ids).c_str(), format_count(v.collapsed).c_str());
+  } else {
+    std::fprintf(stderr, "  duplicate ids     %s (kept)\n", format_count(st.duplicate_ids).c_str());
+  }
   std::fprintf(stderr, "  vocabulary        %s terms, %s non-zeros\n",
                format_count(static_cast<std::int64_t>(v.model.vocabulary.size())).c_str(),
                format_count(v.x.nnz()).c_str());

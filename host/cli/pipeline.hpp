@@ -26,6 +26,8 @@ struct Vectorized {
   TfidfModel model;
   CsrMatrix x;
   double read_seconds = 0, vectorize_seconds = 0;
+  /// Records folded into their paper's first record by collapse_ids (-1: not collapsed).
+  std::int64_t collapsed = -1;
 };
 
 struct RunContext {
@@ -40,6 +42,46 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
                               const std::vector<std::string>& references, const ReaderCli& reader,
                               const TfidfCli& tfidf, const RunContext& ctx, bool keep_text);
 
+/// --collapse-ids: records sharing an id are one paper, represented by its first
+/// record. Keeps, on each side (inputs, and references with --against), the first
+/// record of every id and drops the later ones from `docs` and `x` (a row gather;
+/// TF-IDF stays fitted on every record). Document::doc keeps the input numbering.
+void collapse_ids(Vectorized& v);
+
+/// After a cross run under --collapse-ids: drop the neighbours and pairs whose
+/// reference has its query's id (the same paper on both sides), and cut each list
+/// to `k` (run with k + 1, since at most one reference shares a query's id).
+void drop_same_id_matches(const Vectorized& v, SimilarityResult& r, std::int64_t k);
+
+/// The --collapse-ids flag (one help text for every command that has it).
+void add_collapse_ids_flag(CLI::App& cmd, bool& collapse);
+
+/// run_similarity, then drop_same_id_matches when `v` was collapsed (a cross run
+/// asks for one more neighbour per list to make up for the one it may drop).
+SimilarityResult run_collapsed_similarity(const Vectorized& v, SimilarityBackend& backend,
+                                          SimilarityParams params, const RunContext& ctx);
+
+/// Options every corpus-reading subcommand takes.
+struct CorpusArgs {
+  std::vector<std::string> inputs;
+  std::vector<std::string> against;
+  ReaderCli reader;
+  TfidfCli tfidf;
+  EngineCli engine;
+  bool collapse = false;
+
+  /// The positional inputs, --against when `against_help` is not empty, --collapse-ids
+  /// when asked, and the reader, TF-IDF and engine groups.
+  void add_to(CLI::App& cmd, const std::string& inputs_help, const std::string& against_help,
+              bool with_collapse);
+  RunContext context() const { return {engine.quiet, engine.threads}; }
+  /// load_and_vectorize, then collapse_ids under --collapse-ids.
+  Vectorized load(const RunContext& ctx, bool keep_text) const;
+};
+
+/// The current UTC time as ISO 8601 ("2026-12-02T06:40:00Z"), for report stamps.
+std::string utc_now();
+
 /// Everything a run can check before reading any input: the TF-IDF options
 /// (stemmer language included) and the similarity parameters; with `engine`,
 /// also the backend (`--backend cuda` without a device, `--devices` naming no
@@ -48,6 +90,12 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
 void check_tfidf_options(const TfidfCli& tfidf, const RunContext& ctx);
 std::unique_ptr<SimilarityBackend> make_checked_backend(const EngineCli& engine,
                                                         const SimilarityParams& params);
+
+/// Run `backend` on `queries` alone (self join, `references` null) or against
+/// `references`, with a progress bar.
+SimilarityResult run_join(SimilarityBackend& backend, const CsrView& queries,
+                          const CsrView* references, SimilarityParams params,
+                          const RunContext& ctx);
 
 /// Run `backend` (self join, or queries × references) with a progress bar.
 SimilarityResult run_similarity(const Vectorized& v, SimilarityBackend& backend,

@@ -96,6 +96,29 @@ class RowReader {
 
 }  // namespace
 
+std::vector<std::string_view> delimited_rows(std::string_view text, char delimiter,
+                                             std::string_view* header) {
+  std::vector<std::string_view> rows;
+  RowReader reader(text, delimiter);
+  std::vector<std::string> fields;
+  std::size_t count = 0, begin = 0, end = 0;
+  std::string why;
+  bool have_header = false;
+  while (!reader.done()) {
+    const bool ok = reader.next(fields, count, why, begin, end);
+    if (ok && count == 1 && fields[0].empty()) continue;  // a blank line
+    std::string_view row = text.substr(begin, end - begin);
+    if (!row.empty() && row.back() == '\r') row.remove_suffix(1);
+    if (!have_header) {
+      have_header = true;
+      if (header) *header = row;
+      continue;
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
 FileResult parse_delimited(std::string_view text, char delim, const FieldPlan& plan) {
   FileResult result;
   if (text.empty()) return result;
@@ -107,6 +130,8 @@ FileResult parse_delimited(std::string_view text, char delim, const FieldPlan& p
 
   // The header row: skip leading blank lines, then map planned names to columns.
   std::vector<int> column_of;  // plan index per column, -1 when not read
+  std::vector<std::string> header;
+  std::int64_t header_line = 1;
   std::size_t columns = 0;
   while (!reader.done()) {
     const std::int64_t line = reader.line();
@@ -122,43 +147,81 @@ FileResult parse_delimited(std::string_view text, char delim, const FieldPlan& p
     }
     columns = count;
     column_of.assign(columns, -1);
-    for (std::size_t c = 0; c < columns; ++c) {
-      std::string_view name = fields[c];
-      if (!name.empty() && name.back() == '\r') name.remove_suffix(1);
-      const int i = plan.find(name);
-      // The first column of a repeated name wins.
-      if (i >= 0 && std::find(column_of.begin(), column_of.end(), i) == column_of.end()) {
-        column_of[c] = i;
+    header.assign(fields.begin(), fields.begin() + static_cast<std::ptrdiff_t>(columns));
+    for (auto& name : header) {
+      if (!name.empty() && name.back() == '\r') name.pop_back();
+    }
+    header_line = line;
+    // Exact names first, then the same names in another case ("Title" for title);
+    // the first column of a repeated name wins.
+    for (const bool exact : {true, false}) {
+      for (std::size_t c = 0; c < columns; ++c) {
+        if (column_of[c] >= 0) continue;
+        const int i = exact ? plan.find(header[c]) : plan.find_ignoring_case(header[c]);
+        if (i >= 0 && std::find(column_of.begin(), column_of.end(), i) == column_of.end()) {
+          column_of[c] = i;
+        }
       }
     }
     break;
   }
-  // Name the cause once per row when no column can give text: a header that
-  // does not match the field options, not a data problem.
-  std::string no_text_columns;
+  if (columns == 0) return result;
+  auto listed = [](const std::vector<std::string>& names) {
+    std::string s;
+    for (std::size_t k = 0; k < names.size(); ++k) s += (k ? ", " : "") + names[k];
+    return s;
+  };
+  auto mapped = [&](const std::string& name) {
+    const int i = plan.find(name);
+    return i >= 0 && std::find(column_of.begin(), column_of.end(), i) != column_of.end();
+  };
+  // A field named explicitly that the header lacks: one error for the file,
+  // naming the columns it has (a typo is then plain to see).
+  for (const auto& group : plan.required_columns) {
+    if (group.empty() || std::any_of(group.begin(), group.end(), mapped)) continue;
+    result.fatal = "the header has no column " + listed(group) + " (" +
+                   (group.size() > 1 ? "any of the names given" : "the name given") +
+                   "); its columns are: " + listed(header);
+    result.fatal_line = header_line;
+    return result;
+  }
+  // No column that can give text: a header that does not match the field
+  // options, not a data problem, so one error rather than a skip per row.
   {
-    bool any = false;
-    std::vector<std::string> wanted;
+    bool any = false, abstract_part = false, abstract_column = false;
+    std::vector<std::string> wanted, abstracts;
     auto want = [&](int i) {
-      if (i < 0) return;
-      any = any || std::find(column_of.begin(), column_of.end(), i) != column_of.end();
-      wanted.push_back(plan.names[static_cast<std::size_t>(i)]);
+      if (i < 0) return false;
+      const std::string& name = plan.names[static_cast<std::size_t>(i)];
+      wanted.push_back(name);
+      const bool m = mapped(name);
+      any = any || m;
+      return m;
     };
     for (int p : plan.parts) {
       if (p == FieldPlan::kTitlePart) {
         want(plan.title);
       } else if (p == FieldPlan::kAbstractPart) {
-        for (int i : plan.text) want(i);
+        abstract_part = true;
+        for (int i : plan.text) {
+          abstracts.push_back(plan.names[static_cast<std::size_t>(i)]);
+          abstract_column = want(i) || abstract_column;
+        }
       } else {
         want(p);
       }
     }
-    if (!any && columns > 0) {
-      no_text_columns = "the header row has none of the text columns (";
-      for (std::size_t k = 0; k < wanted.size(); ++k) {
-        no_text_columns += (k ? ", " : "") + wanted[k];
-      }
-      no_text_columns += ")";
+    if (!any) {
+      result.fatal = "the header has none of the text columns (" + listed(wanted) +
+                     "); its columns are: " + listed(header) +
+                     " (name the abstract column with --text-field)";
+      result.fatal_line = header_line;
+      return result;
+    }
+    if (abstract_part && !abstract_column && !abstracts.empty()) {
+      result.warnings.push_back("the header has no abstract column (" + listed(abstracts) +
+                                "), so every document is its title only; its columns are: " +
+                                listed(header) + " (name the abstract column with --text-field)");
     }
   }
 
@@ -196,7 +259,6 @@ FileResult parse_delimited(std::string_view text, char delim, const FieldPlan& p
       result.docs.push_back(std::move(doc));
       doc = PendingDoc();
     } else {
-      if (!no_text_columns.empty()) skip.detail = no_text_columns;
       result.skips.push_back(skip);
     }
   }

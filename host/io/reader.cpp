@@ -29,6 +29,7 @@ FieldPlan::FieldPlan(const ReaderOptions& options) {
     if (!f.empty()) text.push_back(add(f));
   }
   pack = options.pack_texts;
+  required_columns = options.required_columns;
   for (const auto& f : options.fields) {
     if (f == "title") {
       parts.push_back(kTitlePart);
@@ -43,6 +44,23 @@ FieldPlan::FieldPlan(const ReaderOptions& options) {
 int FieldPlan::find(std::string_view name) const {
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (names[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+int FieldPlan::find_ignoring_case(std::string_view name) const {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (equal_ignoring_case(names[i], name)) return static_cast<int>(i);
   }
   return -1;
 }
@@ -106,6 +124,9 @@ bool assemble_record(const FieldPlan& plan, RecordValues& rv, std::int64_t line,
   // Copied, not moved: the id field may also be the title or a text field.
   if (plan.id >= 0 && rv.present[plan.id]) out.id = rv.values[plan.id];
   out.title = title;
+  out.title_only =
+      abstract->empty() && !plan.text.empty() && !blank(title) &&
+      std::find(plan.parts.begin(), plan.parts.end(), FieldPlan::kAbstractPart) != plan.parts.end();
   return true;
 }
 
@@ -132,6 +153,9 @@ bool assemble_plain(const FieldPlan& plan, std::string_view title, std::string_v
   out.record = record;
   out.id.clear();
   out.title.assign(title);
+  out.title_only =
+      blank(abstract) && !blank(title) &&
+      std::find(plan.parts.begin(), plan.parts.end(), FieldPlan::kAbstractPart) != plan.parts.end();
   return true;
 }
 
@@ -165,7 +189,7 @@ bool looks_like_header(std::string_view first_line, char delim, const ReaderOpti
       cell = cell.substr(1, cell.size() - 2);
     }
     for (const auto& w : wanted) {
-      if (!w.empty() && cell == w) return true;
+      if (!w.empty() && equal_ignoring_case(cell, w)) return true;
     }
     start = end + 1;
   }
@@ -195,6 +219,9 @@ InputFormat detect_format(const std::string& path, std::string_view text,
   if (first == '[') return InputFormat::kJson;
   if (first == '{') return InputFormat::kJsonl;
   std::string_view first_line = text.substr(0, text.find('\n'));
+  if (options.delimiter && looks_like_header(first_line, options.delimiter, options)) {
+    return options.delimiter == '\t' ? InputFormat::kTsv : InputFormat::kCsv;
+  }
   if (looks_like_header(first_line, '\t', options)) return InputFormat::kTsv;
   if (looks_like_header(first_line, ',', options)) return InputFormat::kCsv;
   // Plain text: the poster layout has no blank lines and " · " author lists;
@@ -211,6 +238,34 @@ InputFormat detect_format(const std::string& path, std::string_view text,
   }
   if (authors > 0 && blanks * 5 < lines) return InputFormat::kPoster;
   return InputFormat::kListing;
+}
+
+void check_named_fields_seen(const ReaderOptions& options, FileResult& result) {
+  if (result.docs.empty()) return;
+  auto named = [&](const std::string& field) {
+    for (const auto& group : options.required_columns) {
+      if (std::find(group.begin(), group.end(), field) != group.end()) return true;
+    }
+    return false;
+  };
+  auto none = [&](auto has) { return std::none_of(result.docs.begin(), result.docs.end(), has); };
+  std::string missing;
+  if (!options.id_field.empty() && named(options.id_field) &&
+      none([](const PendingDoc& d) { return !d.id.empty(); })) {
+    missing = "--id-field " + options.id_field;
+  } else if (!options.title_field.empty() && named(options.title_field) &&
+             none([](const PendingDoc& d) { return !d.title.empty(); })) {
+    missing = "--title-field " + options.title_field;
+  } else if (!options.text_fields.empty() && named(options.text_fields.front()) &&
+             none([](const PendingDoc& d) { return !d.title_only; }) &&
+             std::find(options.fields.begin(), options.fields.end(), "abstract") !=
+                 options.fields.end()) {
+    missing = "--text-field";
+    for (const auto& f : options.text_fields) missing += " " + f;
+  }
+  if (missing.empty()) return;
+  result.fatal = "no record has the field named by " + missing + " (field names match exactly)";
+  result.fatal_line = result.docs.front().line;
 }
 
 }  // namespace io
@@ -247,7 +302,8 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
   Corpus corpus;
   ReadStats& stats = corpus.stats;
   std::int64_t next_doc = first_doc;
-  for (const auto& path : paths) {
+  for (std::size_t file = 0; file < paths.size(); ++file) {
+    const std::string& path = paths[file];
     const std::string shown = path == "-" ? "stdin" : path;
     const std::string name = base_name(path);
     io::InputBuffer input = io::read_input(path, threads);
@@ -269,10 +325,10 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
         result = io::parse_json(text, readable, plan, threads, release);
         break;
       case InputFormat::kCsv:
-        result = io::parse_delimited(text, ',', plan);
+        result = io::parse_delimited(text, options.delimiter ? options.delimiter : ',', plan);
         break;
       case InputFormat::kTsv:
-        result = io::parse_delimited(text, '\t', plan);
+        result = io::parse_delimited(text, options.delimiter ? options.delimiter : '\t', plan);
         break;
       case InputFormat::kListing:
         result = io::parse_listing(text, plan);
@@ -284,6 +340,13 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
         break;
     }
     input = io::InputBuffer();  // the documents own copies; free the file now
+    if (format == InputFormat::kJsonl || format == InputFormat::kJson) {
+      io::check_named_fields_seen(options, result);
+    }
+    if (!result.fatal.empty()) throw InputError(shown, result.fatal_line, result.fatal);
+    if (options.on_warning) {
+      for (const auto& w : result.warnings) options.on_warning(shown + ": " + w);
+    }
 
     for (const auto& skip : result.skips) {
       std::string why = skip.reason;
@@ -319,10 +382,13 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
     corpus.docs.reserve(corpus.docs.size() + result.docs.size());
     const std::string prefix = name + ":";
     for (auto& pending : result.docs) {
+      stats.title_only += pending.title_only;
       Document doc;
       doc.doc = next_doc++;
       doc.id = pending.id.empty() ? prefix + std::to_string(pending.record) : std::move(pending.id);
       doc.source = prefix + std::to_string(pending.line);
+      doc.file = static_cast<std::int32_t>(file);
+      doc.record = pending.record;
       doc.title = std::move(pending.title);
       doc.text = std::move(pending.text);
       corpus.docs.push_back(std::move(doc));

@@ -88,9 +88,14 @@ struct FieldPlan {
   std::vector<int> parts;  ///< Document text parts: kTitlePart, kAbstractPart or a field index.
   bool pack = false;       ///< ReaderOptions::pack_texts.
 
+  /// ReaderOptions::required_columns (header column groups that must be present).
+  std::vector<std::vector<std::string>> required_columns;
+
   explicit FieldPlan(const ReaderOptions& options);
   /// Index of `name` in `names`, or -1.
   int find(std::string_view name) const;
+  /// Index of the name equal to `name` ignoring ASCII case, or -1.
+  int find_ignoring_case(std::string_view name) const;
 };
 
 /// One record's extracted values (reused across records to keep allocations down).
@@ -108,6 +113,7 @@ struct RecordValues {
 struct PendingDoc {
   std::int64_t line = 0;    ///< 1-based line of the record's first line.
   std::int64_t record = 0;  ///< 1-based record number within its file.
+  bool title_only = false;  ///< The abstract was blank or absent but the title gave text.
   std::string id, title, text;
 };
 
@@ -126,6 +132,12 @@ struct FileResult {
   std::vector<TextPack> packs;
   std::vector<Skip> skips;
   std::int64_t records = 0;  ///< Records seen, kept or skipped.
+  /// A problem with the whole file (a header that cannot be read as asked):
+  /// read_corpus throws InputError at `fatal_line` with this text.
+  std::string fatal;
+  std::int64_t fatal_line = 0;
+  /// Notices for the user that are not errors (ReaderOptions::on_warning).
+  std::vector<std::string> warnings;
 };
 
 // Skip reasons (the keys of ReadStats::skipped).
@@ -146,6 +158,9 @@ bool assemble_plain(const FieldPlan& plan, std::string_view title, std::string_v
                     std::string_view abstract, std::int64_t line, std::int64_t record,
                     PendingDoc& out, Skip& skip);
 
+/// Whether `a` and `b` are equal ignoring ASCII case.
+bool equal_ignoring_case(std::string_view a, std::string_view b);
+
 /// Whether `s` is valid UTF-8.
 bool valid_utf8(std::string_view s);
 
@@ -162,8 +177,16 @@ FileResult parse_jsonl(std::string_view text, std::size_t readable, const FieldP
 FileResult parse_json(std::string_view text, std::size_t readable, const FieldPlan& plan,
                       int threads, const ReleaseFn& release = {});
 FileResult parse_delimited(std::string_view text, char delimiter, const FieldPlan& plan);
+/// The raw rows of a delimited file (blank lines are not rows): the header row in
+/// `header`, then each record row, without line ends.
+std::vector<std::string_view> delimited_rows(std::string_view text, char delimiter,
+                                             std::string_view* header);
 FileResult parse_listing(std::string_view text, const FieldPlan& plan);
 FileResult parse_poster(std::string_view text, const FieldPlan& plan);
+
+/// JSON inputs: a field named explicitly (ReaderOptions::required_columns) that no
+/// kept record has is a typo, not data: set `result.fatal` naming it.
+void check_named_fields_seen(const ReaderOptions& options, FileResult& result);
 
 /// Detect the format of a file from its name and first bytes.
 InputFormat detect_format(const std::string& path, std::string_view text,

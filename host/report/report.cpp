@@ -93,6 +93,11 @@ void validate(const ReportData& d) {
     throw Error("report: " + std::to_string(d.best_scores.size()) + " best scores for " +
                 std::to_string(n) + " documents");
   }
+  for (const auto& t : d.triage) {
+    check_doc(t.doc, n, "a triage document");
+    check_doc(t.match, n, "a triage match");
+  }
+  if (d.queries < 0 || d.queries > n) throw Error("report: queries outside the documents");
 }
 
 std::vector<float> best_scores(const ReportData& d) {
@@ -135,7 +140,12 @@ void write_summary(const ReportData& d, const std::vector<float>& best, Sink& si
     append_html(o, label);
     o += "</div></div>\n";
   };
-  card(count_text(static_cast<std::int64_t>(d.docs.size())), "documents");
+  if (d.queries > 0) {
+    card(count_text(d.queries), "submissions");
+    card(count_text(static_cast<std::int64_t>(d.docs.size()) - d.queries), "published papers");
+  } else {
+    card(count_text(static_cast<std::int64_t>(d.docs.size())), "documents");
+  }
   if (d.threshold >= 0.0f) {
     card(count_text(static_cast<std::int64_t>(d.pairs.size())),
          "pairs with score \xE2\x89\xA5 " + fixed(d.threshold, 2));
@@ -169,6 +179,7 @@ void write_summary(const ReportData& d, const std::vector<float>& best, Sink& si
       skipped += ")";
     }
     row("Skipped records", html(skipped));
+    if (rs.title_only > 0) row("Title only (no abstract)", html(count_text(rs.title_only)));
     if (rs.duplicate_ids > 0) row("Repeated ids (kept)", html(count_text(rs.duplicate_ids)));
     if (!rs.messages.empty()) {
       std::string v = "<details><summary>" +
@@ -187,8 +198,13 @@ void write_summary(const ReportData& d, const std::vector<float>& best, Sink& si
   }
   if (!s.backend.empty()) row("Backend", html(s.backend));
   if (s.pairs_evaluated > 0) row("Pairs evaluated", html(count_text(s.pairs_evaluated)));
-  row("Documents with a neighbour", html(count_text(with_neighbour) + " of " +
-                                         count_text(static_cast<std::int64_t>(d.docs.size()))));
+  if (d.queries > 0) {
+    row("Submissions with a match",
+        html(count_text(with_neighbour) + " of " + count_text(d.queries)));
+  } else {
+    row("Documents with a neighbour", html(count_text(with_neighbour) + " of " +
+                                           count_text(static_cast<std::int64_t>(d.docs.size()))));
+  }
   if (s.zero_rows > 0) row("Documents without terms", html(count_text(s.zero_rows)));
   if (!s.timings.empty()) {
     std::string v;
@@ -350,9 +366,10 @@ void append_side(std::string& o, const std::vector<std::string_view>& words,
   }
 }
 
+// `rep_label` names the left side ("representative", "best match").
 void write_pair_diff(const Document& rep, std::int64_t rep_index, const Document& member,
                      std::int64_t member_index, float score, const ReportOptions& opt,
-                     std::string& o) {
+                     std::string& o, const std::string& rep_label = "representative") {
   o += "<div class=\"pair\"><div class=\"ph\">";
   // The members table already shows every title: repeat it only when it differs.
   if (member.title != rep.title) {
@@ -360,7 +377,7 @@ void write_pair_diff(const Document& rep, std::int64_t rep_index, const Document
   } else {
     o += "<span class=\"dn\">#" + std::to_string(member_index) + "</span>";
   }
-  o += " <span class=\"vs\">vs representative #" + std::to_string(rep_index) + "</span>";
+  o += " <span class=\"vs\">vs " + rep_label + " #" + std::to_string(rep_index) + "</span>";
   if (score >= 0.0f) o += " <span class=\"score\">" + score_text(score) + "</span>";
   if (rep.text == member.text) {
     o += " <span class=\"tag same\">identical text</span></div></div>\n";
@@ -392,7 +409,7 @@ void write_pair_diff(const Document& rep, std::int64_t rep_index, const Document
          count_text(static_cast<std::int64_t>(opt.max_diff_words)) + " words</span>";
   }
   o += "</div>\n<div class=\"sbs\"><div class=\"side\"><div class=\"sh\">#" +
-       std::to_string(rep_index) + " (representative)</div>";
+       std::to_string(rep_index) + " (" + rep_label + ")</div>";
   if (ok) {
     append_side(o, a, runs, DiffOp::kDelete, "del");
   } else {
@@ -605,11 +622,71 @@ void write_related_section(const ReportData& d, Sink& sink) {
        "</section>\n";
 }
 
+// ----------------------------------------------------------------- triage
+
+// The documents to look at first (check's flagged submissions), each with its best match
+// and the word-level diff; the order is the caller's (highest score first).
+void write_triage(const ReportData& d, const ReportOptions& opt, Sink& sink) {
+  std::string& o = sink.buf();
+  o += "<section id=\"triage\"><h2>Submissions to look at (" +
+       count_text(static_cast<std::int64_t>(d.triage.size())) + ")</h2>\n";
+  o += "<p class=\"note\">Every submission with a match at or above the threshold, the highest "
+       "score first, beside its best match: <del>removed</del> and <ins>added</ins> words are "
+       "highlighted. All matches of a submission are in the check's JSON Lines output.</p>\n";
+  const std::size_t in_html = std::min(d.triage.size(), opt.max_diff_clusters);
+  o += "<table class=\"members\"><thead><tr><th>score</th><th>submission</th><th>id</th>"
+       "<th>best match</th><th>id</th><th>side</th><th>matches</th></tr></thead><tbody>\n";
+  for (const TriageItem& t : d.triage) {
+    const Document& a = d.docs[static_cast<std::size_t>(t.doc)];
+    const Document& b = d.docs[static_cast<std::size_t>(t.match)];
+    o += "<tr><td class=\"num\">" + score_text(t.score) + "</td><td class=\"title\">";
+    doc_ref(o, a, t.doc);
+    o += "</td><td><code>";
+    append_html(o, a.id);
+    o += "</code></td><td class=\"title\">";
+    doc_ref(o, b, t.match);
+    o += "</td><td><code>";
+    append_html(o, b.id);
+    o += "</code></td><td>" + std::string(t.published ? "published" : "submission") +
+         "</td><td class=\"num\">" + count_text(t.matches) + "</td></tr>\n";
+    sink.maybe_flush();
+  }
+  o += "</tbody></table>\n";
+  for (std::size_t i = 0; i < in_html; ++i) {
+    const TriageItem& t = d.triage[i];
+    const Document& a = d.docs[static_cast<std::size_t>(t.doc)];
+    const Document& b = d.docs[static_cast<std::size_t>(t.match)];
+    o += "<details class=\"cluster changed\" id=\"triage-" + std::to_string(t.doc) + "\"" +
+         (i < opt.open_clusters ? " open" : "") + "><summary><span class=\"size\">" +
+         score_text(t.score) + "</span> ";
+    append_html(o, a.title.empty() ? std::string_view("(untitled)") : std::string_view(a.title));
+    o += " <span class=\"tag\">" + std::string(t.published ? "published" : "submission") +
+         " match</span></summary>\n";
+    write_pair_diff(b, t.match, a, t.doc, t.score, opt, o, "best match");
+    o += "<p class=\"note\"><code>";
+    append_html(o, a.source);
+    o += "</code> vs <code>";
+    append_html(o, b.source);
+    o += "</code></p></details>\n";
+    sink.maybe_flush();
+  }
+  if (d.triage.size() > in_html) {
+    o += "<p class=\"note\">" + count_text(static_cast<std::int64_t>(d.triage.size() - in_html)) +
+         " more submissions are listed in the table above without a text comparison.</p>\n";
+  }
+  o += "</section>\n";
+  sink.maybe_flush();
+}
+
 }  // namespace
 
 void write_report(const ReportData& data, std::ostream& out, const ReportOptions& options) {
   validate(data);
-  const std::vector<float> best = best_scores(data);
+  std::vector<float> best = best_scores(data);
+  // Cross-corpus runs: the submissions only (the references are the background).
+  if (data.queries > 0 && best.size() > static_cast<std::size_t>(data.queries)) {
+    std::fill(best.begin() + data.queries, best.end(), -1.0f);
+  }
   Sink sink(out);
   std::string& o = sink.buf();
   o += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
@@ -622,10 +699,16 @@ void write_report(const ReportData& data, std::ostream& out, const ReportOptions
   o += report_detail::kStyle;
   o += "</style>\n</head>\n<body>\n<div id=\"errbar\" hidden></div>\n<header><h1>";
   append_html(o, data.summary.title);
-  o += "</h1><nav><a href=\"#summary\">Summary</a> <a href=\"#histogram\">Score distribution</a> "
+  o += "</h1><nav>";
+  if (!data.triage.empty()) {
+    o += "<a href=\"#triage\">Submissions to look at (" +
+         count_text(static_cast<std::int64_t>(data.triage.size())) + ")</a> ";
+  }
+  o += "<a href=\"#summary\">Summary</a> <a href=\"#histogram\">Score distribution</a> "
        "<a href=\"#clusters\">Duplicate clusters (" +
        count_text(static_cast<std::int64_t>(data.clusters.size())) +
        ")</a> <a href=\"#related\">Related papers</a></nav></header>\n<main>\n";
+  if (!data.triage.empty()) write_triage(data, options, sink);
   write_summary(data, best, sink);
   write_histogram(data, best, options.histogram_bins, sink);
   write_clusters(data, options, sink);

@@ -13,9 +13,11 @@ namespace papersim {
 
 /// One abstract (one record of an input).
 struct Document {
-  std::int64_t doc = 0;  ///< 0-based index over all inputs, in input order.
-  std::string id;        ///< The record's own id, else "<file name>:<record number>".
-  std::string source;    ///< "<file name>:<line>" of the record's first line.
+  std::int64_t doc = 0;     ///< 0-based index over all inputs, in input order.
+  std::string id;           ///< The record's own id, else "<file name>:<record number>".
+  std::string source;       ///< "<file name>:<line>" of the record's first line.
+  std::int32_t file = 0;    ///< Index of its input in the paths given to read_corpus.
+  std::int64_t record = 0;  ///< 1-based record number within its file (skipped ones counted).
   std::string title;
   std::string text;  ///< The text to vectorize (title + "\n" + abstract by default).
 };
@@ -28,6 +30,7 @@ struct ReadStats {
   std::int64_t kept = 0;                        ///< Documents produced.
   std::map<std::string, std::int64_t> skipped;  ///< Reason -> count ("malformed JSON", ...).
   std::int64_t duplicate_ids = 0;     ///< Documents whose id was already seen (kept, not dropped).
+  std::int64_t title_only = 0;        ///< Kept documents without an abstract (text from the title).
   std::vector<std::string> messages;  ///< "<file>:<line>: <reason>", at most `kMaxMessages`.
   static constexpr std::size_t kMaxMessages = 1000;
 

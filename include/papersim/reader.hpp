@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "papersim/document.hpp"
@@ -25,6 +26,9 @@ namespace papersim {
 ///   alone; a broken array structure ends the file (reported as one skip).
 /// - kCsv / kTsv: a header row, then RFC 4180 rows (`"` quoting with `""`,
 ///   quoted fields across lines, LF/CRLF/CR line ends; TSV quotes the same way).
+///   Header names match the field options case-insensitively (an exact match
+///   wins). A header with none of the text columns is an InputError (not one
+///   skip per row); a header without an abstract column gives a warning.
 /// - kListing: leading page chrome ("new", "Subscribe", "Daily Papers",
 ///   "by AK ...", dates like "Mar 17") is skipped; then paragraphs separated by
 ///   blank lines pair up as title, abstract. A lone title or a lone abstract
@@ -57,11 +61,22 @@ struct ReaderOptions {
   bool pack_texts = false;
   /// Any bad record is an error (InputError) instead of being skipped and counted.
   bool strict = false;
+  /// Field separator of CSV-like inputs; 0 = by format (',' for CSV, tab for TSV).
+  /// With kAuto, a file whose first line names a read field split by this
+  /// character is read as delimited text.
+  char delimiter = 0;
+  /// Column names a CSV/TSV header must have: each group is satisfied by any one
+  /// of its names. A header missing a group is one InputError naming the
+  /// header's columns (the CLI puts here the fields named explicitly).
+  std::vector<std::vector<std::string>> required_columns;
   /// Parser threads for large JSON inputs and xz decoding; 0 = all hardware threads.
   int threads = 0;
   /// Called for each skipped record with its message "<file>:<line>: <reason>"
   /// (the CLI prints these); may be empty.
   std::function<void(const std::string&)> on_skip;
+  /// Called once per file for a notice that is not an error, "<file>: <text>"
+  /// (e.g. a header without an abstract column); may be empty.
+  std::function<void(const std::string&)> on_warning;
 };
 
 /// Read every path in order ("-" is standard input) and append their documents
@@ -79,6 +94,27 @@ struct ReaderOptions {
 /// @throws UsageError when `fields` names nothing.
 Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& options,
                    std::int64_t first_doc = 0);
+
+/// The records of one input as they are in its file, for writing kept records back
+/// unchanged (`papersim dedup`). Record r (1-based, numbered as read_corpus numbers
+/// them, see `Document::record`) is `records[r - 1]`.
+struct RawRecords {
+  InputFormat format = InputFormat::kAuto;  ///< kJsonl, kJson, kCsv or kTsv.
+  char delimiter = ',';                     ///< kCsv / kTsv: the field separator.
+  std::string header;                       ///< kCsv / kTsv: the header row as in the file.
+  /// JSON Lines: the lines; JSON: the elements without whitespace between tokens
+  /// (strings and numbers byte for byte); CSV/TSV: the rows with their quoting.
+  std::vector<std::string> records;
+};
+
+/// Read `path` as read_corpus would (same format detection and options) and cut
+/// it into its records' raw text.
+/// @throws InputError for a plain-text layout (listing, poster), a JSON file that
+///   is not an array of values, or a broken JSON structure.
+RawRecords read_raw_records(const std::string& path, const ReaderOptions& options);
+
+/// The fields of one CSV/TSV row (as in RawRecords::records), quotes removed.
+std::vector<std::string> split_delimited_row(std::string_view row, char delimiter);
 
 /// Parse a format name ("auto", "jsonl", "json", "csv", "tsv", "listing", "poster").
 /// @throws UsageError for an unknown name.

@@ -33,6 +33,15 @@ struct ReportSummary {
   std::string generated_at;          ///< Free text, e.g. an ISO 8601 time stamp.
 };
 
+/// One row of the triage view (`papersim check`): a document to look at and its best match.
+struct TriageItem {
+  std::int64_t doc = 0;      ///< Position in `ReportData::docs`.
+  std::int64_t match = 0;    ///< Its best match (position in `docs`).
+  float score = 0.0f;        ///< Their score.
+  std::int64_t matches = 0;  ///< Documents it matches at or above the threshold.
+  bool published = false;    ///< The match is a published paper (else another submission).
+};
+
 /// Everything the report shows. Document indices everywhere (pairs, clusters,
 /// top-k lists, `best_scores`) are positions in `docs`.
 struct ReportData {
@@ -51,6 +60,14 @@ struct ReportData {
   /// Best-neighbour score of every document: empty or N values; negative = no neighbour.
   /// When empty it is derived from `topk` (top-1), else from `pairs`.
   std::vector<float> best_scores;
+  /// Cross-corpus runs: documents [0, queries) are the inputs (submissions), the rest
+  /// the references (published papers); 0 = one corpus. The summary then counts the
+  /// submissions and the histogram shows their best scores only.
+  std::int64_t queries = 0;
+  /// The triage view, shown first when not empty: the documents to look at, in the
+  /// order given (the most suspicious first), each beside its best match with the
+  /// word-level diff (the first `ReportOptions::max_diff_clusters`; the rest listed).
+  std::vector<TriageItem> triage;
 };
 
 /// Size and cost bounds of the report. Defaults keep a 100k-document report

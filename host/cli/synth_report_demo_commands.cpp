@@ -26,19 +26,9 @@ double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 void register_report(CLI::App& app) {
   struct Args {
-    std::vector<std::string> inputs;
-    ReaderCli reader;
-    TfidfCli tfidf;
-    EngineCli engine;
+    CorpusArgs corpus;
     std::int64_t k = 10;
     float threshold = kDefaultThreshold;
     std::string out = "report.html";
@@ -49,67 +39,91 @@ void register_report(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "report",
       "Self-contained HTML report: score histogram, duplicate clusters with diffs, related papers");
-  cmd->add_option("inputs", a->inputs, "Input files (as for duplicates/related)")->required();
-  a->reader.add_to(*cmd);
-  a->tfidf.add_to(*cmd);
-  a->engine.add_to(*cmd);
+  a->corpus.add_to(*cmd, "Input files (as for duplicates/related)",
+                   "Reference files, repeatable or comma-separated: only INPUT -> REF pairs and "
+                   "neighbours; the summary and histogram show the inputs only",
+                   true);
   cmd->add_option("-k", a->k, "Related papers listed per paper")->capture_default_str();
-  auto* thr =
-      cmd->add_option("-t,--threshold", a->threshold, "Duplicate threshold")->capture_default_str();
+  cmd->add_option("-t,--threshold", a->threshold,
+                  "Duplicate threshold (with --pairs: the one `duplicates` ran with)")
+      ->capture_default_str();
   cmd->add_option("-o,--output", a->out, "HTML file to write")->capture_default_str();
   cmd->add_option("--pairs", a->pairs,
                   "Use this `duplicates` JSONL output instead of computing pairs");
   cmd->add_option("--related", a->related,
                   "Use this `related` JSONL output instead of computing top-k");
-  cmd->callback([a, thr, &app] {
+  cmd->callback([a] {
     const auto t0 = Clock::now();
     if (a->k < 1) throw UsageError("-k must be >= 1, got " + std::to_string(a->k));
     if (!(a->threshold >= 0.0f && a->threshold <= 1.0f)) {
       throw UsageError("--threshold must be in [0, 1], got " + format_score(a->threshold));
     }
-    RunContext ctx{a->engine.quiet, a->engine.threads};
-    SimilarityParams p = a->engine.to_params();
+    const EngineCli& engine = a->corpus.engine;
+    RunContext ctx = a->corpus.context();
+    SimilarityParams p = engine.to_params();
     p.k = a->k;
     p.threshold = a->threshold;
     const bool from_files = !a->pairs.empty() || !a->related.empty();
     if (from_files && (a->pairs.empty() || a->related.empty()))
       throw UsageError("report: give both --pairs and --related, or neither");
+    if (from_files && (a->corpus.collapse || !a->corpus.against.empty())) {
+      throw UsageError(
+          "report: --collapse-ids and --against apply when the report computes the pairs, not "
+          "to --pairs/--related files");
+    }
     // Options, backend and devices are checked before any input is read.
     std::unique_ptr<SimilarityBackend> backend;
     if (!from_files) {
-      backend = make_checked_backend(a->engine, p);
+      backend = make_checked_backend(engine, p);
     } else {
       validate_params(p);
     }
-    check_tfidf_options(a->tfidf, ctx);
+    check_tfidf_options(a->corpus.tfidf, ctx);
     OutputFile file(a->out);
-    Vectorized v = load_and_vectorize(a->inputs, {}, a->reader, a->tfidf, ctx, true);
+    Vectorized v = a->corpus.load(ctx, true);
 
     ReportData data;
     data.summary.command = "papersim report";
-    data.summary.inputs = a->inputs;
+    data.summary.inputs = a->corpus.inputs;
+    for (const auto& r : a->corpus.against) data.summary.inputs.push_back("--against " + r);
     data.summary.read_stats = v.corpus.stats;
     data.summary.generated_at = utc_now();
-    data.summary.options = {{"tf-idf", v.options_text},
-                            {"k", std::to_string(a->k)},
-                            {"threshold", format_score(a->threshold)}};
+    // The threshold is stated once, by the summary's pair count.
+    data.summary.options = {{"tf-idf", v.options_text}, {"k", std::to_string(a->k)}};
+    if (a->corpus.collapse) data.summary.options.push_back({"collapse-ids", "on"});
     data.summary.timings = {{"read", v.read_seconds}, {"tf-idf", v.vectorize_seconds}};
     SimilarityResult r;
     if (from_files) {
-      data.threshold = thr->count() ? a->threshold : -1.0f;
+      // The threshold used, never the lowest pair score.
+      data.threshold = a->threshold;
       data.docs = std::move(v.corpus.docs);
       load_report_inputs(a->pairs, a->related, &data, &v.x);
+      for (const auto& q : data.pairs) {
+        if (q.score < a->threshold) {
+          throw UsageError(a->pairs + " holds pairs scoring below --threshold " +
+                           format_score(a->threshold) + " (e.g. " + format_score(q.score) +
+                           "): give the threshold `duplicates` ran with");
+        }
+      }
       data.summary.backend = "(from " + a->pairs + " and " + a->related + ")";
     } else {
-      r = run_similarity(v, *backend, p, ctx);
+      r = run_collapsed_similarity(v, *backend, p, ctx);
       data.threshold = a->threshold;
       data.summary.backend = r.stats.backend;
       data.summary.pairs_evaluated = r.stats.pairs_evaluated;
       data.summary.zero_rows = r.stats.zero_rows;
       data.summary.timings.push_back({"similarity", r.stats.seconds});
-      data.clusters = connected_components(v.x, r.pairs);
-      data.pairs = std::move(r.pairs);
+      data.pairs = pairs_in_doc_space(v, r.pairs);
+      data.clusters = connected_components(v.x, data.pairs);
       data.topk = std::move(r.topk);
+      if (v.cross) {
+        // Lists in document space; the references have none of their own.
+        for (auto& list : data.topk) {
+          for (auto& n : list) n.doc += v.queries;
+        }
+        data.topk.resize(v.corpus.docs.size());
+        data.queries = v.queries;
+      }
       data.docs = std::move(v.corpus.docs);
     }
     write_report(data, file.stream());
@@ -120,7 +134,6 @@ void register_report(CLI::App& app) {
           stderr, "papersim: wrote %s (%zu documents, %zu pairs, %zu clusters) in %.2f s\n",
           a->out.c_str(), data.docs.size(), data.pairs.size(), data.clusters.size(), since(t0));
     }
-    (void)app;
   });
 }
 
@@ -296,7 +309,7 @@ void register_demo(CLI::App& app) {
 
 }  // namespace
 
-void register_extra_commands(CLI::App& app) {
+void register_synth_report_demo_commands(CLI::App& app) {
   register_synth(app);
   register_report(app);
   register_demo(app);
