@@ -1,6 +1,6 @@
 #pragma once
-// RAII owners of device resources: movable, non-copyable, released in the
-// destructor without throwing.
+// RAII owners of device resources: one move-only owner template
+// (UniqueResource), released in the destructor without throwing.
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -29,155 +29,142 @@ class DeviceGuard {
   int previous_ = 0;
 };
 
-/// `size` elements of T in device memory (uninitialized).
-template <class T>
-class DeviceBuffer {
+/// Move-only owner of one resource handle: `Traits::release(handle)` frees a
+/// non-null handle on destruction and on reassignment and must not throw. Every
+/// device resource below is one of these.
+template <class Handle, class Traits>
+class UniqueResource {
  public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(std::size_t size) { resize(size); }
-  ~DeviceBuffer() { release(); }
-  DeviceBuffer(DeviceBuffer&& o) noexcept
-      : ptr_(std::exchange(o.ptr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+  UniqueResource() = default;
+  explicit UniqueResource(Handle h) : h_(h) {}
+  ~UniqueResource() { reset(); }
+  UniqueResource(UniqueResource&& o) noexcept : h_(std::exchange(o.h_, Handle{})) {}
+  UniqueResource& operator=(UniqueResource&& o) noexcept {
     if (this != &o) {
-      release();
-      ptr_ = std::exchange(o.ptr_, nullptr);
+      reset();
+      h_ = std::exchange(o.h_, Handle{});
+    }
+    return *this;
+  }
+  UniqueResource(const UniqueResource&) = delete;
+  UniqueResource& operator=(const UniqueResource&) = delete;
+  Handle get() const { return h_; }
+  void reset(Handle h = Handle{}) noexcept {
+    if (h_) Traits::release(h_);
+    h_ = h;
+  }
+
+ private:
+  Handle h_{};
+};
+
+struct DeviceFree {
+  static void release(void* p) noexcept { PAPERSIM_CUDA_TRY_NO_THROW(cudaFree(p)); }
+};
+struct HostFree {
+  static void release(void* p) noexcept { PAPERSIM_CUDA_TRY_NO_THROW(cudaFreeHost(p)); }
+};
+struct StreamDestroy {
+  static void release(cudaStream_t s) noexcept { PAPERSIM_CUDA_TRY_NO_THROW(cudaStreamDestroy(s)); }
+};
+struct EventDestroy {
+  static void release(cudaEvent_t e) noexcept { PAPERSIM_CUDA_TRY_NO_THROW(cudaEventDestroy(e)); }
+};
+struct CublasDestroy {
+  static void release(cublasHandle_t h) noexcept { PAPERSIM_CUBLAS_TRY_NO_THROW(cublasDestroy(h)); }
+};
+
+/// `size` elements of T in memory from `Alloc` (device or page-locked host),
+/// uninitialized; moving leaves the source empty.
+template <class T, class Free, cudaError_t (*Alloc)(void**, std::size_t)>
+class CudaArray {
+ public:
+  CudaArray() = default;
+  explicit CudaArray(std::size_t size) { resize(size); }
+  CudaArray(CudaArray&& o) noexcept : mem_(std::move(o.mem_)), size_(std::exchange(o.size_, 0)) {}
+  CudaArray& operator=(CudaArray&& o) noexcept {
+    if (this != &o) {
+      mem_ = std::move(o.mem_);
       size_ = std::exchange(o.size_, 0);
     }
     return *this;
   }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 
   /// Reallocate to `size` elements; the contents are lost.
   void resize(std::size_t size) {
     release();
-    if (size > 0) PAPERSIM_CUDA_TRY(cudaMalloc(reinterpret_cast<void**>(&ptr_), size * sizeof(T)));
+    if (size > 0) {
+      void* p = nullptr;
+      PAPERSIM_CUDA_TRY(Alloc(&p, size * sizeof(T)));
+      mem_.reset(p);
+    }
     size_ = size;
   }
   void release() noexcept {
-    if (ptr_) PAPERSIM_CUDA_TRY_NO_THROW(cudaFree(ptr_));
-    ptr_ = nullptr;
+    mem_.reset();
     size_ = 0;
   }
-  T* data() const { return ptr_; }
+  T* data() const { return static_cast<T*>(mem_.get()); }
   std::size_t size() const { return size_; }
   std::size_t bytes() const { return size_ * sizeof(T); }
 
  private:
-  T* ptr_ = nullptr;
+  UniqueResource<void*, Free> mem_;
   std::size_t size_ = 0;
 };
+
+inline cudaError_t device_alloc(void** p, std::size_t bytes) { return cudaMalloc(p, bytes); }
+inline cudaError_t pinned_alloc(void** p, std::size_t bytes) { return cudaMallocHost(p, bytes); }
+
+/// `size` elements of T in device memory (uninitialized).
+template <class T>
+using DeviceBuffer = CudaArray<T, DeviceFree, device_alloc>;
 
 /// `size` elements of T in page-locked host memory, so async copies really overlap.
 template <class T>
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  explicit PinnedBuffer(std::size_t size) { resize(size); }
-  ~PinnedBuffer() { release(); }
-  PinnedBuffer(PinnedBuffer&& o) noexcept
-      : ptr_(std::exchange(o.ptr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
-  PinnedBuffer& operator=(PinnedBuffer&& o) noexcept {
-    if (this != &o) {
-      release();
-      ptr_ = std::exchange(o.ptr_, nullptr);
-      size_ = std::exchange(o.size_, 0);
-    }
-    return *this;
-  }
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-
-  void resize(std::size_t size) {
-    release();
-    if (size > 0)
-      PAPERSIM_CUDA_TRY(cudaMallocHost(reinterpret_cast<void**>(&ptr_), size * sizeof(T)));
-    size_ = size;
-  }
-  void release() noexcept {
-    if (ptr_) PAPERSIM_CUDA_TRY_NO_THROW(cudaFreeHost(ptr_));
-    ptr_ = nullptr;
-    size_ = 0;
-  }
-  T* data() const { return ptr_; }
-  std::size_t size() const { return size_; }
-
- private:
-  T* ptr_ = nullptr;
-  std::size_t size_ = 0;
-};
+using PinnedBuffer = CudaArray<T, HostFree, pinned_alloc>;
 
 class Stream {
  public:
-  Stream() { PAPERSIM_CUDA_TRY(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking)); }
-  ~Stream() {
-    if (s_) PAPERSIM_CUDA_TRY_NO_THROW(cudaStreamDestroy(s_));
+  Stream() {
+    cudaStream_t s = nullptr;
+    PAPERSIM_CUDA_TRY(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+    s_.reset(s);
   }
-  Stream(Stream&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Stream& operator=(Stream&& o) noexcept {
-    if (this != &o) {
-      if (s_) PAPERSIM_CUDA_TRY_NO_THROW(cudaStreamDestroy(s_));
-      s_ = std::exchange(o.s_, nullptr);
-    }
-    return *this;
-  }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return s_; }
-  void synchronize() const { PAPERSIM_CUDA_TRY(cudaStreamSynchronize(s_)); }
+  cudaStream_t get() const { return s_.get(); }
+  void synchronize() const { PAPERSIM_CUDA_TRY(cudaStreamSynchronize(get())); }
 
  private:
-  cudaStream_t s_ = nullptr;
+  UniqueResource<cudaStream_t, StreamDestroy> s_;
 };
 
 class Event {
  public:
   explicit Event(bool timing = false) {
+    cudaEvent_t e = nullptr;
     PAPERSIM_CUDA_TRY(
-        cudaEventCreateWithFlags(&e_, timing ? cudaEventDefault : cudaEventDisableTiming));
+        cudaEventCreateWithFlags(&e, timing ? cudaEventDefault : cudaEventDisableTiming));
+    e_.reset(e);
   }
-  ~Event() {
-    if (e_) PAPERSIM_CUDA_TRY_NO_THROW(cudaEventDestroy(e_));
-  }
-  Event(Event&& o) noexcept : e_(std::exchange(o.e_, nullptr)) {}
-  Event& operator=(Event&& o) noexcept {
-    if (this != &o) {
-      if (e_) PAPERSIM_CUDA_TRY_NO_THROW(cudaEventDestroy(e_));
-      e_ = std::exchange(o.e_, nullptr);
-    }
-    return *this;
-  }
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-  cudaEvent_t get() const { return e_; }
-  void record(cudaStream_t s) { PAPERSIM_CUDA_TRY(cudaEventRecord(e_, s)); }
-  void synchronize() const { PAPERSIM_CUDA_TRY(cudaEventSynchronize(e_)); }
+  cudaEvent_t get() const { return e_.get(); }
+  void record(cudaStream_t s) { PAPERSIM_CUDA_TRY(cudaEventRecord(get(), s)); }
+  void synchronize() const { PAPERSIM_CUDA_TRY(cudaEventSynchronize(get())); }
 
  private:
-  cudaEvent_t e_ = nullptr;
+  UniqueResource<cudaEvent_t, EventDestroy> e_;
 };
 
 class CublasHandle {
  public:
-  CublasHandle() { PAPERSIM_CUBLAS_TRY(cublasCreate(&h_)); }
-  ~CublasHandle() {
-    if (h_) PAPERSIM_CUBLAS_TRY_NO_THROW(cublasDestroy(h_));
+  CublasHandle() {
+    cublasHandle_t h = nullptr;
+    PAPERSIM_CUBLAS_TRY(cublasCreate(&h));
+    h_.reset(h);
   }
-  CublasHandle(CublasHandle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-  CublasHandle& operator=(CublasHandle&& o) noexcept {
-    if (this != &o) {
-      if (h_) PAPERSIM_CUBLAS_TRY_NO_THROW(cublasDestroy(h_));
-      h_ = std::exchange(o.h_, nullptr);
-    }
-    return *this;
-  }
-  CublasHandle(const CublasHandle&) = delete;
-  CublasHandle& operator=(const CublasHandle&) = delete;
-  cublasHandle_t get() const { return h_; }
+  cublasHandle_t get() const { return h_.get(); }
 
  private:
-  cublasHandle_t h_ = nullptr;
+  UniqueResource<cublasHandle_t, CublasDestroy> h_;
 };
 
 /// Copy host -> device through a pinned staging buffer in chunks, so a large

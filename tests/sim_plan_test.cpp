@@ -164,6 +164,19 @@ TEST(SplitRows, PartitionsEveryValueOfARowRange) {
       }
       EXPECT_EQ(got, want) << "row " << r;
     }
+    // Unsorted tails (references of a cross join): the same entries, column order kept.
+    SplitRows plain = split_rows(part, s, tail_id, ids, threads, false);
+    EXPECT_EQ(plain.head.indices, rows.head.indices);
+    for (std::int64_t r = 0; r < 20; ++r) {
+      std::vector<std::pair<std::int32_t, float>> a, b;
+      for (std::int64_t p = rows.tail.indptr[r]; p < rows.tail.indptr[r + 1]; ++p)
+        a.push_back({rows.tail.indices[p], rows.tail.data[p]});
+      for (std::int64_t p = plain.tail.indptr[r]; p < plain.tail.indptr[r + 1]; ++p)
+        b.push_back({plain.tail.indices[p], plain.tail.data[p]});
+      for (std::size_t e = 1; e < b.size(); ++e) EXPECT_GT(b[e - 1].first, b[e].first);
+      std::sort(b.begin(), b.end());
+      EXPECT_EQ(a, b) << "row " << r;
+    }
   }
 }
 

@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   int head_dim = -1;
   unsigned seed = 1;
   std::string matrix;
+  BackendOptions options;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
     if (a == "--n")
@@ -121,6 +122,12 @@ int main(int argc, char** argv) {
       tile = std::stoll(v);
     else if (a == "--seed")
       seed = static_cast<unsigned>(std::stoul(v));
+    else if (a == "--cuda-select")  // filter (default) or classic
+      options.cuda_select = v == "classic" ? BackendOptions::CudaSelect::kClassic
+                                           : BackendOptions::CudaSelect::kFilter;
+    else if (a == "--cuda-tail")  // atomic (default) or rows
+      options.cuda_tail =
+          v == "rows" ? BackendOptions::CudaTail::kRows : BackendOptions::CudaTail::kAtomic;
     else {
       std::fprintf(stderr, "e2e_bench: unknown option %s\n", a.c_str());
       return 2;
@@ -143,7 +150,7 @@ int main(int argc, char** argv) {
   p.threshold = threshold;
   p.head_dim = head_dim;
   p.tile = tile;
-  auto gpu = cuda::make_cuda_backend();
+  auto gpu = cuda::make_cuda_backend(options);
   // Phases from the progress callback (called as each tile's results are in):
   // before the first tile is harvested (input preparation, uploads, first
   // tiles), the tiles, and after the last one (gather and finalize).

@@ -78,10 +78,10 @@ run_step "End to end: synthetic N=200000 (top-10 + threshold 0.9)" 60 "$BIN/benc
 run_step "End to end: synthetic N=$E2E_N (top-10 + threshold 0.9; CPU backend on N=$CPU_N for the speed-up)" 180 \
   "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n "$CPU_N"
 if [ "${E2E_CLASSIC:-0}" = 1 ]; then
-  run_step "End to end: synthetic N=$E2E_N, tail by per-row shared-memory sums (PAPERSIM_CUDA_TAIL=rows)" 180 \
-    env PAPERSIM_CUDA_TAIL=rows "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n 0
-  run_step "End to end: synthetic N=$E2E_N, the earlier engine (PAPERSIM_CUDA_SELECT=classic PAPERSIM_CUDA_TAIL=atomic)" 180 \
-    env PAPERSIM_CUDA_SELECT=classic PAPERSIM_CUDA_TAIL=atomic "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n 0
+  run_step "End to end: synthetic N=$E2E_N, tail by per-row shared-memory sums (--cuda-tail rows)" 180 \
+    "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n 0 --cuda-tail rows
+  run_step "End to end: synthetic N=$E2E_N, the earlier engine (--cuda-select classic --cuda-tail atomic)" 180 \
+    "$BIN/bench/e2e_bench" --n "$E2E_N" --cpu-n 0 --cuda-select classic --cuda-tail atomic
 fi
 if [ -f "$INPUTS/arxiv.csrbin" ]; then
   run_step "End to end: arxiv-daily distinct abstracts (top-10 + threshold 0.9; CPU backend on the same matrix)" 120 \
