@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 
+#include "cli/index_command.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "cli/pipeline.hpp"
@@ -26,6 +27,7 @@ double since(Clock::time_point t0) {
 struct CorpusArgs {
   std::vector<std::string> inputs;
   std::vector<std::string> against;
+  std::string index;
   ReaderCli reader;
   TfidfCli tfidf;
   EngineCli engine;
@@ -38,12 +40,18 @@ struct CorpusArgs {
       cmd.add_option(
           "--against", against,
           "Reference files: report only INPUT -> REF results (TF-IDF fitted on the union)");
+      cmd.add_option("--index", index,
+                     "Saved index (papersim index build): INPUT documents are queries, "
+                     "vectorized with its frozen model, against every indexed document");
     }
     reader.add_to(cmd);
     tfidf.add_to(cmd);
     engine.add_to(cmd);
   }
   RunContext context() const { return {engine.quiet, engine.threads}; }
+  IndexQueryArgs index_args(const CLI::App& cmd) const {
+    return {index, inputs, &reader, &engine, &cmd, !against.empty()};
+  }
 };
 
 void check_k(std::int64_t k) {
@@ -131,7 +139,9 @@ void register_related(CLI::App& app) {
     p.threshold = -1.0f;
     p.min_score = min_opt->count() ? *min_score : -1.0f;
     validate_params(p);
+    if (!args->index.empty()) check_index_query_args(args->index_args(*cmd));
     OutputFile file(*out);  // fail on an unwritable output before the work
+    if (!args->index.empty()) return related_with_index(args->index_args(*cmd), p, fmt, file, ctx);
     Vectorized v =
         load_and_vectorize(args->inputs, args->against, args->reader, args->tfidf, ctx, false);
     SimilarityResult r = run_similarity(v, args->engine, p, ctx);
@@ -166,9 +176,12 @@ void register_duplicates(CLI::App& app) {
     p.k = 0;
     p.threshold = *threshold;
     validate_params(p);
+    if (!args->index.empty()) check_index_query_args(args->index_args(*cmd));
     OutputFile file(*out);
     std::unique_ptr<OutputFile> cfile;
     if (!clusters_out->empty()) cfile = std::make_unique<OutputFile>(*clusters_out);
+    if (!args->index.empty())
+      return duplicates_with_index(args->index_args(*cmd), p, fmt, file, cfile.get(), ctx);
     Vectorized v =
         load_and_vectorize(args->inputs, args->against, args->reader, args->tfidf, ctx, false);
     SimilarityResult r = run_similarity(v, args->engine, p, ctx);
@@ -192,6 +205,7 @@ void register_commands(CLI::App& app) {
   register_vectorize(app);
   register_related(app);
   register_duplicates(app);
+  register_index_commands(app);
   register_extra_commands(app);
 }
 
