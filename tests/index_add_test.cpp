@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "index/format.hpp"
 #include "papersim/index.hpp"
 #include "temp_dir.hpp"
 
@@ -80,59 +81,63 @@ void expect_lists_equal(const Index& ix, const std::vector<std::vector<Neighbor>
 }  // namespace
 
 TEST(IndexAdd, ListsEqualABruteForceOverTheFrozenModel) {
-  for (const std::int64_t k : {1, 4, 50}) {
-    SCOPED_TRACE("k = " + std::to_string(k));
-    test::TempDir dir;
-    const std::string path = dir / "x.psx";
-    const auto a = texts(120, 1, 0);
-    const auto b = texts(45, 2, 7);
-    const auto c = texts(30, 3, 9);
-    auto backend = make_backend(BackendKind::kCpu);
-    SimilarityParams p;
-    p.k = k;
-    p.tile = 16;  // Many tiles even on small inputs.
-    IndexContents ic;
-    ic.options = tfidf_preset("sklearn");
-    ic.x = fit_transform(a, ic.options, &ic.model);
-    ic.k = k;
-    ic.topk = topk_lists(*backend, ic.x, p, nullptr);
-    for (std::size_t i = 0; i < a.size(); ++i) ic.docs.push_back({"a" + std::to_string(i), "", ""});
-    write_index(path, ic);
+  // Both ways of joining the new rows: the sparse exact join (small batches)
+  // and the similarity backend (large ones).
+  for (const std::int64_t limit : {index::kExactJoinMaxRows, std::int64_t{0}})
+    for (const std::int64_t k : {1, 4, 50}) {
+      SCOPED_TRACE("k = " + std::to_string(k) + ", exact-join limit " + std::to_string(limit));
+      test::TempDir dir;
+      const std::string path = dir / "x.psx";
+      const auto a = texts(120, 1, 0);
+      const auto b = texts(45, 2, 7);
+      const auto c = texts(30, 3, 9);
+      auto backend = make_backend(BackendKind::kCpu);
+      SimilarityParams p;
+      p.k = k;
+      p.tile = 16;  // Many tiles even on small inputs.
+      IndexContents ic;
+      ic.options = tfidf_preset("sklearn");
+      ic.x = fit_transform(a, ic.options, &ic.model);
+      ic.k = k;
+      ic.topk = topk_lists(*backend, ic.x, p, nullptr);
+      for (std::size_t i = 0; i < a.size(); ++i)
+        ic.docs.push_back({"a" + std::to_string(i), "", ""});
+      write_index(path, ic);
 
-    const IndexAddResult r1 =
-        add_to_index(path, docs_for(b.size(), "b"), {b.begin(), b.end()}, *backend, p);
-    EXPECT_EQ(r1.documents, 165);
-    const IndexAddResult r2 =
-        add_to_index(path, docs_for(c.size(), "c"), {c.begin(), c.end()}, *backend, p);
-    EXPECT_EQ(r2.documents, 195);
+      const IndexAddResult r1 =
+          add_to_index(path, docs_for(b.size(), "b"), {b.begin(), b.end()}, *backend, p);
+      EXPECT_EQ(r1.documents, 165);
+      const IndexAddResult r2 =
+          add_to_index(path, docs_for(c.size(), "c"), {c.begin(), c.end()}, *backend, p);
+      EXPECT_EQ(r2.documents, 195);
 
-    std::vector<std::string> all = a;
-    all.insert(all.end(), b.begin(), b.end());
-    all.insert(all.end(), c.begin(), c.end());
-    const CsrMatrix want_x = transform({all.begin(), all.end()}, ic.model, ic.options, nullptr);
-    const Index ix = Index::open(path);
-    const CsrMatrix got_x = to_matrix(ix.matrix());
-    EXPECT_EQ(got_x.indptr, want_x.indptr);
-    EXPECT_EQ(got_x.indices, want_x.indices);
-    EXPECT_EQ(got_x.data, want_x.data);
-    expect_lists_equal(ix, brute_force(want_x, k));
-    EXPECT_EQ(ix.id(120), "b0");
-    EXPECT_EQ(ix.id(194), "c29");
+      std::vector<std::string> all = a;
+      all.insert(all.end(), b.begin(), b.end());
+      all.insert(all.end(), c.begin(), c.end());
+      const CsrMatrix want_x = transform({all.begin(), all.end()}, ic.model, ic.options, nullptr);
+      const Index ix = Index::open(path);
+      const CsrMatrix got_x = to_matrix(ix.matrix());
+      EXPECT_EQ(got_x.indptr, want_x.indptr);
+      EXPECT_EQ(got_x.indices, want_x.indices);
+      EXPECT_EQ(got_x.data, want_x.data);
+      expect_lists_equal(ix, brute_force(want_x, k));
+      EXPECT_EQ(ix.id(120), "b0");
+      EXPECT_EQ(ix.id(194), "c29");
 
-    // Drift: everything added, summed over both adds.
-    TransformStats tb, tc;
-    transform({b.begin(), b.end()}, ic.model, ic.options, &tb);
-    transform({c.begin(), c.end()}, ic.model, ic.options, &tc);
-    const IndexDrift d = ix.drift();
-    EXPECT_EQ(d.added_documents, 75);
-    EXPECT_EQ(d.terms_out_of_vocabulary, tb.terms_out_of_vocabulary + tc.terms_out_of_vocabulary);
-    EXPECT_EQ(d.terms_in_vocabulary, tb.terms_in_vocabulary + tc.terms_in_vocabulary);
-    EXPECT_EQ(d.new_terms, 9);  // novel0..novel8, the union of both adds
-    EXPECT_GT(d.out_of_vocabulary_share(), 0.0);
-    EXPECT_GT(d.df_change, 0.0);
-    EXPECT_FALSE(d.df_change_term.empty());
-    EXPECT_EQ(r2.drift.added_documents, 75);
-  }
+      // Drift: everything added, summed over both adds.
+      TransformStats tb, tc;
+      transform({b.begin(), b.end()}, ic.model, ic.options, &tb);
+      transform({c.begin(), c.end()}, ic.model, ic.options, &tc);
+      const IndexDrift d = ix.drift();
+      EXPECT_EQ(d.added_documents, 75);
+      EXPECT_EQ(d.terms_out_of_vocabulary, tb.terms_out_of_vocabulary + tc.terms_out_of_vocabulary);
+      EXPECT_EQ(d.terms_in_vocabulary, tb.terms_in_vocabulary + tc.terms_in_vocabulary);
+      EXPECT_EQ(d.new_terms, 9);  // novel0..novel8, the union of both adds
+      EXPECT_GT(d.out_of_vocabulary_share(), 0.0);
+      EXPECT_GT(d.df_change, 0.0);
+      EXPECT_FALSE(d.df_change_term.empty());
+      EXPECT_EQ(r2.drift.added_documents, 75);
+    }
 }
 
 TEST(IndexAdd, IndexWithoutListsGrowsItsVectors) {

@@ -100,9 +100,29 @@ std::vector<Neighbor> merge_lists(const std::vector<Neighbor>& a, const std::vec
 /// itself and no copy is made (one line; callers are unchanged).
 CsrMatrix engine_input(const CsrView& view);
 
+/// Both directions of an exact top-k join of `rows` (many) with `fresh` (few).
+struct ExactJoin {
+  std::vector<std::vector<Neighbor>> row_lists;    ///< Per row of `rows`: its best `fresh` rows.
+  std::vector<std::vector<Neighbor>> fresh_lists;  ///< Per row of `fresh`: its best `rows`.
+  std::int64_t pairs_evaluated = 0;
+};
+
+/// Exact top-k (exact_dot scores, order score desc then doc asc, scores > 0)
+/// between every row of `rows` and every row of `fresh` (same columns), by
+/// sparse accumulation over `fresh`'s postings. With `exclude_diagonal`, the
+/// two are the same rows and no row is its own neighbour. Memory: `fresh`'s
+/// non-zeros plus, per thread, `fresh.rows` accumulators and k-lists.
+ExactJoin exact_join(const CsrView& rows, const CsrView& fresh, std::int64_t k,
+                     bool exclude_diagonal, int threads);
+
+/// Batches of up to this many new documents are joined by `exact_join` in
+/// `add`; larger ones by the similarity backend.
+inline constexpr std::int64_t kExactJoinMaxRows = 50000;
+
 /// `add_to_index` with a write hook (tests inject failures through it).
 IndexAddResult add_documents(const std::string& path, const std::vector<IndexedDocument>& docs,
                              const std::vector<std::string_view>& texts, SimilarityBackend& backend,
-                             const SimilarityParams& params, const WriteHook& hook);
+                             const SimilarityParams& params, const WriteHook& hook,
+                             std::int64_t exact_join_max_rows = kExactJoinMaxRows);
 
 }  // namespace papersim::index

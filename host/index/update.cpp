@@ -50,7 +50,8 @@ namespace index {
 
 IndexAddResult add_documents(const std::string& path, const std::vector<IndexedDocument>& docs,
                              const std::vector<std::string_view>& texts, SimilarityBackend& backend,
-                             const SimilarityParams& params, const WriteHook& hook) {
+                             const SimilarityParams& params, const WriteHook& hook,
+                             std::int64_t exact_join_max_rows) {
   if (docs.size() != texts.size())
     throw UsageError("add_to_index: one document entry per text needed");
   index::check_writable(path);
@@ -81,29 +82,42 @@ IndexAddResult add_documents(const std::string& path, const std::vector<IndexedD
       for (auto& l : lists)
         for (auto& nb : l) nb.doc += n;
     };
-    SimilarityResult nn = backend.self_join(x_new, p);
-    shift(nn.topk);
-    res.pairs_evaluated += nn.stats.pairs_evaluated;
-    if (n > 0) {
-      const auto x_old = engine_input(old.matrix());
-      SimilarityResult no = backend.cross_join(x_new, x_old, p);
-      SimilarityResult on = backend.cross_join(x_old, x_new, p);
-      res.pairs_evaluated += no.stats.pairs_evaluated + on.stats.pairs_evaluated;
-      shift(on.topk);
-      for (std::int64_t r = 0; r < m; ++r) new_lists[r] = merge_lists(no.topk[r], nn.topk[r], k);
-      old_lists.resize(static_cast<std::size_t>(n));
-      for (std::int64_t r = 0; r < n; ++r) {
-        if (on.topk[r].empty()) continue;
-        const std::vector<Neighbor> before = old.neighbors(r);
-        old_lists[r] = merge_lists(before, on.topk[r], k);
-        const bool same =
-            old_lists[r].size() == before.size() &&
-            std::equal(before.begin(), before.end(), old_lists[r].begin(),
-                       [](const Neighbor& x, const Neighbor& y) { return x.doc == y.doc; });
-        res.lists_changed += same ? 0 : 1;
-      }
+    // nn: new rows over new rows; no: new rows over old; on: old rows over new.
+    std::vector<std::vector<Neighbor>> nn, no, on;
+    if (m <= exact_join_max_rows) {
+      ExactJoin self = exact_join(x_new.view(), x_new.view(), k, true, params.threads);
+      ExactJoin cross = exact_join(old.matrix(), x_new.view(), k, false, params.threads);
+      nn = std::move(self.row_lists);
+      on = std::move(cross.row_lists);
+      no = std::move(cross.fresh_lists);
+      res.pairs_evaluated = self.pairs_evaluated + cross.pairs_evaluated;
     } else {
-      new_lists = std::move(nn.topk);
+      SimilarityResult self = backend.self_join(x_new, p);
+      nn = std::move(self.topk);
+      res.pairs_evaluated = self.stats.pairs_evaluated;
+      if (n > 0) {
+        const auto x_old = engine_input(old.matrix());
+        SimilarityResult a = backend.cross_join(x_new, x_old, p);
+        SimilarityResult b = backend.cross_join(x_old, x_new, p);
+        res.pairs_evaluated += a.stats.pairs_evaluated + b.stats.pairs_evaluated;
+        no = std::move(a.topk);
+        on = std::move(b.topk);
+      }
+    }
+    shift(nn);
+    shift(on);
+    for (std::int64_t r = 0; r < m; ++r)
+      new_lists[r] = n > 0 ? merge_lists(no[r], nn[r], k) : std::move(nn[r]);
+    old_lists.resize(static_cast<std::size_t>(n));
+    for (std::int64_t r = 0; r < n; ++r) {
+      if (on[r].empty()) continue;
+      const std::vector<Neighbor> before = old.neighbors(r);
+      old_lists[r] = merge_lists(before, on[r], k);
+      const bool same =
+          old_lists[r].size() == before.size() &&
+          std::equal(before.begin(), before.end(), old_lists[r].begin(),
+                     [](const Neighbor& x, const Neighbor& y) { return x.doc == y.doc; });
+      res.lists_changed += same ? 0 : 1;
     }
   }
   res.similarity_seconds = seconds_since(t0);
