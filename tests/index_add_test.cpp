@@ -157,3 +157,41 @@ TEST(IndexAdd, IndexWithoutListsGrowsItsVectors) {
   EXPECT_EQ(ix.k(), 0);
   EXPECT_TRUE(ix.neighbors(35).empty());
 }
+
+TEST(IndexAdd, ExactJoinEqualsTheBackendBitForBit) {
+  const auto all = texts(300, 9, 0);
+  TfidfModel m;
+  const CsrMatrix x = fit_transform(all, tfidf_preset("sklearn"), &m);
+  const CsrMatrix rows = x.slice_rows(0, 260), fresh = x.slice_rows(260, 300);
+  auto backend = make_backend(BackendKind::kCpu);
+  SimilarityParams p;
+  p.k = 7;
+  p.threshold = 0.3f;
+  p.tile = 32;
+  const SimilarityResult want_fresh = backend->cross_join(fresh, rows, p);
+  const SimilarityResult want_rows = backend->cross_join(rows, fresh, p);
+  index::ExactJoinOptions o;
+  o.k = 7;
+  o.threshold = 0.3f;
+  const index::ExactJoin got = index::exact_join(rows.view(), fresh.view(), o);
+  const auto same = [](const std::vector<std::vector<Neighbor>>& a,
+                       const std::vector<std::vector<Neighbor>>& b) {
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t r = 0; r < a.size(); ++r) {
+      ASSERT_EQ(a[r].size(), b[r].size()) << "row " << r;
+      for (std::size_t i = 0; i < a[r].size(); ++i) {
+        EXPECT_EQ(a[r][i].doc, b[r][i].doc) << "row " << r;
+        EXPECT_EQ(a[r][i].score, b[r][i].score) << "row " << r;
+      }
+    }
+  };
+  same(got.fresh_lists, want_fresh.topk);
+  same(got.row_lists, want_rows.topk);
+  ASSERT_EQ(got.pairs.size(), want_fresh.pairs.size());
+  EXPECT_FALSE(got.pairs.empty());
+  for (std::size_t i = 0; i < got.pairs.size(); ++i) {
+    EXPECT_EQ(got.pairs[i].a, want_fresh.pairs[i].a);
+    EXPECT_EQ(got.pairs[i].b, want_fresh.pairs[i].b);
+    EXPECT_EQ(got.pairs[i].score, want_fresh.pairs[i].score);
+  }
+}

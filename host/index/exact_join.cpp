@@ -9,6 +9,7 @@
 // tiled engine's cross join spends most of its time on tile set-up.
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "common/util.hpp"
@@ -39,14 +40,15 @@ class TopK {
 
 }  // namespace
 
-ExactJoin exact_join(const CsrView& rows, const CsrView& fresh, std::int64_t k,
-                     bool exclude_diagonal, int threads) {
-  const std::int64_t n = rows.rows, m = fresh.rows;
-  const int workers = resolve_threads(threads);
+ExactJoin exact_join(const CsrView& rows, const CsrView& fresh, const ExactJoinOptions& o) {
+  const std::int64_t n = rows.rows, m = fresh.rows, k = o.k;
+  const bool exclude_diagonal = o.exclude_diagonal;
+  const int workers = resolve_threads(o.threads);
   ExactJoin out;
-  out.row_lists.resize(static_cast<std::size_t>(n));
+  if (o.row_lists) out.row_lists.resize(static_cast<std::size_t>(n));
   out.fresh_lists.resize(static_cast<std::size_t>(m));
-  if (n == 0 || m == 0 || k <= 0) return out;
+  out.pairs_evaluated = exclude_diagonal ? n * (n - 1) / 2 : n * m;
+  if (n == 0 || m == 0 || (k <= 0 && o.threshold < 0)) return out;
 
   // Postings of the new rows: for each column, (new row, value) in row order.
   const std::int64_t cols = fresh.cols;
@@ -74,6 +76,7 @@ ExactJoin exact_join(const CsrView& rows, const CsrView& fresh, std::int64_t k,
     std::vector<double> acc;
     std::vector<float> bar;
     std::vector<std::vector<Neighbor>> fresh_heaps;
+    std::vector<ScoredPair> pairs;
   };
   std::vector<Scratch> scratch(static_cast<std::size_t>(workers));
   for (auto& s : scratch) {
@@ -93,8 +96,9 @@ ExactJoin exact_join(const CsrView& rows, const CsrView& fresh, std::int64_t k,
           const std::int64_t e = start[c + 1];
           for (std::int64_t q = start[c]; q < e; ++q) acc[post_row[q]] += x * post_val[q];
         }
-        std::vector<Neighbor>& mine = out.row_lists[j];
-        float my_bar = 0.0f;
+        std::vector<Neighbor> none;
+        std::vector<Neighbor>& mine = o.row_lists ? out.row_lists[j] : none;
+        float my_bar = o.row_lists && k > 0 ? 0.0f : std::numeric_limits<float>::infinity();
         for (std::int64_t i = 0; i < m; ++i) {
           if (acc[i] == 0.0) continue;
           const auto score = static_cast<float>(acc[i]);
@@ -104,7 +108,8 @@ ExactJoin exact_join(const CsrView& rows, const CsrView& fresh, std::int64_t k,
             topk.offer(mine, k, {i, score});
             if (static_cast<std::int64_t>(mine.size()) == k) my_bar = mine.front().score;
           }
-          if (score >= s.bar[i]) {
+          if (o.threshold >= 0.0f && score >= o.threshold) s.pairs.push_back({i, j, score});
+          if (k > 0 && score >= s.bar[i]) {
             std::vector<Neighbor>& h = s.fresh_heaps[i];
             topk.offer(h, k, {j, score});
             if (static_cast<std::int64_t>(h.size()) == k) s.bar[i] = h.front().score;
@@ -119,7 +124,10 @@ ExactJoin exact_join(const CsrView& rows, const CsrView& fresh, std::int64_t k,
     std::sort(l.begin(), l.end(), better);
     if (static_cast<std::int64_t>(l.size()) > k) l.resize(static_cast<std::size_t>(k));
   });
-  out.pairs_evaluated = exclude_diagonal ? n * (n - 1) / 2 : n * m;
+  for (auto& s : scratch) out.pairs.insert(out.pairs.end(), s.pairs.begin(), s.pairs.end());
+  std::sort(out.pairs.begin(), out.pairs.end(), [](const ScoredPair& a, const ScoredPair& b) {
+    return a.a != b.a ? a.a < b.a : a.b < b.b;
+  });
   return out;
 }
 

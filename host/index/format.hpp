@@ -104,16 +104,24 @@ CsrMatrix engine_input(const CsrView& view);
 struct ExactJoin {
   std::vector<std::vector<Neighbor>> row_lists;    ///< Per row of `rows`: its best `fresh` rows.
   std::vector<std::vector<Neighbor>> fresh_lists;  ///< Per row of `fresh`: its best `rows`.
+  /// With a threshold: (fresh row, row, score) for every score >= threshold, sorted.
+  std::vector<ScoredPair> pairs;
   std::int64_t pairs_evaluated = 0;
+};
+
+struct ExactJoinOptions {
+  std::int64_t k = 10;            ///< List length (0: no lists).
+  bool exclude_diagonal = false;  ///< `rows` and `fresh` are the same rows: skip (i, i).
+  bool row_lists = true;          ///< Also each row's best fresh rows.
+  float threshold = -1.0f;        ///< Collect pairs with score >= threshold (negative: none).
+  int threads = 0;
 };
 
 /// Exact top-k (exact_dot scores, order score desc then doc asc, scores > 0)
 /// between every row of `rows` and every row of `fresh` (same columns), by
-/// sparse accumulation over `fresh`'s postings. With `exclude_diagonal`, the
-/// two are the same rows and no row is its own neighbour. Memory: `fresh`'s
-/// non-zeros plus, per thread, `fresh.rows` accumulators and k-lists.
-ExactJoin exact_join(const CsrView& rows, const CsrView& fresh, std::int64_t k,
-                     bool exclude_diagonal, int threads);
+/// sparse accumulation over `fresh`'s postings. Memory: `fresh`'s non-zeros
+/// plus, per thread, `fresh.rows` accumulators and k-lists.
+ExactJoin exact_join(const CsrView& rows, const CsrView& fresh, const ExactJoinOptions& options);
 
 /// Batches of up to this many new documents are joined by `exact_join` in
 /// `add`; larger ones by the similarity backend.

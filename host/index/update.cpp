@@ -85,8 +85,12 @@ IndexAddResult add_documents(const std::string& path, const std::vector<IndexedD
     // nn: new rows over new rows; no: new rows over old; on: old rows over new.
     std::vector<std::vector<Neighbor>> nn, no, on;
     if (m <= exact_join_max_rows) {
-      ExactJoin self = exact_join(x_new.view(), x_new.view(), k, true, params.threads);
-      ExactJoin cross = exact_join(old.matrix(), x_new.view(), k, false, params.threads);
+      ExactJoinOptions o;
+      o.k = k;
+      o.threads = params.threads;
+      ExactJoin cross = exact_join(old.matrix(), x_new.view(), o);
+      o.exclude_diagonal = true;
+      ExactJoin self = exact_join(x_new.view(), x_new.view(), o);
       nn = std::move(self.row_lists);
       on = std::move(cross.row_lists);
       no = std::move(cross.fresh_lists);
