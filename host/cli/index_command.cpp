@@ -298,10 +298,14 @@ void register_add(CLI::App& index) {
     std::vector<IndexedDocument> docs;
     docs.reserve(c.docs.size());
     for (const auto& d : c.docs) docs.push_back({d.id, d.title, d.source});
-    if (!ctx.quiet)
-      std::fprintf(stderr, "papersim: read %s documents in %.2f s; adding to %s on backend %s\n",
-                   format_count(static_cast<std::int64_t>(docs.size())).c_str(), read_seconds,
-                   a->path.c_str(), backend->name().c_str());
+    if (!ctx.quiet) {
+      const bool exact = static_cast<std::int64_t>(docs.size()) <= index::kExactJoinMaxRows;
+      std::fprintf(
+          stderr, "papersim: read %s documents in %.2f s; adding to %s (%s)\n",
+          format_count(static_cast<std::int64_t>(docs.size())).c_str(), read_seconds,
+          a->path.c_str(),
+          exact ? "exact sparse join on the host" : ("backend " + backend->name()).c_str());
+    }
     const IndexAddResult r = add_to_index(a->path, docs, texts_of(c), *backend, p);
     if (ctx.quiet) return;
     std::fprintf(stderr, "\nsummary\n");

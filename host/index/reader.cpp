@@ -330,6 +330,7 @@ IndexDrift Index::drift() const {
   const double s = options_.smooth_idf ? 1.0 : 0.0;
   for (std::int64_t c = 0; c < v_; ++c) {
     const double df0 = static_cast<double>(df_[c]);
+    if (df0 <= 0.0) continue;
     const double df1 = df0 + static_cast<double>(added_df_[c]);
     const double p0 = df0 / n0, p1 = df1 / n1;
     const double change = std::fabs(p1 - p0) / p0;
