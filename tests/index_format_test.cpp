@@ -2,7 +2,10 @@
 // flipped byte, another version or bad magic is an InputError (exit 3 in the
 // CLI), never a crash or a silently different index; writing is atomic.
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -230,4 +233,26 @@ TEST(IndexFormat, FailedWriteLeavesThePreviousIndexAndNoTemporaryFile) {
   const IndexAddResult r = add_to_index(path, docs, views, *backend, SimilarityParams{});
   EXPECT_EQ(r.documents, static_cast<std::int64_t>(texts.size() + 2));
   EXPECT_EQ(Index::open(path).documents(), r.documents);
+}
+
+TEST(IndexFormat, ConcurrentAddIsRefused) {
+  test::TempDir dir;
+  const std::string path = dir / "a.psx";
+  write_index(path, contents(small_corpus(), 2));
+  const std::string before = slurp(path);
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX), 0);  // As a running add holds it.
+  auto backend = make_backend(BackendKind::kCpu);
+  const std::vector<std::string> more = {"graphics processors"};
+  try {
+    add_to_index(path, {{"n", "t", "s"}}, {more.begin(), more.end()}, *backend, {});
+    ADD_FAILURE() << "add ran while another held the index";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("another papersim"), std::string::npos) << e.what();
+  }
+  close(fd);
+  EXPECT_EQ(slurp(path), before);
+  add_to_index(path, {{"n", "t", "s"}}, {more.begin(), more.end()}, *backend, {});
+  EXPECT_EQ(Index::open(path).documents(), 8);
 }

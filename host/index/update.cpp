@@ -2,7 +2,13 @@
 // vocabulary and idf, and `add` — new documents appended, every stored top-k
 // list updated exactly, the whole written as a new file renamed over the old.
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 
@@ -48,6 +54,42 @@ IndexAddResult add_to_index(const std::string& path, const std::vector<IndexedDo
 
 namespace index {
 
+namespace {
+
+// One `add` at a time per index: an exclusive lock on the index file, taken
+// without waiting. After locking, the path must still name the locked file (a
+// concurrent add may have renamed its new file over it meanwhile); else retry.
+class AddLock {
+ public:
+  explicit AddLock(const std::string& path) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd_ < 0)
+        throw InputError(path, 0, std::string("cannot open index: ") + std::strerror(errno));
+      if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        close(fd_);
+        throw InputError(path, 0,
+                         "another papersim is adding to this index; try again when it is done");
+      }
+      struct stat a {
+      }, b{};
+      if (fstat(fd_, &a) == 0 && stat(path.c_str(), &b) == 0 && a.st_ino == b.st_ino &&
+          a.st_dev == b.st_dev)
+        return;
+      close(fd_);
+    }
+    throw InputError(path, 0, "the index keeps being replaced while locking it");
+  }
+  ~AddLock() { close(fd_); }
+  AddLock(const AddLock&) = delete;
+  AddLock& operator=(const AddLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
 IndexAddResult add_documents(const std::string& path, const std::vector<IndexedDocument>& docs,
                              const std::vector<std::string_view>& texts, SimilarityBackend& backend,
                              const SimilarityParams& params, const WriteHook& hook,
@@ -55,6 +97,7 @@ IndexAddResult add_documents(const std::string& path, const std::vector<IndexedD
   if (docs.size() != texts.size())
     throw UsageError("add_to_index: one document entry per text needed");
   index::check_writable(path);
+  const AddLock lock(path);
   const Index old = Index::open(path);
   const std::int64_t n = old.documents(), m = static_cast<std::int64_t>(texts.size());
   const std::int64_t k = old.k(), v = old.vocabulary_size();
