@@ -256,7 +256,9 @@ void register_build(CLI::App& index) {
     c.k = a->k;
     c.topk = std::move(r.topk);
     c.docs.reserve(v.corpus.docs.size());
-    for (const auto& d : v.corpus.docs) c.docs.push_back({d.id, d.title, d.source});
+    // The strings move: the summary needs only the number of documents.
+    for (auto& d : v.corpus.docs)
+      c.docs.push_back({std::move(d.id), std::move(d.title), std::move(d.source)});
     write_index(a->out, c);
     const double write_seconds = since(tw);
     // Back for the summary.
