@@ -5,10 +5,16 @@
 //       microbenchmarks of the CPU backend on random sparse matrices;
 //   sim_bench --mtx X.mtx|X.csr [-k 10] [--threads N] [--head-dim D] [--tile E]
 //             [--threshold T] [--sweep-head 0,64,128,...] [--out-topk FILE]
-//             [--rows N (first N rows only)]
+//             [--rows N (first N rows only)] [--queries Q] [--model-terms]
+//             [--sweep-tile 512,1024,...]
 //       one timed self-join of a Matrix Market file (rows = documents), as
 //       bench/cpu_vs_sparse_dot_topn.py drives it. Prints one JSON line per run
 //       with seconds, pairs/s, head_dim, tiles, working bytes and peak RSS.
+//       --queries Q: cross join of rows [0, Q) against rows [Q, N) (row
+//       ranges of the one matrix). --model-terms adds, per run, the cost
+//       model's terms for the head size used (pairs·D, tail products, head
+//       rows built·D, tiles): bench/calibrate_cost_model.py fits the CPU
+//       constants to them.
 //       --out-topk writes the top-k lists as binary: per row, k int64 docs
 //       (-1 = none) then k float32 scores, for agreement checks.
 #include <benchmark/benchmark.h>
@@ -32,6 +38,7 @@
 #include "papersim/error.hpp"
 #include "papersim/similarity.hpp"
 #include "sim/cpu_backend.hpp"
+#include "sim/plan.hpp"
 
 namespace {
 
@@ -164,9 +171,45 @@ double cpu_seconds() {
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
+// The cost model's four terms of a run with head size d, as JSON fields.
+std::string model_terms_json(const papersim::CsrView& q, const papersim::CsrView& r, bool cross,
+                             const papersim::SimilarityParams& params, int d) {
+  namespace det = papersim::detail;
+  const std::vector<std::int64_t> df_q = det::column_df(q);
+  const std::vector<std::int64_t> df_r = cross ? det::column_df(r) : std::vector<std::int64_t>();
+  det::JoinShape shape;
+  shape.rows_q = q.rows;
+  shape.rows_r = r.rows;
+  shape.self_join = !cross;
+  shape.tile_edges = [&](int h) {
+    const std::int64_t e = det::cpu_tile_edge(params, h, q.rows, r.rows, 0);
+    return std::make_pair(e, e);
+  };
+  const det::HeadTailSplit split =
+      det::choose_head_split(df_q, cross ? &df_r : nullptr, shape, d, det::cpu_cost_model());
+  double products = 0;
+  for (std::size_t c = 0; c < df_q.size(); ++c) {
+    if (split.slot_of[c] >= 0) continue;
+    const double a = static_cast<double>(df_q[c]);
+    products += cross ? a * static_cast<double>(df_r[c]) : a * (a - 1) / 2;
+  }
+  auto term = [&](double head, double tail, double head_row, double tile, double p) {
+    det::CostModel c{head, tail, head_row, tile, 1};
+    return det::estimated_cost(c, shape, d, p);
+  };
+  char buf[512];
+  std::snprintf(buf, sizeof(buf),
+                "{\"model_head\": %.6g, \"model_tail\": %.6g, \"model_head_rows\": %.6g, "
+                "\"model_tiles\": %.6g, \"queries\": %lld, \"references\": %lld}\n",
+                term(1, 0, 0, 0, 0), products, term(0, 0, 1, 0, 0), term(0, 0, 0, 1, 0),
+                static_cast<long long>(q.rows), static_cast<long long>(r.rows));
+  return buf;
+}
+
 int run_mtx(int argc, char** argv) {
-  std::string mtx, out_topk, sweep;
-  std::int64_t rows_limit = 0;
+  std::string mtx, out_topk, sweep, sweep_tile;
+  std::int64_t rows_limit = 0, queries = 0;
+  bool model_terms = false;
   papersim::SimilarityParams params;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -188,10 +231,16 @@ int run_mtx(int argc, char** argv) {
       params.threshold = std::stof(value());
     else if (a == "--sweep-head")
       sweep = value();
+    else if (a == "--sweep-tile")
+      sweep_tile = value();
     else if (a == "--out-topk")
       out_topk = value();
     else if (a == "--rows")
       rows_limit = std::stoll(value());
+    else if (a == "--queries")
+      queries = std::stoll(value());
+    else if (a == "--model-terms")
+      model_terms = true;
     else
       throw papersim::UsageError("unknown argument " + a);
   }
@@ -213,13 +262,31 @@ int run_mtx(int argc, char** argv) {
     std::string item;
     while (std::getline(ss, item, ',')) heads.push_back(std::stoi(item));
   }
+  std::vector<std::int64_t> tiles;
+  if (sweep_tile.empty()) {
+    tiles.push_back(params.tile);
+  } else {
+    std::stringstream ss(sweep_tile);
+    std::string item;
+    while (std::getline(ss, item, ',')) tiles.push_back(std::stoll(item));
+  }
+  std::vector<std::pair<int, std::int64_t>> runs;
+  for (int h : heads)
+    for (std::int64_t t : tiles) runs.push_back({h, t});
   auto backend = papersim::detail::make_cpu_backend();
-  for (int h : heads) {
+  for (const auto& [h, tile] : runs) {
     params.head_dim = h;
+    params.tile = tile;
     const double cpu0 = cpu_seconds();
-    papersim::SimilarityResult r = backend->self_join(x, params);
+    const papersim::CsrView all = x.view();
+    const bool cross = queries > 0 && queries < x.rows;
+    const papersim::CsrView qv = cross ? all.row_range(0, queries) : all;
+    const papersim::CsrView rv = cross ? all.row_range(queries, x.rows) : all;
+    papersim::SimilarityResult r =
+        cross ? backend->cross_join(qv, rv, params) : backend->self_join(all, params);
     const double cpu = cpu_seconds() - cpu0;
     const auto& s = r.stats;
+    if (model_terms) std::printf("%s", model_terms_json(qv, rv, cross, params, s.head_dim).c_str());
     std::printf(
         "{\"rows\": %lld, \"k\": %lld, \"threads\": %d, \"head_dim\": %d, \"tiles\": %lld, "
         "\"seconds\": %.3f, \"cpu_seconds\": %.3f, \"pairs\": %lld, \"pairs_per_s\": %.4g, "
@@ -233,7 +300,7 @@ int run_mtx(int argc, char** argv) {
         static_cast<long long>(s.zero_rows), r.pairs.size(), s.peak_working_bytes, rss_before,
         peak_rss());
     std::fflush(stdout);
-    if (!out_topk.empty() && h == heads.back()) {
+    if (!out_topk.empty() && h == runs.back().first && tile == runs.back().second) {
       std::ofstream out(out_topk, std::ios::binary);
       std::vector<std::int64_t> docs(static_cast<std::size_t>(params.k));
       std::vector<float> scores(static_cast<std::size_t>(params.k));

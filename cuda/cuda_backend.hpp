@@ -10,7 +10,7 @@
 namespace papersim::cuda {
 /// Visible devices; empty (never an exception) without a driver or a GPU.
 std::vector<DeviceInfo> list_devices();
-/// The CUDA engine on the given devices (empty = all visible).
-/// @throws BackendUnavailable when no device is visible.
-std::unique_ptr<SimilarityBackend> make_cuda_backend();
+/// The CUDA engine; it runs on the devices named in SimilarityParams::devices
+/// (empty = all visible). @throws BackendUnavailable when no device is visible.
+std::unique_ptr<SimilarityBackend> make_cuda_backend(const BackendOptions& options = {});
 }  // namespace papersim::cuda

@@ -1,31 +1,33 @@
 #pragma once
 // The per-device engine of the CUDA backend: an explicit context (device,
 // streams, cuBLAS handle, resident inputs, running lists, tile slots) and the
-// tile loop. Exposed (not only used by cuda_backend.cu) so the benchmarks can
-// time the phases separately.
+// tile loop over the tiles the driver (sim/driver.hpp) dealt to this device.
+// Implemented in engine.cu; exposed so the benchmarks can time the phases.
 
 #include <cuda_fp16.h>
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "cuda/kernels.cuh"
 #include "cuda/resources.cuh"
 #include "papersim/csr.hpp"
 #include "papersim/similarity.hpp"
+#include "sim/driver.hpp"
 #include "sim/plan.hpp"
 
 namespace papersim::cuda {
 
-/// Host-side inputs shared by every device: the split, the tails, the lists' size.
+/// Host-side inputs shared by every device: the driver's split rows, the
+/// reference tail by term, the lists' size.
 struct EngineInputs {
-  const CsrMatrix* queries = nullptr;
-  const CsrMatrix* references = nullptr;  ///< == queries for a self-join.
+  const detail::JoinInputs* join = nullptr;
+  /// Set when these inputs own their split (prepare_inputs on matrices).
+  std::shared_ptr<const detail::JoinInputs> owned_join;
   bool self_join = true;
-  detail::HeadTailSplit split;
-  int head_dim = 0;  ///< split.head_dim padded to a multiple of 64.
-  CsrMatrix query_tail;
+  int head_dim = 0;                      ///< join->split.head_dim padded to a multiple of 64.
   std::vector<std::int64_t> ref_colptr;  ///< Reference tail by term: cols + 1 offsets.
   std::vector<std::int32_t> ref_rows;
   std::vector<float> ref_vals;
@@ -33,8 +35,17 @@ struct EngineInputs {
   bool want_pairs = false;
   float pair_low = 0.0f;  ///< threshold - margin.
   float margin = 0.0f;
+  std::int64_t rows_q() const { return join->queries.rows; }
+  std::int64_t rows_r() const { return join->references.rows; }
 };
 
+/// What the CUDA backend tells the driver: cost model, margin, tail numbering, order.
+detail::PassTraits pass_traits();
+
+/// The device inputs for a split made by the driver with pass_traits().
+EngineInputs prepare_inputs(const detail::JoinInputs& join, const SimilarityParams& params);
+
+/// The same from matrices (splits them as the driver would; for tests and benchmarks).
 EngineInputs prepare_inputs(const CsrMatrix& queries, const CsrMatrix* references,
                             const SimilarityParams& params);
 
@@ -63,7 +74,7 @@ struct TileSlot {
 class DeviceEngine {
  public:
   /// Uploads the inputs to `device` and builds its head block, tails and lists.
-  DeviceEngine(int device, const EngineInputs& in);
+  DeviceEngine(int device, const EngineInputs& in, const BackendOptions& options = {});
   /// Frees everything with the engine's device current.
   ~DeviceEngine() { PAPERSIM_CUDA_TRY_NO_THROW(cudaSetDevice(device_)); }
   DeviceEngine(const DeviceEngine&) = delete;
@@ -114,11 +125,11 @@ class DeviceEngine {
   /// Per strip of `edge_` rows: whether its lists have had a full selection.
   std::vector<bool> seeded_;
   /// One-pass filter + merge for tiles whose strips are seeded (default);
-  /// PAPERSIM_CUDA_SELECT=classic keeps select-merge and the transpose for every tile.
+  /// BackendOptions::CudaSelect::kClassic keeps select-merge and the transpose for every tile.
   bool use_filter_ = true;
   /// Tail by global atomics (default) or summed in shared memory per row
-  /// (PAPERSIM_CUDA_TAIL=rows; slower on an H100); row_tail_ is the choice
-  /// for the tile edge.
+  /// (BackendOptions::CudaTail::kRows; slower on an H100); row_tail_ is the
+  /// choice for the tile edge.
   bool use_row_tail_ = false;
   bool row_tail_ = false;
   std::int64_t edge_ = 0;

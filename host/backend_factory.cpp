@@ -32,14 +32,15 @@ std::vector<DeviceInfo> cuda_devices() {
 #endif
 }
 
-std::unique_ptr<SimilarityBackend> make_backend(BackendKind kind) {
+std::unique_ptr<SimilarityBackend> make_backend(BackendKind kind, const BackendOptions& options) {
   if (kind == BackendKind::kCpu) return detail::make_cpu_backend();
 #ifdef PAPERSIM_WITH_CUDA
-  if (!cuda::list_devices().empty()) return cuda::make_cuda_backend();
+  if (!cuda::list_devices().empty()) return cuda::make_cuda_backend(options);
   if (kind == BackendKind::kCuda) {
     throw BackendUnavailable("--backend cuda: no CUDA device is visible");
   }
 #else
+  (void)options;
   if (kind == BackendKind::kCuda) {
     throw BackendUnavailable(
         "--backend cuda: this build has no CUDA support (rebuild with -DPAPERSIM_WITH_CUDA=ON)");

@@ -265,6 +265,24 @@ TEST_F(BadArgs, CudaWithoutDeviceIsAnError) {
   EXPECT_NE(err.find("cuda"), std::string::npos) << err;
 }
 
+// Options are checked before any input is read: with a missing input the
+// option error (exit 2 or 4) wins over the input error (exit 3).
+TEST_F(BadArgs, OptionsAreCheckedBeforeAnyInputIsRead) {
+  const std::string missing = quote(tmp_ / "missing.jsonl");
+  std::string err;
+  EXPECT_EQ(code("duplicates " + missing + " --stem klingon -o /dev/null", &err), 2);
+  EXPECT_NE(err.find("klingon"), std::string::npos) << err;
+  EXPECT_EQ(code("related " + missing + " --ngram-range 2,1 -o /dev/null", &err), 2) << err;
+  EXPECT_EQ(code("report " + missing + " --pairs p.jsonl -o /dev/null", &err), 2);
+  EXPECT_NE(err.find("--pairs and --related"), std::string::npos) << err;
+  auto info = run(quote(bin()) + " info");
+  ASSERT_EQ(info.exit_code, 0);
+  if (info.out.find("visible GPUs: 0") != std::string::npos) {
+    EXPECT_EQ(code("related " + missing + " --backend cuda -o /dev/null", &err), 4);
+    EXPECT_NE(err.find("cuda"), std::string::npos) << err;
+  }
+}
+
 TEST_F(BadArgs, StrictStopsAtBadRecordDefaultSkipsAndCounts) {
   const std::string bad = tmp_ / "bad.jsonl";
   std::ofstream(bad) << "{\"id\":\"a\",\"title\":\"T\",\"abstract\":\"good text here\"}\n"

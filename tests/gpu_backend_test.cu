@@ -11,8 +11,8 @@
 #include "cuda/cuda_backend.hpp"
 #include "papersim/error.hpp"
 #include "papersim/similarity.hpp"
-#include "sim/candidates.hpp"
 #include "sim/cpu_backend.hpp"
+#include "sim/finalize.hpp"
 #include "sim_test_util.hpp"
 
 namespace papersim {
@@ -123,37 +123,20 @@ TEST(GpuBackend, CrossJoinMatchesBruteForce) {
   }
 }
 
-// Sets an environment variable for the life of the object, then restores it.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    const char* before = std::getenv(name);
-    had_ = before != nullptr;
-    if (had_) before_ = before;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (had_)
-      setenv(name_.c_str(), before_.c_str(), 1);
-    else
-      unsetenv(name_.c_str());
-  }
-
- private:
-  std::string name_, before_;
-  bool had_ = false;
-};
-
-// Every combination of the switches must agree on its own: per-tile
-// select-merge with the transpose (PAPERSIM_CUDA_SELECT=classic, also the
-// first tiles' path) or the one-pass filter, and the tail by global atomics
-// (the default) or by per-row shared-memory sums (PAPERSIM_CUDA_TAIL=rows).
+// Every combination of the backend options must agree on its own: per-tile
+// select-merge with the transpose (CudaSelect::kClassic, also the first
+// tiles' path) or the one-pass filter, and the tail by global atomics (the
+// default) or by per-row shared-memory sums (CudaTail::kRows).
 TEST(GpuBackend, EarlierPathsMatchBruteForce) {
   SKIP_WITHOUT_GPU();
-  for (const char* select : {"classic", "filter"}) {
-    for (const char* tail : {"atomic", "rows"}) {
-      ScopedEnv s("PAPERSIM_CUDA_SELECT", select), t("PAPERSIM_CUDA_TAIL", tail);
-      auto gpu = cuda::make_cuda_backend();
+  using Select = BackendOptions::CudaSelect;
+  using Tail = BackendOptions::CudaTail;
+  for (const Select select : {Select::kClassic, Select::kFilter}) {
+    for (const Tail tail : {Tail::kAtomic, Tail::kRows}) {
+      BackendOptions options;
+      options.cuda_select = select;
+      options.cuda_tail = tail;
+      auto gpu = cuda::make_cuda_backend(options);
       std::uint32_t seed = 300;
       for (const Case& c : cases()) {
         const CsrMatrix x = testing::random_matrix(c.spec, seed++);
@@ -163,7 +146,8 @@ TEST(GpuBackend, EarlierPathsMatchBruteForce) {
         p.tile = c.tile;
         p.head_dim = c.head_dim;
         expect_same(detail::brute_force(x, nullptr, p), gpu->self_join(x, p),
-                    std::string(select) + "/" + tail + " " + describe(c));
+                    std::string(select == Select::kClassic ? "classic" : "filter") + "/" +
+                        (tail == Tail::kRows ? "rows" : "atomic") + " " + describe(c));
       }
     }
   }

@@ -11,6 +11,23 @@
 namespace papersim::cuda {
 namespace {
 
+// `x` without its head columns, column ids unchanged: what the CUDA tail
+// kernels expect, written the plain way.
+CsrMatrix tail_matrix(const CsrMatrix& x, const detail::HeadTailSplit& split) {
+  CsrMatrix t;
+  t.rows = x.rows;
+  t.cols = x.cols;
+  for (std::int64_t r = 0; r < x.rows; ++r) {
+    for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) {
+      if (split.slot_of[x.indices[p]] >= 0) continue;
+      t.indices.push_back(x.indices[p]);
+      t.data.push_back(x.data[p]);
+    }
+    t.indptr.push_back(t.nnz());
+  }
+  return t;
+}
+
 TEST(GpuEngine, PrepareInputsBuildsTheReferenceTailByTerm) {
   testing::RandomSpec spec;
   spec.rows = 400;
@@ -30,19 +47,21 @@ TEST(GpuEngine, PrepareInputsBuildsTheReferenceTailByTerm) {
       const EngineInputs in = prepare_inputs(q, self ? nullptr : &r, p);
       const CsrMatrix& ref = self ? q : r;
       EXPECT_EQ(in.self_join, self);
-      EXPECT_EQ(in.split.head_dim, 40);
+      ASSERT_NE(in.join, nullptr);
+      EXPECT_EQ(in.join->split.head_dim, 40);
       EXPECT_EQ(in.head_dim, 64);
       EXPECT_EQ(in.keep, 7 + 32);
       EXPECT_TRUE(in.want_pairs);
       EXPECT_FLOAT_EQ(in.pair_low, 0.6f - in.margin);
       EXPECT_GE(in.margin, 1e-3f);  // above the fp16 worst case (9.8e-4)
       // The query tail holds exactly the non-head entries of the queries.
-      const CsrMatrix want_q = detail::tail_matrix(q, in.split);
-      EXPECT_EQ(in.query_tail.indptr, want_q.indptr);
-      EXPECT_EQ(in.query_tail.indices, want_q.indices);
-      EXPECT_EQ(in.query_tail.data, want_q.data);
+      const CsrMatrix want_q = tail_matrix(q, in.join->split);
+      const CsrMatrix& query_tail = in.join->q.tail;
+      EXPECT_EQ(query_tail.indptr, want_q.indptr);
+      EXPECT_EQ(query_tail.indices, want_q.indices);
+      EXPECT_EQ(query_tail.data, want_q.data);
       // The reference tail by term is the transpose of the reference tail, rows increasing.
-      const CsrMatrix want_r = detail::tail_matrix(ref, in.split);
+      const CsrMatrix want_r = tail_matrix(ref, in.join->split);
       ASSERT_EQ(static_cast<std::int64_t>(in.ref_colptr.size()), ref.cols + 1);
       ASSERT_EQ(static_cast<std::int64_t>(in.ref_rows.size()), want_r.nnz());
       std::vector<std::int64_t> seen(ref.cols, 0);

@@ -6,7 +6,7 @@
 
 #include "papersim/error.hpp"
 #include "papersim/similarity.hpp"
-#include "sim/candidates.hpp"
+#include "sim/finalize.hpp"
 #include "sim/cpu_backend.hpp"
 #include "sim_test_util.hpp"
 

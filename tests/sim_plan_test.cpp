@@ -8,7 +8,7 @@
 #include "papersim/clusters.hpp"
 #include "papersim/error.hpp"
 #include "papersim/similarity.hpp"
-#include "sim/candidates.hpp"
+#include "sim/finalize.hpp"
 #include "sim/plan.hpp"
 #include "sim_test_util.hpp"
 
@@ -31,88 +31,175 @@ CsrMatrix from_dense(const std::vector<std::vector<float>>& rows) {
   return m;
 }
 
-TEST(ColumnDf, CountsBothMatrices) {
-  CsrMatrix a = from_dense({{1, 0, 1}, {0, 0, 1}});
-  CsrMatrix b = from_dense({{1, 1, 0}});
-  EXPECT_EQ(column_df(a), (std::vector<std::int64_t>{1, 0, 2}));
-  EXPECT_EQ(column_df(a, &b), (std::vector<std::int64_t>{2, 1, 2}));
+JoinShape self_shape(std::int64_t rows) {
+  JoinShape s;
+  s.rows_q = s.rows_r = rows;
+  s.self_join = true;
+  return s;
+}
+
+CostModel unit_cost(double head, double tail) {
+  CostModel c;
+  c.head = head;
+  c.tail = tail;
+  return c;
+}
+
+TEST(ColumnDf, CountsAViewOrARowRange) {
+  CsrMatrix a = from_dense({{1, 0, 1}, {0, 0, 1}, {1, 1, 0}});
+  EXPECT_EQ(column_df(a.view()), (std::vector<std::int64_t>{2, 1, 2}));
+  EXPECT_EQ(column_df(a.view().row_range(1, 3)), (std::vector<std::int64_t>{1, 1, 1}));
+  EXPECT_EQ(column_df(a.view().row_range(2, 2)), (std::vector<std::int64_t>{0, 0, 0}));
 }
 
 TEST(HeadSplit, RequestedTakesMostFrequentTiesByLowerColumn) {
   std::vector<std::int64_t> df = {5, 9, 5, 0, 7};
-  HeadTailSplit s = choose_head_split(df, 10, 10, 3, 1.0, 1.0);
+  const JoinShape shape = self_shape(10);
+  HeadTailSplit s = choose_head_split(df, nullptr, shape, 3, unit_cost(1, 1));
   EXPECT_EQ(s.head_dim, 3);
   EXPECT_EQ(s.head_terms, (std::vector<std::int32_t>{1, 4, 0}));
   EXPECT_EQ(s.slot_of, (std::vector<std::int32_t>{2, 0, -1, -1, 1}));
-  EXPECT_EQ(choose_head_split(df, 10, 10, 100, 1.0, 1.0).head_dim, 5);  // clamped
-  EXPECT_EQ(choose_head_split(df, 10, 10, 0, 1.0, 1.0).head_dim, 0);
+  EXPECT_EQ(choose_head_split(df, nullptr, shape, 100, unit_cost(1, 1)).head_dim, 5);  // clamped
+  EXPECT_EQ(choose_head_split(df, nullptr, shape, 0, unit_cost(1, 1)).head_dim, 0);
 }
 
 TEST(HeadSplit, CostModelGrowsByGroupsWhileTheySave) {
   // 1000 rows; 128 columns in every row (df^2/N^2 = 1), then 1000 rare columns.
   std::vector<std::int64_t> df(1128, 1);
   for (int c = 0; c < 128; ++c) df[c] = 1000;
+  const JoinShape shape = self_shape(1000);
   // Each dense group of 64 saves 64 * tail_cost: taken when tail_cost > head_cost.
-  EXPECT_EQ(choose_head_split(df, 1000, 1000, -1, 1.0, 2.0).head_dim, 128);
-  EXPECT_EQ(choose_head_split(df, 1000, 1000, -1, 1.0, 0.5).head_dim, 0);
-  // Rare columns never pay: 64 * 1e-6 * tail_cost < 64 * head_cost.
-  EXPECT_EQ(choose_head_split(df, 1000, 1000, -1, 1.0, 1000.0).head_dim, 128);
+  EXPECT_EQ(choose_head_split(df, nullptr, shape, -1, unit_cost(1, 2)).head_dim, 128);
+  EXPECT_EQ(choose_head_split(df, nullptr, shape, -1, unit_cost(1, 0.5)).head_dim, 0);
+  // Rare columns never pay: a column in one row pairs with nothing.
+  EXPECT_EQ(choose_head_split(df, nullptr, shape, -1, unit_cost(1, 1000)).head_dim, 128);
   // Unused columns are never in the head.
   std::vector<std::int64_t> few = {3, 0, 3};
-  HeadTailSplit s = choose_head_split(few, 3, 3, -1, 1.0, 100.0);
+  HeadTailSplit s = choose_head_split(few, nullptr, self_shape(3), -1, unit_cost(1, 100));
   EXPECT_EQ(s.head_dim, 2);
   EXPECT_EQ(s.head_terms, (std::vector<std::int32_t>{0, 2}));
 }
 
-TEST(HeadSplit, FillHeadBlockAndTailPartitionEveryValue) {
+TEST(HeadSplit, CrossJoinPricesTheTailByBothSidesFrequencies) {
+  // 10 queries against 100,000 references. Columns 0..63 are in every reference
+  // but in no query: no pair ever multiplies them (a union-df model would put
+  // them first). Columns 64..127 are in every reference and one query: each saves
+  // 1e5 products, 0.1 per pair, worth a head column at tail cost 30.
+  std::vector<std::int64_t> df_q(200, 0), df_r(200, 1);
+  for (int c = 0; c < 128; ++c) df_r[c] = 100000;
+  for (int c = 64; c < 128; ++c) df_q[c] = 1;
+  JoinShape shape;
+  shape.rows_q = 10;
+  shape.rows_r = 100000;
+  shape.self_join = false;
+  HeadTailSplit s = choose_head_split(df_q, &df_r, shape, -1, unit_cost(1, 30));
+  ASSERT_EQ(s.head_dim, 64);
+  for (int slot = 0; slot < 64; ++slot) EXPECT_EQ(s.head_terms[slot], 64 + slot);
+  // At tail cost 5 the saving (0.5 per pair and column) no longer pays.
+  EXPECT_EQ(choose_head_split(df_q, &df_r, shape, -1, unit_cost(1, 5)).head_dim, 0);
+}
+
+TEST(HeadSplit, BuildingHeadRowsAndTilesIsPriced) {
+  // 4 queries against 100,000 references, 64 columns in every row: the head
+  // saves 64 tail products per pair for 64 multiply-adds, but every tile builds
+  // dense head rows. Cheap rows: the head pays; dear rows: it does not.
+  std::vector<std::int64_t> df_q(64, 4), df_r(64, 100000);
+  JoinShape shape;
+  shape.rows_q = 4;
+  shape.rows_r = 100000;
+  shape.self_join = false;
+  shape.tile_edges = [](int) { return std::make_pair<std::int64_t, std::int64_t>(64, 64); };
+  CostModel cost = unit_cost(1, 2);
+  EXPECT_EQ(choose_head_split(df_q, &df_r, shape, -1, cost).head_dim, 64);
+  cost.head_row = 10;  // each reference row built once, each query row per column block
+  EXPECT_EQ(choose_head_split(df_q, &df_r, shape, -1, cost).head_dim, 0);
+  // The tile term does not depend on D here, so it changes nothing.
+  cost.head_row = 0;
+  cost.tile = 1e9;
+  EXPECT_EQ(choose_head_split(df_q, &df_r, shape, -1, cost).head_dim, 64);
+  // estimated_cost: pairs × D × head + products × tail + rows built × D × head_row + tiles × tile.
+  cost = unit_cost(1, 2);
+  cost.head_row = 3;
+  cost.tile = 5;
+  const double tiles = 1 * 1563, built = 4.0 * 1563 + 100000.0 * 1;
+  EXPECT_DOUBLE_EQ(estimated_cost(cost, shape, 64, 7.0),
+                   4.0 * 100000 * 64 + 7.0 * 2 + built * 64 * 3 + tiles * 5);
+}
+
+TEST(SplitRows, PartitionsEveryValueOfARowRange) {
   CsrMatrix x = testing::random_matrix({60, 40, 6.0, 0.1, 0.0, 0, 1.2}, 7);
-  HeadTailSplit s = choose_head_split(column_df(x), x.rows, x.rows, 8, 1.0, 1.0);
-  CsrMatrix t = tail_matrix(x, s);
-  t.validate();
-  std::vector<float> head(static_cast<std::size_t>(20 * s.head_dim), -7.0f);
-  fill_head_block(x, s, 10, 30, head.data());
-  for (std::int64_t r = 10; r < 30; ++r) {
-    std::map<int, float> want;
-    for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) want[x.indices[p]] = x.data[p];
-    std::map<int, float> got;
-    for (int slot = 0; slot < s.head_dim; ++slot) {
-      float v = head[(r - 10) * s.head_dim + slot];
-      if (v != 0.0f) got[s.head_terms[slot]] = v;
+  const CsrView part = x.view().row_range(10, 30);  // offsets do not start at 0
+  const std::vector<std::int64_t> df = column_df(part);
+  HeadTailSplit s = choose_head_split(df, nullptr, self_shape(part.rows), 8, unit_cost(1, 1));
+  // Tail ids in reverse column order (so rows must be re-sorted), every third tail
+  // column dropped.
+  std::vector<std::int32_t> tail_id(40, -1);
+  std::int32_t ids = 0;
+  for (int c = 39; c >= 0; --c)
+    if (s.slot_of[c] < 0 && c % 3 != 0) tail_id[c] = ids++;
+  for (int threads : {1, 3}) {
+    SplitRows rows = split_rows(part, s, tail_id, ids, threads);
+    // Head entries keep column order, so their slots need not increase.
+    rows.tail.validate();
+    ASSERT_EQ(rows.head.rows, 20);
+    std::vector<float> dense(static_cast<std::size_t>(20 * s.head_dim), -7.0f);
+    fill_head_rows(rows.head, 0, 20, s.head_dim, dense.data());
+    for (std::int64_t r = 0; r < 20; ++r) {
+      std::map<int, float> want;
+      for (std::int64_t p = part.indptr[r]; p < part.indptr[r + 1]; ++p) {
+        const int c = part.indices[p];
+        if (s.slot_of[c] >= 0 || tail_id[c] >= 0) want[c] = part.data[p];
+      }
+      std::map<int, float> got;
+      for (int slot = 0; slot < s.head_dim; ++slot) {
+        const float v = dense[r * s.head_dim + slot];
+        if (v != 0.0f) got[s.head_terms[slot]] = v;
+      }
+      for (std::int64_t p = rows.tail.indptr[r]; p < rows.tail.indptr[r + 1]; ++p) {
+        const int c = 39 - static_cast<int>(
+                               std::find(tail_id.rbegin(), tail_id.rend(), rows.tail.indices[p]) -
+                               tail_id.rbegin());
+        EXPECT_EQ(tail_id[c], rows.tail.indices[p]);
+        EXPECT_TRUE(got.emplace(c, rows.tail.data[p]).second);
+      }
+      EXPECT_EQ(got, want) << "row " << r;
     }
-    for (std::int64_t p = t.indptr[r]; p < t.indptr[r + 1]; ++p) {
-      EXPECT_EQ(s.slot_of[t.indices[p]], -1);
-      EXPECT_TRUE(got.emplace(t.indices[p], t.data[p]).second);
-    }
-    EXPECT_EQ(got, want) << "row " << r;
   }
 }
 
 TEST(Tiles, SelfJoinCoversEveryUnorderedPairOnce) {
-  for (std::int64_t n : {1, 5, 64, 100, 130}) {
-    for (std::int64_t edge : {1, 7, 64, 200}) {
-      TilePlan plan = plan_tiles(n, n, true, edge, edge);
-      std::vector<int> seen(static_cast<std::size_t>(n * n), 0);
-      for (const Tile& t : plan.tiles) {
-        EXPECT_LE(t.row_begin, t.col_begin);
-        for (std::int64_t i = t.row_begin; i < t.row_end; ++i)
-          for (std::int64_t j = t.col_begin; j < t.col_end; ++j)
-            if (t.diagonal() ? i < j : true) ++seen[std::min(i, j) * n + std::max(i, j)];
+  for (TileOrder order : {TileOrder::kRowMajor, TileOrder::kSpread})
+    for (std::int64_t n : {1, 5, 64, 100, 130}) {
+      for (std::int64_t edge : {1, 7, 64, 200}) {
+        TilePlan plan = plan_tiles(n, n, true, edge, edge, order);
+        std::int64_t sum = 0;
+        for (const Tile& t : plan.tiles) sum += plan.tile_pairs(t, true);
+        EXPECT_EQ(sum, plan.pairs);
+        std::vector<int> seen(static_cast<std::size_t>(n * n), 0);
+        for (const Tile& t : plan.tiles) {
+          EXPECT_LE(t.row_begin, t.col_begin);
+          for (std::int64_t i = t.row_begin; i < t.row_end; ++i)
+            for (std::int64_t j = t.col_begin; j < t.col_end; ++j)
+              if (t.diagonal() ? i < j : true) ++seen[std::min(i, j) * n + std::max(i, j)];
+        }
+        for (std::int64_t i = 0; i < n; ++i)
+          for (std::int64_t j = i + 1; j < n; ++j)
+            ASSERT_EQ(seen[i * n + j], 1) << n << " " << edge;
+        EXPECT_EQ(plan.pairs, n * (n - 1) / 2);
       }
-      for (std::int64_t i = 0; i < n; ++i)
-        for (std::int64_t j = i + 1; j < n; ++j) ASSERT_EQ(seen[i * n + j], 1) << n << " " << edge;
-      EXPECT_EQ(plan.pairs, n * (n - 1) / 2);
     }
-  }
 }
 
 TEST(Tiles, CrossJoinCoversEveryPairOnce) {
-  TilePlan plan = plan_tiles(10, 23, false, 4, 6);
-  std::vector<int> seen(230, 0);
-  for (const Tile& t : plan.tiles)
-    for (std::int64_t i = t.row_begin; i < t.row_end; ++i)
-      for (std::int64_t j = t.col_begin; j < t.col_end; ++j) ++seen[i * 23 + j];
-  for (int v : seen) EXPECT_EQ(v, 1);
-  EXPECT_EQ(plan.pairs, 230);
+  for (TileOrder order : {TileOrder::kRowMajor, TileOrder::kSpread}) {
+    TilePlan plan = plan_tiles(10, 23, false, 4, 6, order);
+    std::vector<int> seen(230, 0);
+    for (const Tile& t : plan.tiles)
+      for (std::int64_t i = t.row_begin; i < t.row_end; ++i)
+        for (std::int64_t j = t.col_begin; j < t.col_end; ++j) ++seen[i * 23 + j];
+    for (int v : seen) EXPECT_EQ(v, 1);
+    EXPECT_EQ(plan.pairs, 230);
+  }
   EXPECT_THROW(plan_tiles(10, 10, false, 0, 4), Error);
 }
 

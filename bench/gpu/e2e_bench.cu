@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
   // subtract its size to get the free memory the engine sized its tiles from.
   const std::size_t resident = static_cast<std::size_t>(n) * in.head_dim * 2 +
                                static_cast<std::size_t>(n) * (2 * in.keep * 8 + 16) +
-                               in.query_tail.data.size() * 16 + in.ref_colptr.size() * 8;
+                               in.join->q.tail.data.size() * 16 + in.ref_colptr.size() * 8;
   const std::int64_t edge =
       r.stats.tiles > 0 ? cuda::choose_tile_edge(p, in, free_b - std::min(free_b, resident)) : 0;
   const double gemm_s = edge > 0 ? measure_plan_gemm_seconds(n, in.head_dim, edge) : 0;

@@ -96,6 +96,7 @@ void register_vectorize(CLI::App& app) {
   cmd->callback([args, out_matrix, out_vocab, out_docs] {
     const auto t0 = Clock::now();
     RunContext ctx = args->context();
+    check_tfidf_options(args->tfidf, ctx);
     Vectorized v = load_and_vectorize(args->inputs, {}, args->reader, args->tfidf, ctx, false);
     if (!out_matrix->empty()) {
       OutputFile f(*out_matrix);
@@ -138,13 +139,18 @@ void register_related(CLI::App& app) {
     p.k = *k;
     p.threshold = -1.0f;
     p.min_score = min_opt->count() ? *min_score : -1.0f;
-    validate_params(p);
-    if (!args->index.empty()) check_index_query_args(args->index_args(*cmd));
+    auto backend = make_checked_backend(args->engine, p);  // before any input is read
+    if (!args->index.empty()) {
+      check_index_query_args(args->index_args(*cmd));
+    } else {
+      check_tfidf_options(args->tfidf, ctx);
+    }
     OutputFile file(*out);  // fail on an unwritable output before the work
-    if (!args->index.empty()) return related_with_index(args->index_args(*cmd), p, fmt, file, ctx);
+    if (!args->index.empty())
+      return related_with_index(args->index_args(*cmd), *backend, p, fmt, file, ctx);
     Vectorized v =
         load_and_vectorize(args->inputs, args->against, args->reader, args->tfidf, ctx, false);
-    SimilarityResult r = run_similarity(v, args->engine, p, ctx);
+    SimilarityResult r = run_similarity(v, *backend, p, ctx);
     write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, v.cross ? v.queries : 0,
                   ctx.threads);
     file.close();
@@ -175,16 +181,21 @@ void register_duplicates(CLI::App& app) {
     SimilarityParams p = args->engine.to_params();
     p.k = 0;
     p.threshold = *threshold;
-    validate_params(p);
-    if (!args->index.empty()) check_index_query_args(args->index_args(*cmd));
+    auto backend = make_checked_backend(args->engine, p);  // before any input is read
+    if (!args->index.empty()) {
+      check_index_query_args(args->index_args(*cmd));
+    } else {
+      check_tfidf_options(args->tfidf, ctx);
+    }
     OutputFile file(*out);
     std::unique_ptr<OutputFile> cfile;
     if (!clusters_out->empty()) cfile = std::make_unique<OutputFile>(*clusters_out);
     if (!args->index.empty())
-      return duplicates_with_index(args->index_args(*cmd), p, fmt, file, cfile.get(), ctx);
+      return duplicates_with_index(args->index_args(*cmd), *backend, p, fmt, file, cfile.get(),
+                                   ctx);
     Vectorized v =
         load_and_vectorize(args->inputs, args->against, args->reader, args->tfidf, ctx, false);
-    SimilarityResult r = run_similarity(v, args->engine, p, ctx);
+    SimilarityResult r = run_similarity(v, *backend, p, ctx);
     write_pairs(file.stream(), fmt, v.corpus.docs, r.pairs, 0, v.cross ? v.queries : 0);
     file.close();
     std::int64_t nclusters = -1;

@@ -71,7 +71,17 @@ void register_report(CLI::App& app) {
     SimilarityParams p = a->engine.to_params();
     p.k = a->k;
     p.threshold = a->threshold;
-    validate_params(p);
+    const bool from_files = !a->pairs.empty() || !a->related.empty();
+    if (from_files && (a->pairs.empty() || a->related.empty()))
+      throw UsageError("report: give both --pairs and --related, or neither");
+    // Options, backend and devices are checked before any input is read.
+    std::unique_ptr<SimilarityBackend> backend;
+    if (!from_files) {
+      backend = make_checked_backend(a->engine, p);
+    } else {
+      validate_params(p);
+    }
+    check_tfidf_options(a->tfidf, ctx);
     OutputFile file(a->out);
     Vectorized v = load_and_vectorize(a->inputs, {}, a->reader, a->tfidf, ctx, true);
 
@@ -84,19 +94,14 @@ void register_report(CLI::App& app) {
                             {"k", std::to_string(a->k)},
                             {"threshold", format_score(a->threshold)}};
     data.summary.timings = {{"read", v.read_seconds}, {"tf-idf", v.vectorize_seconds}};
-    const bool from_files = !a->pairs.empty() || !a->related.empty();
     SimilarityResult r;
     if (from_files) {
-      if (!a->pairs.empty() && !a->related.empty()) {
-        data.threshold = thr->count() ? a->threshold : -1.0f;
-      } else {
-        throw UsageError("report: give both --pairs and --related, or neither");
-      }
+      data.threshold = thr->count() ? a->threshold : -1.0f;
       data.docs = std::move(v.corpus.docs);
       load_report_inputs(a->pairs, a->related, &data, &v.x);
       data.summary.backend = "(from " + a->pairs + " and " + a->related + ")";
     } else {
-      r = run_similarity(v, a->engine, p, ctx);
+      r = run_similarity(v, *backend, p, ctx);
       data.threshold = a->threshold;
       data.summary.backend = r.stats.backend;
       data.summary.pairs_evaluated = r.stats.pairs_evaluated;
@@ -219,7 +224,7 @@ void register_demo(CLI::App& app) {
     SimilarityParams p = a->engine.to_params();
     p.k = a->k;
     p.threshold = a->threshold;
-    validate_params(p);
+    auto backend = make_checked_backend(a->engine, p);  // before the corpus is generated
     std::filesystem::create_directories(a->dir);
     const std::string corpus = a->dir + "/corpus.jsonl";
     const std::string truth_path = a->dir + "/truth.jsonl";
@@ -236,7 +241,7 @@ void register_demo(CLI::App& app) {
     ReaderCli reader;
     TfidfCli tfidf;
     Vectorized v = load_and_vectorize({corpus}, {}, reader, tfidf, ctx, false);
-    SimilarityResult r = run_similarity(v, a->engine, p, ctx);
+    SimilarityResult r = run_similarity(v, *backend, p, ctx);
     {
       OutputFile f(a->dir + "/related.jsonl");
       write_related(f.stream(), OutFormat::kJsonl, v.corpus.docs, r.topk, 0, 0, ctx.threads);

@@ -122,12 +122,11 @@ QueryRun load_queries(const IndexQueryArgs& a, const RunContext& ctx) {
   return r;
 }
 
-SimilarityResult match_index(const QueryRun& r, const EngineCli& engine, SimilarityParams p,
+SimilarityResult match_index(const QueryRun& r, SimilarityBackend& backend, SimilarityParams p,
                              const RunContext& ctx) {
   validate_params(p);
-  auto backend = make_backend(parse_backend_kind(engine.backend));
   const std::int64_t total = r.q.rows * r.index.documents();
-  if (backend->name().rfind("cpu", 0) == 0) {
+  if (backend.name().rfind("cpu", 0) == 0) {
     // On the host, a few queries against many indexed rows are an exact sparse
     // join over the queries' postings (the index is read once, in place, with
     // no tiles to set up); scores are exact_dot's, as on every backend.
@@ -149,7 +148,7 @@ SimilarityResult match_index(const QueryRun& r, const EngineCli& engine, Similar
                              [&](const Neighbor& nb) { return nb.score < p.min_score; }),
               l.end());
     res.pairs = std::move(j.pairs);
-    res.stats.backend = backend->name() + " (exact sparse join over the index)";
+    res.stats.backend = backend.name() + " (exact sparse join over the index)";
     res.stats.pairs_evaluated = j.pairs_evaluated;
     for (std::int64_t i = 0; i < r.q.rows; ++i) res.stats.zero_rows += r.q.row_nnz(i) == 0;
     res.stats.seconds = since(t0);
@@ -159,9 +158,8 @@ SimilarityResult match_index(const QueryRun& r, const EngineCli& engine, Similar
   p.progress = [progress](std::int64_t done, std::int64_t) { progress->update(done); };
   if (!ctx.quiet)
     std::fprintf(stderr, "papersim: %s pairs on backend %s\n", format_count(total).c_str(),
-                 backend->name().c_str());
-  const auto ref = index::engine_input(r.index.matrix());
-  SimilarityResult res = backend->cross_join(r.q, ref, p);
+                 backend.name().c_str());
+  SimilarityResult res = backend.cross_join(r.q.view(), r.index.matrix(), p);
   progress->finish();
   return res;
 }
@@ -294,7 +292,7 @@ void register_add(CLI::App& index) {
     if (!std::filesystem::is_regular_file(a->path))
       throw InputError(a->path, 0, "no such index file");
     index::check_writable(a->path);
-    auto backend = make_backend(parse_backend_kind(a->engine.backend));
+    auto backend = make_checked_backend(a->engine, p);
     double read_seconds = 0;
     Corpus c = read_documents(a->inputs, a->reader, ctx, &read_seconds);
     std::vector<IndexedDocument> docs;
@@ -431,11 +429,11 @@ void check_index_query_args(const IndexQueryArgs& a) {
     throw InputError(a.index, 0, "no such index file");
 }
 
-void related_with_index(const IndexQueryArgs& a, SimilarityParams p, OutFormat format,
-                        OutputFile& out, const RunContext& ctx) {
+void related_with_index(const IndexQueryArgs& a, SimilarityBackend& backend, SimilarityParams p,
+                        OutFormat format, OutputFile& out, const RunContext& ctx) {
   const auto t0 = Clock::now();
   const QueryRun r = load_queries(a, ctx);
-  SimilarityResult res = match_index(r, *a.engine, p, ctx);
+  SimilarityResult res = match_index(r, backend, p, ctx);
   std::vector<std::int64_t> refs;
   for (const auto& l : res.topk)
     for (const auto& nb : l) refs.push_back(nb.doc);
@@ -448,11 +446,12 @@ void related_with_index(const IndexQueryArgs& a, SimilarityParams p, OutFormat f
   print_query_summary(r, res, -1, -1, since(t0), ctx);
 }
 
-void duplicates_with_index(const IndexQueryArgs& a, SimilarityParams p, OutFormat format,
-                           OutputFile& out, OutputFile* clusters, const RunContext& ctx) {
+void duplicates_with_index(const IndexQueryArgs& a, SimilarityBackend& backend, SimilarityParams p,
+                           OutFormat format, OutputFile& out, OutputFile* clusters,
+                           const RunContext& ctx) {
   const auto t0 = Clock::now();
   const QueryRun r = load_queries(a, ctx);
-  SimilarityResult res = match_index(r, *a.engine, p, ctx);
+  SimilarityResult res = match_index(r, backend, p, ctx);
   std::vector<std::int64_t> refs;
   for (const auto& pr : res.pairs) refs.push_back(pr.b);
   const ResultDocs docs = result_docs(r, std::move(refs));

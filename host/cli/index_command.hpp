@@ -31,12 +31,14 @@ struct IndexQueryArgs {
 void check_index_query_args(const IndexQueryArgs& args);
 
 /// `related QUERIES --index NAME.psx`: every query's top-k among the indexed documents.
-void related_with_index(const IndexQueryArgs& args, SimilarityParams params, OutFormat format,
-                        OutputFile& out, const RunContext& ctx);
+void related_with_index(const IndexQueryArgs& args, SimilarityBackend& backend,
+                        SimilarityParams params, OutFormat format, OutputFile& out,
+                        const RunContext& ctx);
 
 /// `duplicates QUERIES --index NAME.psx`: every (query, indexed document) pair >= threshold,
 /// and with `clusters` their connected components.
-void duplicates_with_index(const IndexQueryArgs& args, SimilarityParams params, OutFormat format,
-                           OutputFile& out, OutputFile* clusters, const RunContext& ctx);
+void duplicates_with_index(const IndexQueryArgs& args, SimilarityBackend& backend,
+                           SimilarityParams params, OutFormat format, OutputFile& out,
+                           OutputFile* clusters, const RunContext& ctx);
 
 }  // namespace papersim::cli

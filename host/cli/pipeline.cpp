@@ -103,10 +103,27 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
   return v;
 }
 
-SimilarityResult run_similarity(const Vectorized& v, const EngineCli& engine,
-                                SimilarityParams params, const RunContext& ctx) {
+void check_tfidf_options(const TfidfCli& tfidf, const RunContext& ctx) {
+  validate_tfidf_options(tfidf.to_options(ctx.threads));
+}
+
+std::unique_ptr<SimilarityBackend> make_checked_backend(const EngineCli& engine,
+                                                        const SimilarityParams& params) {
   validate_params(params);
   auto backend = make_backend(parse_backend_kind(engine.backend));
+  backend->check(params);
+  return backend;
+}
+
+SimilarityResult run_similarity(const Vectorized& v, const EngineCli& engine,
+                                SimilarityParams params, const RunContext& ctx) {
+  auto backend = make_checked_backend(engine, params);
+  return run_similarity(v, *backend, std::move(params), ctx);
+}
+
+SimilarityResult run_similarity(const Vectorized& v, SimilarityBackend& b, SimilarityParams params,
+                                const RunContext& ctx) {
+  SimilarityBackend* backend = &b;
   const std::int64_t n = v.x.rows;
   const std::int64_t total = v.cross ? v.queries * (n - v.queries) : n * (n - 1) / 2;
   auto progress = std::make_shared<Progress>("pairs", total, !ctx.quiet);
@@ -117,9 +134,9 @@ SimilarityResult run_similarity(const Vectorized& v, const EngineCli& engine,
   }
   SimilarityResult r;
   if (v.cross) {
-    CsrMatrix q = v.x.slice_rows(0, v.queries);
-    CsrMatrix ref = v.x.slice_rows(v.queries, n);
-    r = backend->cross_join(q, ref, params);
+    // Queries and references are row ranges of the one matrix: no copies.
+    const CsrView all = v.x.view();
+    r = backend->cross_join(all.row_range(0, v.queries), all.row_range(v.queries, n), params);
   } else {
     r = backend->self_join(v.x, params);
   }

@@ -3,6 +3,7 @@
 // similarity engine, print the summary.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,19 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
                               const std::vector<std::string>& references, const ReaderCli& reader,
                               const TfidfCli& tfidf, const RunContext& ctx, bool keep_text);
 
-/// Run the chosen backend (self join, or queries × references) with a progress bar.
+/// Everything a run can check before reading any input: the TF-IDF options
+/// (stemmer language included) and the similarity parameters; with `engine`,
+/// also the backend (`--backend cuda` without a device, `--devices` naming no
+/// device), which is made here and returned for run_similarity. Fails in well
+/// under a second whatever the inputs. @throws UsageError, BackendUnavailable.
+void check_tfidf_options(const TfidfCli& tfidf, const RunContext& ctx);
+std::unique_ptr<SimilarityBackend> make_checked_backend(const EngineCli& engine,
+                                                        const SimilarityParams& params);
+
+/// Run `backend` (self join, or queries × references) with a progress bar.
+SimilarityResult run_similarity(const Vectorized& v, SimilarityBackend& backend,
+                                SimilarityParams params, const RunContext& ctx);
+/// The same with the backend chosen by `engine`.
 SimilarityResult run_similarity(const Vectorized& v, const EngineCli& engine,
                                 SimilarityParams params, const RunContext& ctx);
 

@@ -61,6 +61,20 @@ void parallel_for(std::int64_t n, int threads, const std::function<void(std::int
 }
 
 std::size_t peak_rss_bytes() {
+  // VmHWM of this process: Linux carries ru_maxrss across execve, so a process
+  // started by a large parent would report the parent's peak.
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f != nullptr) {
+    char line[256];
+    while (std::fgets(line, sizeof(line), f) != nullptr) {
+      unsigned long long kib = 0;
+      if (std::sscanf(line, "VmHWM: %llu kB", &kib) == 1) {
+        std::fclose(f);
+        return static_cast<std::size_t>(kib) * 1024;
+      }
+    }
+    std::fclose(f);
+  }
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<std::size_t>(usage.ru_maxrss) * 1024;

@@ -22,7 +22,7 @@ void parallel_for(std::int64_t n, int threads, const std::function<void(std::int
 void parallel_for_worker(std::int64_t n, int threads,
                          const std::function<void(std::int64_t, int)>& fn, std::int64_t grain = 1);
 
-/// Peak resident set size of this process in bytes.
+/// Peak resident set size of this process in bytes (VmHWM, not ru_maxrss, which survives exec).
 std::size_t peak_rss_bytes();
 
 /// Length (1 to 4) of the valid UTF-8 sequence starting at s[i], storing its code

@@ -94,12 +94,6 @@ void check_writable(const std::string& path);
 std::vector<Neighbor> merge_lists(const std::vector<Neighbor>& a, const std::vector<Neighbor>& b,
                                   std::int64_t k);
 
-/// ADAPTER until the similarity backends take `CsrView`: the owning matrix they
-/// take today, copied from an index's mapped rows. When `self_join(const CsrView&)`
-/// / `cross_join(const CsrView&, const CsrView&)` land, this returns the view
-/// itself and no copy is made (one line; callers are unchanged).
-CsrMatrix engine_input(const CsrView& view);
-
 /// Both directions of an exact top-k join of `rows` (many) with `fresh` (few).
 struct ExactJoin {
   std::vector<std::vector<Neighbor>> row_lists;    ///< Per row of `rows`: its best `fresh` rows.

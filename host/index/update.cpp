@@ -25,9 +25,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-// The one conversion to change when the backends take views (see format.hpp).
-CsrMatrix index::engine_input(const CsrView& view) { return to_matrix(view); }
-
 CsrMatrix vectorize_with_index(const Index& index, const std::vector<std::string_view>& texts,
                                int threads, TransformStats* stats) {
   TfidfOptions options = index.options();
@@ -139,13 +136,13 @@ IndexAddResult add_documents(const std::string& path, const std::vector<IndexedD
       no = std::move(cross.fresh_lists);
       res.pairs_evaluated = self.pairs_evaluated + cross.pairs_evaluated;
     } else {
-      SimilarityResult self = backend.self_join(x_new, p);
+      SimilarityResult self = backend.self_join(x_new.view(), p);
       nn = std::move(self.topk);
       res.pairs_evaluated = self.stats.pairs_evaluated;
       if (n > 0) {
-        const auto x_old = engine_input(old.matrix());
-        SimilarityResult a = backend.cross_join(x_new, x_old, p);
-        SimilarityResult b = backend.cross_join(x_old, x_new, p);
+        // The backends read the mapped rows in place.
+        SimilarityResult a = backend.cross_join(x_new.view(), old.matrix(), p);
+        SimilarityResult b = backend.cross_join(old.matrix(), x_new.view(), p);
         res.pairs_evaluated += a.stats.pairs_evaluated + b.stats.pairs_evaluated;
         no = std::move(a.topk);
         on = std::move(b.topk);

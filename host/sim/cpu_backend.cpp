@@ -23,7 +23,8 @@
 
 #include "common/util.hpp"
 #include "papersim/error.hpp"
-#include "sim/candidates.hpp"
+#include "sim/driver.hpp"
+#include "sim/finalize.hpp"
 #include "sim/plan.hpp"
 
 namespace papersim::detail {
@@ -38,8 +39,8 @@ namespace {
 // (posting load + scatter-add into the score row) ≈ 1–2.4 ns, i.e. 20–50 head
 // columns; 30 sits in that range. It picks D = 128 with scikit-learn defaults and
 // D = 64 with English stop words removed, the fastest or within noise of it.
-constexpr double kHeadCost = 1.0;
-constexpr double kTailCost = 30.0;
+constexpr CostModel kCost{/*head=*/1.0, /*tail=*/30.0, /*head_row=*/4.0, /*tile=*/2e5,
+                          /*head_align=*/1};
 
 // The approximation is an fp32 sgemm plus fp32 tail additions of at most a few
 // hundred non-negative products of unit vectors: its error is below ~1e-6.
@@ -64,63 +65,6 @@ constexpr std::int64_t kPrefetch = 6;
 
 constexpr float kTiny = std::numeric_limits<float>::denorm_min();
 constexpr float kInf = std::numeric_limits<float>::infinity();
-
-// Extra candidates kept per row so the exact k-th score usually clears the
-// worst kept approximate one by more than the margin (no fallback needed).
-std::int64_t extra_candidates(std::int64_t k) { return std::max<std::int64_t>(6, k / 4); }
-
-// The rows split for the tile loops: head entries as (slot, value) so a dense
-// head row is a memset and a short scatter, and tail entries with their terms
-// renumbered by decreasing df. Renumbering keeps the terms looked up most often
-// at the front of the per-term index arrays (cache-resident), and terms that can
-// pair with no other row (df 1 in a self-join, absent from one side in a cross
-// join) are dropped from the tail: they contribute no product.
-struct SplitRows {
-  CsrMatrix head;  // indices = head slots
-  CsrMatrix tail;  // indices = renumbered tail terms
-};
-
-SplitRows split_rows(const CsrMatrix& x, const HeadTailSplit& split,
-                     const std::vector<std::int32_t>& tail_id, std::int32_t tail_terms) {
-  SplitRows out;
-  out.head.rows = out.tail.rows = x.rows;
-  out.head.cols = split.head_dim;
-  out.tail.cols = tail_terms;
-  out.head.indptr.assign(static_cast<std::size_t>(x.rows + 1), 0);
-  out.tail.indptr.assign(static_cast<std::size_t>(x.rows + 1), 0);
-  std::vector<std::pair<std::int32_t, float>> row;
-  for (std::int64_t r = 0; r < x.rows; ++r) {
-    row.clear();
-    for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) {
-      const std::int32_t c = x.indices[p];
-      const std::int32_t slot = split.slot_of[c];
-      if (slot >= 0) {
-        out.head.indices.push_back(slot);
-        out.head.data.push_back(x.data[p]);
-      } else if (tail_id[c] >= 0) {
-        row.push_back({tail_id[c], x.data[p]});
-      }
-    }
-    std::sort(row.begin(), row.end());
-    for (const auto& [t, v] : row) {
-      out.tail.indices.push_back(t);
-      out.tail.data.push_back(v);
-    }
-    out.head.indptr[r + 1] = out.head.nnz();
-    out.tail.indptr[r + 1] = out.tail.nnz();
-  }
-  return out;
-}
-
-void fill_head(const CsrMatrix& head, std::int64_t begin, std::int64_t end, std::int64_t d,
-               float* out) {
-  std::memset(out, 0, static_cast<std::size_t>((end - begin) * d) * sizeof(float));
-  for (std::int64_t r = begin; r < end; ++r) {
-    float* row = out + (r - begin) * d;
-    for (std::int64_t p = head.indptr[r]; p < head.indptr[r + 1]; ++p)
-      row[head.indices[p]] = head.data[p];
-  }
-}
 
 // Inverted index of the tail terms of one column block.
 struct TailIndex {
@@ -191,127 +135,64 @@ struct Worker {
   std::vector<ScoredPair> pairs;
 };
 
-// Order tiles so that consecutive tiles touch different blocks: concurrent
-// workers then rarely wait on the same block lock. Self-join: the diagonal
-// tiles, then the rounds of a round-robin tournament (circle method) of the
-// blocks; cross join: column blocks outer, row blocks inner.
-std::vector<Tile> schedule(const TilePlan& plan, std::int64_t rows, bool self_join) {
-  const std::int64_t edge = plan.tile_rows;
-  const std::int64_t blocks = (rows + edge - 1) / edge;
-  auto tile_of = [&](std::int64_t bi, std::int64_t bj) {
-    return Tile{bi * edge, std::min(rows, (bi + 1) * edge), bj * edge,
-                std::min(rows, (bj + 1) * edge)};
-  };
-  if (!self_join) {
-    std::vector<Tile> t = plan.tiles;
-    std::stable_sort(t.begin(), t.end(),
-                     [](const Tile& x, const Tile& y) { return x.col_begin < y.col_begin; });
-    return t;
-  }
-  std::vector<Tile> out;
-  out.reserve(plan.tiles.size());
-  for (std::int64_t b = 0; b < blocks; ++b) out.push_back(tile_of(b, b));
-  const std::int64_t m = blocks % 2 == 0 ? blocks : blocks + 1;  // m - 1 = dummy when odd
-  for (std::int64_t round = 0; round + 1 < m; ++round) {
-    for (std::int64_t p = 0; p < m / 2; ++p) {
-      const std::int64_t x = p == 0 ? m - 1 : (round + p) % (m - 1);
-      const std::int64_t y = p == 0 ? round : (round + m - 1 - p) % (m - 1);
-      if (x >= blocks || y >= blocks) continue;  // the dummy sits out
-      out.push_back(tile_of(std::min(x, y), std::max(x, y)));
-    }
-  }
-  return out;
-}
-
-class CpuBackend final : public SimilarityBackend {
+class CpuPass final : public TilePass {
  public:
   std::string name() const override { return "cpu"; }
-
-  SimilarityResult self_join(const CsrMatrix& x, const SimilarityParams& params) override {
-    return run(x, nullptr, params);
+  PassTraits traits(const SimilarityParams&) const override {
+    PassTraits t;
+    t.cost = kCost;
+    t.margin = kMargin;
+    // Extra candidates kept per row so the exact k-th score usually clears the
+    // worst kept approximate one by more than the margin (no fallback needed).
+    t.extra_min = 6;
+    t.extra_per_k = 4;
+    t.numbering = TailNumbering::kByDf;
+    t.order = TileOrder::kSpread;
+    t.head_rows_per_tile = true;
+    t.host_memory = true;
+    return t;
   }
-  SimilarityResult cross_join(const CsrMatrix& queries, const CsrMatrix& references,
-                              const SimilarityParams& params) override {
-    check_cross_join_shapes(queries, references);
-    return run(queries, &references, params);
+  std::int64_t tile_edge(const SimilarityParams& params, int d, std::int64_t rows_q,
+                         std::int64_t rows_r, std::size_t budget) const override {
+    return cpu_tile_edge(params, d, rows_q, rows_r, budget);
   }
-
- private:
-  SimilarityResult run(const CsrMatrix& q, const CsrMatrix* r, const SimilarityParams& params);
+  std::int64_t prepare(const JoinInputs& in, const SimilarityParams& params,
+                       std::size_t budget) override {
+    return tile_edge(params, in.split.head_dim, in.queries.rows, in.references.rows, budget);
+  }
+  void run(const JoinInputs& in, const TilePlan& plan, const SimilarityParams& params,
+           CandidateStore& store, SimilarityStats& stats) override;
 };
 
-SimilarityResult CpuBackend::run(const CsrMatrix& q, const CsrMatrix* r,
-                                 const SimilarityParams& params) {
-  validate_params(params);
-  const auto start = std::chrono::steady_clock::now();
-  const bool self = r == nullptr;
-  const CsrMatrix& ref = self ? q : *r;
+void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityParams& params,
+                  CandidateStore& store, SimilarityStats& stats) {
+  const bool self = in.self_join;
   const int threads = resolve_threads(params.threads);
   // Parallelism comes from our tiles; a multithreaded BLAS inside would oversubscribe.
   openblas_set_num_threads(1);
-
-  SimilarityResult result;
-  result.stats.backend = name();
-  for (std::int64_t i = 0; i < q.rows; ++i) {
-    if (q.row_nnz(i) == 0) ++result.stats.zero_rows;
-  }
-
-  const std::vector<std::int64_t> df = column_df(q, self ? nullptr : &ref);
-  const HeadTailSplit split =
-      choose_head_split(df, q.rows, ref.rows, params.head_dim, kHeadCost, kTailCost);
-  const std::int64_t d = split.head_dim;
-  // Tail terms by decreasing df; only terms that can meet on both sides.
-  std::vector<std::int32_t> tail_id(df.size(), -1);
-  std::int32_t tail_terms = 0;
-  {
-    const std::vector<std::int64_t> df_ref = self ? std::vector<std::int64_t>() : column_df(ref);
-    std::vector<std::int32_t> order;
-    for (std::size_t c = 0; c < df.size(); ++c) {
-      const bool pairs_up = self ? df[c] >= 2 : df_ref[c] > 0 && df[c] > df_ref[c];
-      if (split.slot_of[c] < 0 && pairs_up) order.push_back(static_cast<std::int32_t>(c));
-    }
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::int32_t x, std::int32_t y) { return df[x] > df[y]; });
-    for (std::int32_t c : order) tail_id[c] = tail_terms++;
-  }
-  const SplitRows q_rows = split_rows(q, split, tail_id, tail_terms);
-  SplitRows ref_rows_storage;
-  if (!self) ref_rows_storage = split_rows(ref, split, tail_id, tail_terms);
-  const SplitRows& ref_rows = self ? q_rows : ref_rows_storage;
+  const std::int64_t d = in.split.head_dim;
+  const SplitRows& q_rows = in.q;
+  const SplitRows& ref_rows = in.r();
   const CsrMatrix& q_tail = q_rows.tail;
   const CsrMatrix& ref_tail = ref_rows.tail;
+  const std::int64_t edge = plan.tile_rows;
+  const std::vector<Tile>& order = plan.tiles;
+  const std::int64_t q_count = in.queries.rows;
 
-  std::int64_t edge = params.tile;
-  if (edge <= 0) {
-    std::size_t budget = params.memory_budget;
-    if (budget == 0)
-      budget = std::min<std::size_t>(host_available_memory() / 4, std::size_t{2} << 30);
-    edge = std::min(tile_edge_for_budget(budget, static_cast<int>(d), threads), kMaxEdge);
-  }
-  const std::int64_t longest = std::max<std::int64_t>(1, std::max(q.rows, ref.rows));
-  edge = std::min(edge, (longest + 63) / 64 * 64);
-  const TilePlan plan = plan_tiles(q.rows, ref.rows, self, edge, edge);
-  const std::vector<Tile> order = schedule(plan, q.rows, self);
-  if (order.size() != plan.tiles.size()) throw Error("cpu backend: tile schedule lost tiles");
-
-  Candidates cand;
-  cand.margin = kMargin;
   const std::int64_t k = params.k;
-  cand.keep = k > 0 ? k + extra_candidates(k) : 0;
-  if (k > 0) cand.rows.assign(static_cast<std::size_t>(q.rows), TopKRow(cand.keep));
+  const std::int64_t keep = store.keep();
   // Per query row: the lowest approximate score that may still enter its list.
   const float base_cut = std::max(params.min_score - kMargin, kTiny);
-  std::vector<float> cut(static_cast<std::size_t>(q.rows), k > 0 ? base_cut : kInf);
+  std::vector<float> cut(static_cast<std::size_t>(q_count), k > 0 ? base_cut : kInf);
   const float tcut = params.threshold >= 0.0f ? std::max(params.threshold - kMargin, kTiny) : kInf;
 
-  const std::int64_t row_blocks = (q.rows + edge - 1) / edge;
-  std::vector<std::mutex> block_locks(
-      static_cast<std::size_t>(std::max<std::int64_t>(row_blocks, 1)));
+  const std::int64_t row_blocks = (q_count + edge - 1) / edge;
+  const std::int64_t strips_per_block = (edge + kStrip - 1) / kStrip;
+  std::vector<std::mutex> locks(static_cast<std::size_t>(
+      std::max<std::int64_t>(1, self ? row_blocks : row_blocks * strips_per_block)));
 
   const std::int64_t ldc = (edge + 15) / 16 * 16;  // padded score rows: whole 16-wide chunks
   std::vector<Worker> workers(static_cast<std::size_t>(threads));
-  std::atomic<std::int64_t> done{0};
-  std::mutex progress_mutex;
   std::atomic<std::size_t> index_bytes{0};
 
   parallel_for_worker(
@@ -326,22 +207,25 @@ SimilarityResult CpuBackend::run(const CsrMatrix& q, const CsrMatrix* r,
         wk.b.resize(static_cast<std::size_t>(edge * std::max<std::int64_t>(d, 1)));
         wk.s.resize(static_cast<std::size_t>(kStrip * ldc));
         wk.colcut.resize(static_cast<std::size_t>(ldc));
-        if (d > 0) fill_head(ref_rows.head, tile.col_begin, tile.col_end, d, wk.b.data());
+        if (d > 0) fill_head_rows(ref_rows.head, tile.col_begin, tile.col_end, d, wk.b.data());
         wk.index.build(ref_tail, tile.col_begin, tile.col_end);
         std::size_t ib = wk.index.bytes(), prev = index_bytes.load();
         while (ib > prev && !index_bytes.compare_exchange_weak(prev, ib)) {
         }
 
-        // Only the selection touches shared lists: it locks the tile's blocks.
-        std::mutex& row_lock = block_locks[tile.row_begin / edge];
-        std::mutex* col_lock = self && !diag ? &block_locks[tile.col_begin / edge] : nullptr;
+        // Only the selection touches shared lists: it locks the tile's blocks (a
+        // self-join's column pass updates the column block's lists too) or, in a
+        // cross join, only the strip's rows, so workers on tiles of the same row
+        // block (few queries, many references) select concurrently.
+        const std::int64_t row_block = tile.row_begin / edge;
+        std::mutex* col_lock = self && !diag ? &locks[tile.col_begin / edge] : nullptr;
 
         for (std::int64_t s0 = 0; s0 < rows; s0 += kStrip) {
           const std::int64_t sr = std::min(kStrip, rows - s0);
           const std::int64_t i0 = tile.row_begin + s0;
           float* S = wk.s.data();
           if (d > 0) {
-            fill_head(q_rows.head, i0, i0 + sr, d, wk.a.data());
+            fill_head_rows(q_rows.head, i0, i0 + sr, d, wk.a.data());
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(sr),
                         static_cast<int>(cols), static_cast<int>(d), 1.0f, wk.a.data(),
                         static_cast<int>(d), wk.b.data(), static_cast<int>(d), 0.0f, S,
@@ -374,6 +258,8 @@ SimilarityResult CpuBackend::run(const CsrMatrix& q, const CsrMatrix* r,
             if (diag) srow[s0 + ii] = -1.0f;
           }
 
+          std::mutex& row_lock =
+              self ? locks[row_block] : locks[row_block * strips_per_block + s0 / kStrip];
           std::unique_lock<std::mutex> lock_a(row_lock, std::defer_lock), lock_b;
           if (col_lock != nullptr) {
             lock_b = std::unique_lock<std::mutex>(*col_lock, std::defer_lock);
@@ -392,26 +278,26 @@ SimilarityResult CpuBackend::run(const CsrMatrix& q, const CsrMatrix* r,
             const std::int64_t i = i0 + ii;
             // Row pushes start at column row_from; columns before it were seeded.
             std::int64_t row_from = 0;
-            if (k > 0 && !cand.rows[i].full()) {
+            if (k > 0 && !store.row(i).full()) {
               // A list not yet full takes nearly every positive score. Seed it with
               // the best `keep` of a prefix of this tile's row (one selection), so the
               // rest of the row meets a real cut and skips at vector speed.
-              row_from = std::min(
-                  ldc, (std::max<std::int64_t>(kSeedColumns, 4 * cand.keep) + 15) / 16 * 16);
+              row_from =
+                  std::min(ldc, (std::max<std::int64_t>(kSeedColumns, 4 * keep) + 15) / 16 * 16);
               const std::int64_t seed_end = std::min(row_from, cols);
               std::vector<Neighbor>& g = wk.gathered;
               g.clear();
               for (std::int64_t jj = 0; jj < seed_end; ++jj) {
                 if (srow[jj] >= cut[i]) g.push_back({tile.col_begin + jj, srow[jj]});
               }
-              if (static_cast<std::int64_t>(g.size()) > cand.keep) {
-                std::nth_element(g.begin(), g.begin() + (cand.keep - 1), g.end(),
+              if (static_cast<std::int64_t>(g.size()) > keep) {
+                std::nth_element(g.begin(), g.begin() + (keep - 1), g.end(),
                                  [](const Neighbor& x, const Neighbor& y) {
                                    return better(x.score, x.doc, y.score, y.doc);
                                  });
-                g.resize(static_cast<std::size_t>(cand.keep));
+                g.resize(static_cast<std::size_t>(keep));
               }
-              TopKRow& list = cand.rows[i];
+              TopKRow& list = store.row(i);
               for (const Neighbor& nb : g) list.push(nb.score, nb.doc);
               cut[i] = std::max(list.bound(), base_cut);
             }
@@ -428,13 +314,13 @@ SimilarityResult CpuBackend::run(const CsrMatrix& q, const CsrMatrix* r,
                 const std::int64_t j = tile.col_begin + j0 + u;
                 if (sc >= tcut && (!diag || j > i)) wk.pairs.push_back({i, j, sc});
                 if (row_pass && sc >= cut[i]) {
-                  TopKRow& list = cand.rows[i];
+                  TopKRow& list = store.row(i);
                   list.push(sc, j);
                   cut[i] = std::max(list.bound(), base_cut);
                   rowcut = std::min(cut[i], tcut);
                 }
                 if (column_pass && sc >= cut[j]) {
-                  TopKRow& list = cand.rows[j];
+                  TopKRow& list = store.row(j);
                   list.push(sc, i);
                   cut[j] = std::max(list.bound(), base_cut);
                   colcut[j0 + u] = std::min(cut[j], tcut);
@@ -444,38 +330,37 @@ SimilarityResult CpuBackend::run(const CsrMatrix& q, const CsrMatrix* r,
           }
         }
 
-        const std::int64_t tile_pairs = diag ? rows * (rows - 1) / 2 : rows * cols;
-        const std::int64_t now = done.fetch_add(tile_pairs) + tile_pairs;
-        if (params.progress) {
-          std::lock_guard<std::mutex> g(progress_mutex);
-          params.progress(now, plan.pairs);
-        }
+        store.tile_done(tile);
       },
       1);
 
-  for (Worker& wk : workers) {
-    cand.pairs.insert(cand.pairs.end(), wk.pairs.begin(), wk.pairs.end());
-    wk.pairs.clear();
-    wk.pairs.shrink_to_fit();
-  }
-  result.stats.pairs_evaluated = plan.pairs;
-  result.stats.head_dim = static_cast<int>(d);
-  result.stats.tiles = static_cast<std::int64_t>(plan.tiles.size());
+  for (Worker& wk : workers) store.add_pairs(wk.pairs);
   const std::size_t per_worker = (kStrip * std::max<std::int64_t>(d, 1) +
                                   edge * std::max<std::int64_t>(d, 1) + kStrip * ldc + ldc) *
                                      sizeof(float) +
                                  index_bytes.load();
-  result.stats.peak_working_bytes = per_worker * static_cast<std::size_t>(threads);
-  workers.clear();
-
-  finalize(q, self ? nullptr : &ref, params, cand, &result);
-  result.stats.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return result;
+  stats.peak_working_bytes =
+      per_worker * static_cast<std::size_t>(threads) + cut.size() * sizeof(float);
 }
 
 }  // namespace
 
-std::unique_ptr<SimilarityBackend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+CostModel cpu_cost_model() { return kCost; }
+
+std::int64_t cpu_tile_edge(const SimilarityParams& params, int d, std::int64_t rows_q,
+                           std::int64_t rows_r, std::size_t budget) {
+  std::int64_t edge = params.tile;
+  if (edge <= 0) {
+    if (budget == 0)
+      budget = std::min<std::size_t>(host_available_memory() / 4, std::size_t{2} << 30);
+    edge = std::min(tile_edge_for_budget(budget, d, resolve_threads(params.threads)), kMaxEdge);
+  }
+  const std::int64_t longest = std::max<std::int64_t>(1, std::max(rows_q, rows_r));
+  return std::min(edge, (longest + 63) / 64 * 64);
+}
+
+std::unique_ptr<SimilarityBackend> make_cpu_backend() {
+  return std::make_unique<DriverBackend>(std::make_unique<CpuPass>());
+}
 
 }  // namespace papersim::detail

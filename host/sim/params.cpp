@@ -3,12 +3,11 @@
 
 #include "papersim/error.hpp"
 #include "papersim/similarity.hpp"
-#include "sim/plan.hpp"
 
 namespace papersim {
 
 void validate_params(const SimilarityParams& params) {
-  if (params.k < 0) throw UsageError("k must be >= 1 (got " + std::to_string(params.k) + ")");
+  if (params.k < 0) throw UsageError("k must be >= 0 (got " + std::to_string(params.k) + ")");
   if (std::isnan(params.threshold) || params.threshold > 1.0f) {
     throw UsageError("threshold must be in [0, 1] (got " + std::to_string(params.threshold) + ")");
   }
@@ -31,14 +30,5 @@ void validate_params(const SimilarityParams& params) {
     if (d < 0) throw UsageError("device index must be >= 0 (got " + std::to_string(d) + ")");
   }
 }
-
-namespace detail {
-void check_cross_join_shapes(const CsrMatrix& queries, const CsrMatrix& references) {
-  if (queries.cols != references.cols) {
-    throw UsageError("cross join: queries have " + std::to_string(queries.cols) +
-                     " columns but references have " + std::to_string(references.cols));
-  }
-}
-}  // namespace detail
 
 }  // namespace papersim

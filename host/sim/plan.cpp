@@ -9,55 +9,105 @@
 #include <numeric>
 #include <string>
 
+#include "common/util.hpp"
 #include "papersim/error.hpp"
 
 namespace papersim::detail {
 
-std::vector<std::int64_t> column_df(const CsrMatrix& a, const CsrMatrix* b) {
-  std::int64_t cols = a.cols;
-  if (b != nullptr) cols = std::max(cols, b->cols);
-  std::vector<std::int64_t> df(static_cast<std::size_t>(cols), 0);
-  for (std::int32_t c : a.indices) ++df[c];
-  if (b != nullptr) {
-    for (std::int32_t c : b->indices) ++df[c];
-  }
+std::vector<std::int64_t> column_df(const CsrView& x) {
+  std::vector<std::int64_t> df(static_cast<std::size_t>(x.cols), 0);
+  if (x.rows == 0) return df;
+  const std::int32_t* c = x.indices + x.indptr[0];
+  const std::int64_t n = x.nnz();
+  for (std::int64_t p = 0; p < n; ++p) ++df[c[p]];
   return df;
 }
 
-HeadTailSplit choose_head_split(const std::vector<std::int64_t>& df, std::int64_t rows_a,
-                                std::int64_t rows_b, int requested, double head_cost,
-                                double tail_cost) {
-  const std::int64_t cols = static_cast<std::int64_t>(df.size());
-  // Columns by decreasing df, ties by lower column, so the split is deterministic.
+namespace {
+
+std::int64_t blocks(std::int64_t n, std::int64_t edge) {
+  return edge > 0 ? (n + edge - 1) / edge : 0;
+}
+
+}  // namespace
+
+double estimated_cost(const CostModel& cost, const JoinShape& shape, std::int64_t d,
+                      double tail_products) {
+  const double rq = static_cast<double>(shape.rows_q);
+  const double rr = static_cast<double>(shape.rows_r);
+  const double pairs = shape.self_join ? rq * (rq - 1) / 2 : rq * rr;
+  const std::int64_t align = std::max(cost.head_align, 1);
+  const double dd = static_cast<double>((d + align - 1) / align * align);
+  std::int64_t er = std::max<std::int64_t>(shape.rows_q, 1);
+  std::int64_t ec = std::max<std::int64_t>(shape.rows_r, 1);
+  if (shape.tile_edges) std::tie(er, ec) = shape.tile_edges(static_cast<int>(d));
+  double tiles = 0.0, head_rows = 0.0;
+  if (shape.self_join) {
+    const double b = static_cast<double>(blocks(shape.rows_q, er));
+    tiles = b * (b + 1) / 2;
+    // Every block is the row side of b - (its index) tiles and the column side of the
+    // rest: b + 1 head blocks built per block of rows.
+    head_rows = rq * (b + 1);
+  } else {
+    const double bq = static_cast<double>(blocks(shape.rows_q, er));
+    const double br = static_cast<double>(blocks(shape.rows_r, ec));
+    tiles = bq * br;
+    head_rows = rq * br + rr * bq;
+  }
+  if (!shape.head_rows_per_tile) head_rows = shape.self_join ? rq : rq + rr;
+  return pairs * dd * cost.head + tail_products * cost.tail + head_rows * dd * cost.head_row +
+         tiles * cost.tile;
+}
+
+HeadTailSplit choose_head_split(const std::vector<std::int64_t>& df_q,
+                                const std::vector<std::int64_t>* df_r, const JoinShape& shape,
+                                int requested, const CostModel& cost) {
+  const bool self = df_r == nullptr;
+  const std::int64_t cols = static_cast<std::int64_t>(df_q.size());
+  if (!self && static_cast<std::int64_t>(df_r->size()) != cols)
+    throw Error("choose_head_split: df vectors differ in length");
+  // Tail products a column costs (the saving of moving it to the head).
+  std::vector<double> products(static_cast<std::size_t>(cols));
+  std::vector<std::int64_t> df_union(static_cast<std::size_t>(cols));
+  for (std::int64_t c = 0; c < cols; ++c) {
+    const double q = static_cast<double>(df_q[c]);
+    const double r = self ? 0.0 : static_cast<double>((*df_r)[c]);
+    products[c] = self ? q * (q - 1) / 2 : q * r;
+    df_union[c] = df_q[c] + (self ? 0 : (*df_r)[c]);
+  }
+  // Columns by decreasing saving, then decreasing df, then lower column. In a
+  // self-join the saving grows with df, so this is the order by df.
   std::vector<std::int32_t> order(static_cast<std::size_t>(cols));
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::int32_t x, std::int32_t y) { return df[x] > df[y]; });
+  std::stable_sort(order.begin(), order.end(), [&](std::int32_t x, std::int32_t y) {
+    if (products[x] != products[y]) return products[x] > products[y];
+    return df_union[x] > df_union[y];
+  });
 
   std::int64_t d = 0;
   if (requested >= 0) {
     d = std::min<std::int64_t>(requested, cols);
-  } else if (rows_a > 0 && rows_b > 0) {
-    // The saving of moving a column to the head (df^2 / (rows_a rows_b) tail products
-    // per pair) falls with df while its dense cost stays `head_cost`, so the cost is
-    // convex in D: grow the head by groups of 64 while a group saves more than it costs.
-    const double pairs = static_cast<double>(rows_a) * static_cast<double>(rows_b);
+  } else if (shape.rows_q > 0 && shape.rows_r > 0) {
+    // Every D in steps of 64 columns, keeping the cheapest (the first on ties):
+    // the dense cost grows linearly in D, the tail saving falls with each column,
+    // and the tile count may change with D through the memory budget, so the
+    // total is not convex in general. Columns no pair uses end the scan.
     constexpr std::int64_t kGroup = 64;
-    while (d < cols) {
-      const std::int64_t end = std::min(cols, d + kGroup);
-      double saving = 0.0;
-      for (std::int64_t i = d; i < end; ++i) {
-        const double f = static_cast<double>(df[order[i]]);
-        saving += f * f / pairs * tail_cost;
+    double tail = 0.0;
+    for (double p : products) tail += p;
+    std::int64_t useful = 0;
+    while (useful < cols && products[order[useful]] > 0.0) ++useful;
+    double best = estimated_cost(cost, shape, 0, tail);
+    for (std::int64_t at = 0; at < useful;) {
+      const std::int64_t end = std::min(useful, at + kGroup);
+      for (std::int64_t i = at; i < end; ++i) tail -= products[order[i]];
+      at = end;
+      const double c = estimated_cost(cost, shape, at, std::max(tail, 0.0));
+      if (c < best) {
+        best = c;
+        d = at;
       }
-      // A partial last group costs as much as a full one (D is padded to 64).
-      if (saving <= static_cast<double>(kGroup) * head_cost) break;
-      d = end;
     }
-  }
-  // Columns no row uses cost nothing in the tail: never spend head slots on them.
-  if (requested < 0) {
-    while (d > 0 && df[order[d - 1]] == 0) --d;
   }
 
   HeadTailSplit split;
@@ -69,43 +119,104 @@ HeadTailSplit choose_head_split(const std::vector<std::int64_t>& df, std::int64_
   return split;
 }
 
-void fill_head_block(const CsrMatrix& x, const HeadTailSplit& split, std::int64_t begin,
-                     std::int64_t end, float* out) {
-  const std::int64_t d = split.head_dim;
-  if (d == 0) return;
+SplitRows split_rows(const CsrView& x, const HeadTailSplit& split,
+                     const std::vector<std::int32_t>& tail_id, std::int32_t tail_ids, int threads) {
+  SplitRows out;
+  CsrMatrix& head = out.head;
+  CsrMatrix& tail = out.tail;
+  head.rows = tail.rows = x.rows;
+  head.cols = split.head_dim;
+  tail.cols = tail_ids;
+  head.indptr.assign(static_cast<std::size_t>(x.rows + 1), 0);
+  tail.indptr.assign(static_cast<std::size_t>(x.rows + 1), 0);
+  const std::int64_t cols = static_cast<std::int64_t>(split.slot_of.size());
+  auto slot = [&](std::int32_t c) { return c < cols ? split.slot_of[c] : -1; };
+  auto tid = [&](std::int32_t c) {
+    return c < static_cast<std::int64_t>(tail_id.size()) ? tail_id[c] : -1;
+  };
+  // Whether tail ids keep the column order (then rows need no sort).
+  bool monotone = true;
+  for (std::size_t c = 1, last = 0; c < tail_id.size() && monotone; ++c) {
+    if (tail_id[c] < 0) continue;
+    if (tail_id[last] >= 0 && tail_id[c] < tail_id[last]) monotone = false;
+    last = c;
+  }
+  constexpr std::int64_t kGrain = 4096;
+  // Count, then fill: every thread writes its own rows.
+  parallel_for(
+      x.rows, threads,
+      [&](std::int64_t r) {
+        std::int64_t nh = 0, nt = 0;
+        for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) {
+          const std::int32_t c = x.indices[p];
+          if (slot(c) >= 0) {
+            ++nh;
+          } else if (tid(c) >= 0) {
+            ++nt;
+          }
+        }
+        head.indptr[r + 1] = nh;
+        tail.indptr[r + 1] = nt;
+      },
+      kGrain);
+  for (std::int64_t r = 0; r < x.rows; ++r) {
+    head.indptr[r + 1] += head.indptr[r];
+    tail.indptr[r + 1] += tail.indptr[r];
+  }
+  head.indices.resize(static_cast<std::size_t>(head.indptr[x.rows]));
+  head.data.resize(head.indices.size());
+  tail.indices.resize(static_cast<std::size_t>(tail.indptr[x.rows]));
+  tail.data.resize(tail.indices.size());
+  parallel_for_worker(
+      x.rows, threads,
+      [&](std::int64_t r, int) {
+        std::int64_t h = head.indptr[r], t = tail.indptr[r];
+        for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) {
+          const std::int32_t c = x.indices[p];
+          const std::int32_t s = slot(c);
+          if (s >= 0) {
+            head.indices[h] = s;
+            head.data[h++] = x.data[p];
+          } else if (tid(c) >= 0) {
+            tail.indices[t] = tid(c);
+            tail.data[t++] = x.data[p];
+          }
+        }
+        if (!monotone) {
+          const std::int64_t b = tail.indptr[r], e = tail.indptr[r + 1];
+          if (e - b > 1) {
+            thread_local std::vector<std::pair<std::int32_t, float>> row;
+            row.clear();
+            for (std::int64_t p = b; p < e; ++p) row.push_back({tail.indices[p], tail.data[p]});
+            std::sort(row.begin(), row.end());
+            for (std::int64_t p = b; p < e; ++p) {
+              tail.indices[p] = row[p - b].first;
+              tail.data[p] = row[p - b].second;
+            }
+          }
+        }
+      },
+      kGrain);
+  return out;
+}
+
+void fill_head_rows(const CsrMatrix& head, std::int64_t begin, std::int64_t end, std::int64_t d,
+                    float* out) {
   std::memset(out, 0, static_cast<std::size_t>((end - begin) * d) * sizeof(float));
-  const std::int64_t slots = static_cast<std::int64_t>(split.slot_of.size());
   for (std::int64_t r = begin; r < end; ++r) {
     float* row = out + (r - begin) * d;
-    for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) {
-      const std::int32_t c = x.indices[p];
-      if (c >= slots) continue;
-      const std::int32_t s = split.slot_of[c];
-      if (s >= 0) row[s] = x.data[p];
-    }
+    for (std::int64_t p = head.indptr[r]; p < head.indptr[r + 1]; ++p)
+      row[head.indices[p]] = head.data[p];
   }
 }
 
-CsrMatrix tail_matrix(const CsrMatrix& x, const HeadTailSplit& split) {
-  CsrMatrix t;
-  t.rows = x.rows;
-  t.cols = x.cols;
-  t.indptr.assign(static_cast<std::size_t>(x.rows + 1), 0);
-  const std::int64_t slots = static_cast<std::int64_t>(split.slot_of.size());
-  for (std::int64_t r = 0; r < x.rows; ++r) {
-    for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) {
-      const std::int32_t c = x.indices[p];
-      if (c < slots && split.slot_of[c] >= 0) continue;
-      t.indices.push_back(c);
-      t.data.push_back(x.data[p]);
-    }
-    t.indptr[r + 1] = static_cast<std::int64_t>(t.indices.size());
-  }
-  return t;
+std::int64_t TilePlan::tile_pairs(const Tile& t, bool self_join) const {
+  const std::int64_t r = t.row_end - t.row_begin, c = t.col_end - t.col_begin;
+  return self_join && t.diagonal() ? r * (r - 1) / 2 : r * c;
 }
 
 TilePlan plan_tiles(std::int64_t rows, std::int64_t cols, bool self_join, std::int64_t tile_rows,
-                    std::int64_t tile_cols) {
+                    std::int64_t tile_cols, TileOrder order) {
   if (tile_rows < 1 || tile_cols < 1) throw Error("plan_tiles: tile edges must be positive");
   TilePlan plan;
   if (self_join) {
@@ -115,13 +226,35 @@ TilePlan plan_tiles(std::int64_t rows, std::int64_t cols, bool self_join, std::i
   }
   plan.tile_rows = tile_rows;
   plan.tile_cols = tile_cols;
-  for (std::int64_t r = 0; r < rows; r += tile_rows) {
-    const std::int64_t re = std::min(rows, r + tile_rows);
-    for (std::int64_t c = self_join ? r : 0; c < cols; c += tile_cols) {
-      plan.tiles.push_back({r, re, c, std::min(cols, c + tile_cols)});
+  plan.pairs = self_join ? rows * (rows - 1) / 2 : rows * cols;
+  const std::int64_t row_blocks = blocks(rows, tile_rows);
+  const std::int64_t col_blocks = blocks(cols, tile_cols);
+  auto tile_of = [&](std::int64_t bi, std::int64_t bj) {
+    return Tile{bi * tile_rows, std::min(rows, (bi + 1) * tile_rows), bj * tile_cols,
+                std::min(cols, (bj + 1) * tile_cols)};
+  };
+  if (order == TileOrder::kRowMajor) {
+    for (std::int64_t bi = 0; bi < row_blocks; ++bi)
+      for (std::int64_t bj = self_join ? bi : 0; bj < col_blocks; ++bj)
+        plan.tiles.push_back(tile_of(bi, bj));
+    return plan;
+  }
+  if (!self_join) {
+    for (std::int64_t bj = 0; bj < col_blocks; ++bj)
+      for (std::int64_t bi = 0; bi < row_blocks; ++bi) plan.tiles.push_back(tile_of(bi, bj));
+    return plan;
+  }
+  plan.tiles.reserve(static_cast<std::size_t>(row_blocks * (row_blocks + 1) / 2));
+  for (std::int64_t b = 0; b < row_blocks; ++b) plan.tiles.push_back(tile_of(b, b));
+  const std::int64_t m = row_blocks % 2 == 0 ? row_blocks : row_blocks + 1;  // m - 1 = dummy
+  for (std::int64_t round = 0; round + 1 < m; ++round) {
+    for (std::int64_t p = 0; p < m / 2; ++p) {
+      const std::int64_t x = p == 0 ? m - 1 : (round + p) % (m - 1);
+      const std::int64_t y = p == 0 ? round : (round + m - 1 - p) % (m - 1);
+      if (x >= row_blocks || y >= row_blocks) continue;  // the dummy sits out
+      plan.tiles.push_back(tile_of(std::min(x, y), std::max(x, y)));
     }
   }
-  plan.pairs = self_join ? rows * (rows - 1) / 2 : rows * cols;
   return plan;
 }
 
@@ -133,6 +266,13 @@ std::int64_t tile_edge_for_budget(std::size_t budget_bytes, int head_dim, int wo
   const double edge = -h + std::sqrt(h * h + std::max(per_worker, 0.0));
   std::int64_t e = static_cast<std::int64_t>(edge) / 64 * 64;
   return std::max<std::int64_t>(e, 64);
+}
+
+void check_cross_join_shapes(const CsrView& queries, const CsrView& references) {
+  if (queries.cols != references.cols) {
+    throw UsageError("cross join: queries have " + std::to_string(queries.cols) +
+                     " columns but references have " + std::to_string(references.cols));
+  }
 }
 
 std::size_t host_available_memory() {

@@ -916,4 +916,9 @@ CsrMatrix fit_transform(const std::vector<std::string>& texts, const TfidfOption
   return fit_transform(ptrs, options, model);
 }
 
+void validate_tfidf_options(const TfidfOptions& options) {
+  validate(options);
+  if (!options.stemmer.empty()) Stemmer probe(options.stemmer);  // throws for an unknown language
+}
+
 }  // namespace papersim

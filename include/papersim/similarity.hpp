@@ -40,8 +40,10 @@ struct SimilarityParams {
   float threshold = -1.0f;
   /// Neighbours in top-k lists must also score >= min_score (negative = no bound).
   float min_score = -1.0f;
-  /// Bytes of working memory the backend may use for tiles (host or device);
-  /// 0 = choose from the memory available.
+  /// Bytes of memory the engine may allocate (host for the CPU backend, device
+  /// for CUDA): split rows, candidate lists and tiles. 0 = choose from the memory
+  /// available. Below what the lists and the smallest tiles need, the smallest
+  /// tiles are used (and reported in `peak_working_bytes`).
   std::size_t memory_budget = 0;
   /// Host threads; 0 = all cores.
   int threads = 0;
@@ -65,7 +67,8 @@ struct SimilarityStats {
   int head_dim = 0;                  ///< Head size used.
   std::int64_t tiles = 0;
   double seconds = 0.0;
-  std::size_t peak_working_bytes = 0;  ///< Largest tile working set (host or device).
+  /// Largest engine working set: split rows, candidate lists and tiles (host or device).
+  std::size_t peak_working_bytes = 0;
 };
 
 /// Result of one run.
@@ -80,19 +83,36 @@ struct SimilarityResult {
   SimilarityStats stats;
 };
 
+/// Validate parameters. @throws UsageError naming the bad value.
+void validate_params(const SimilarityParams& params);
+
 /// A similarity engine. Implementations give identical answers: every score is
 /// `exact_dot` of the two rows, top-k lists match brute force with ties broken
 /// by the lower index, and pairs are exactly those with score >= threshold.
+/// Inputs are non-owning views, so the queries and references of a cross join
+/// can be row ranges of one matrix (`x.view().row_range(...)`), never copies.
 class SimilarityBackend {
  public:
   virtual ~SimilarityBackend() = default;
   /// Human-readable name ("cpu", "cuda: NVIDIA H100 80GB HBM3").
   virtual std::string name() const = 0;
   /// All pairs of rows of `x` (rows L2-normalized, `x.rows` × `x.cols`).
-  virtual SimilarityResult self_join(const CsrMatrix& x, const SimilarityParams& params) = 0;
+  virtual SimilarityResult self_join(const CsrView& x, const SimilarityParams& params) = 0;
   /// Every query row against every reference row (same columns).
-  virtual SimilarityResult cross_join(const CsrMatrix& queries, const CsrMatrix& references,
+  virtual SimilarityResult cross_join(const CsrView& queries, const CsrView& references,
                                       const SimilarityParams& params) = 0;
+  /// Check `params` against this backend (parameter ranges, devices) without
+  /// touching any input, so a command can fail before reading its files.
+  /// @throws UsageError naming the bad value.
+  virtual void check(const SimilarityParams& params) const { validate_params(params); }
+
+  SimilarityResult self_join(const CsrMatrix& x, const SimilarityParams& params) {
+    return self_join(x.view(), params);
+  }
+  SimilarityResult cross_join(const CsrMatrix& queries, const CsrMatrix& references,
+                              const SimilarityParams& params) {
+    return cross_join(queries.view(), references.view(), params);
+  }
 };
 
 enum class BackendKind { kAuto, kCpu, kCuda };
@@ -116,11 +136,21 @@ struct DeviceInfo {
 /// Visible CUDA devices; empty without CUDA support, a driver or a GPU (never throws).
 std::vector<DeviceInfo> cuda_devices();
 
+/// Options of one backend, fixed when it is made.
+struct BackendOptions {
+  /// CUDA: the selection path. kFilter (default) scores a tile against the lists'
+  /// bounds in one pass and merges the few survivors once a strip's lists are
+  /// seeded; kClassic runs the radix select-merge (and the transpose) on every
+  /// tile, for measuring.
+  enum class CudaSelect { kFilter, kClassic } cuda_select = CudaSelect::kFilter;
+  /// CUDA: the tail kernel. kAtomic (default) adds products with global atomics;
+  /// kRows sums a row's products in shared memory (measured slower on an H100).
+  enum class CudaTail { kAtomic, kRows } cuda_tail = CudaTail::kAtomic;
+};
+
 /// The one place a backend is chosen. kAuto = CUDA when compiled in and a device
 /// is visible, else CPU. @throws BackendUnavailable for kCuda without a device.
-std::unique_ptr<SimilarityBackend> make_backend(BackendKind kind);
-
-/// Validate parameters. @throws UsageError naming the bad value.
-void validate_params(const SimilarityParams& params);
+std::unique_ptr<SimilarityBackend> make_backend(BackendKind kind,
+                                                const BackendOptions& options = {});
 
 }  // namespace papersim

@@ -70,6 +70,11 @@ struct TfidfModel {
   std::int64_t documents = 0;
 };
 
+/// Check `options` without any text: ranges, the token pattern and the stemmer
+/// language, so a command can fail before reading its inputs.
+/// @throws UsageError naming the bad option.
+void validate_tfidf_options(const TfidfOptions& options);
+
 /// Split one document into tokens (after preprocessing, before stop words and n-grams).
 std::vector<std::string> tokenize(const std::string& text, const TfidfOptions& options);
 

@@ -1,4 +1,4 @@
-#include "sim/candidates.hpp"
+#include "sim/finalize.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -24,8 +24,8 @@ bool pair_order(const ScoredPair& x, const ScoredPair& y) {
 
 // Exact top-k of query row `i` against every reference row (the fallback and the
 // brute-force reference share it, so both break ties the same way).
-std::vector<Neighbor> exact_row(const CsrMatrix& q, std::int64_t i, const CsrMatrix& r,
-                                bool self_join, std::int64_t k, float min_score) {
+std::vector<Neighbor> exact_row(const CsrView& q, std::int64_t i, const CsrView& r, bool self_join,
+                                std::int64_t k, float min_score) {
   TopKRow row(k);
   if (q.row_nnz(i) == 0) return {};
   for (std::int64_t j = 0; j < r.rows; ++j) {
@@ -46,7 +46,7 @@ std::vector<Neighbor> exact_row(const CsrMatrix& q, std::int64_t i, const CsrMat
 // while costing one lookup per reference term instead of a branchy merge.
 class RowScorer {
  public:
-  void load(const CsrMatrix& q, std::int64_t i) {
+  void load(const CsrView& q, std::int64_t i) {
     if (dense_.size() < static_cast<std::size_t>(q.cols))
       dense_.assign(static_cast<std::size_t>(q.cols), 0.0f);
     clear();
@@ -54,7 +54,7 @@ class RowScorer {
     row_ = i;
     for (std::int64_t p = q.indptr[i]; p < q.indptr[i + 1]; ++p) dense_[q.indices[p]] = q.data[p];
   }
-  float score(const CsrMatrix& r, std::int64_t j) const {
+  float score(const CsrView& r, std::int64_t j) const {
     double sum = 0.0;
     for (std::int64_t p = r.indptr[j]; p < r.indptr[j + 1]; ++p) {
       const float a = dense_[r.indices[p]];
@@ -72,16 +72,16 @@ class RowScorer {
     q_ = nullptr;
   }
   std::vector<float> dense_;
-  const CsrMatrix* q_ = nullptr;
+  const CsrView* q_ = nullptr;
   std::int64_t row_ = 0;
 };
 
 }  // namespace
 
-void finalize(const CsrMatrix& queries, const CsrMatrix* references, const SimilarityParams& params,
+void finalize(const CsrView& queries, const CsrView* references, const SimilarityParams& params,
               Candidates& candidates, SimilarityResult* result) {
   const bool self_join = references == nullptr;
-  const CsrMatrix& refs = self_join ? queries : *references;
+  const CsrView& refs = self_join ? queries : *references;
   const std::int64_t n = queries.rows;
   const std::int64_t k = params.k;
   const float margin = candidates.margin;
@@ -178,10 +178,10 @@ void finalize(const CsrMatrix& queries, const CsrMatrix* references, const Simil
   result->stats.fallback_rows += fallback.load();
 }
 
-SimilarityResult brute_force(const CsrMatrix& queries, const CsrMatrix* references,
+SimilarityResult brute_force(const CsrView& queries, const CsrView* references,
                              const SimilarityParams& params) {
   const bool self_join = references == nullptr;
-  const CsrMatrix& refs = self_join ? queries : *references;
+  const CsrView& refs = self_join ? queries : *references;
   SimilarityResult result;
   result.stats.backend = "brute-force";
   result.topk.assign(static_cast<std::size_t>(queries.rows), {});

@@ -1,7 +1,8 @@
 #pragma once
-// Shared host parts of the similarity engines: candidate lists kept with a
-// margin during the approximate pass, and the exact finalization that turns
-// them into the reported result. The CPU and CUDA backends both use these, so
+// The exact end of every similarity run: the candidate lists kept with a
+// margin during a backend's approximate pass (TopKRow, Candidates), the exact
+// finalize() that re-scores them into the reported result, and the brute-force
+// reference. The driver (sim/driver.hpp) runs finalize for every backend, so
 // their answers agree by construction.
 
 #include <algorithm>
@@ -74,11 +75,22 @@ struct Candidates {
 /// score by more than `margin` is recomputed exactly against all columns.
 /// `references` is null for a self-join. Fills result->topk, result->pairs and the
 /// rescored / fallback_rows counters. Multithreaded over rows with `params.threads`.
-void finalize(const CsrMatrix& queries, const CsrMatrix* references, const SimilarityParams& params,
+void finalize(const CsrView& queries, const CsrView* references, const SimilarityParams& params,
               Candidates& candidates, SimilarityResult* result);
 
 /// Reference implementation: exact brute force over all pairs (tests and fallback).
-SimilarityResult brute_force(const CsrMatrix& queries, const CsrMatrix* references,
+SimilarityResult brute_force(const CsrView& queries, const CsrView* references,
                              const SimilarityParams& params);
+inline SimilarityResult brute_force(const CsrMatrix& queries, const CsrMatrix* references,
+                                    const SimilarityParams& params) {
+  const CsrView r = references ? references->view() : CsrView{};
+  return brute_force(queries.view(), references ? &r : nullptr, params);
+}
+inline void finalize(const CsrMatrix& queries, const CsrMatrix* references,
+                     const SimilarityParams& params, Candidates& candidates,
+                     SimilarityResult* result) {
+  const CsrView r = references ? references->view() : CsrView{};
+  finalize(queries.view(), references ? &r : nullptr, params, candidates, result);
+}
 
 }  // namespace papersim::detail

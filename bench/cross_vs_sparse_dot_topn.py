@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Cross-corpus top-k: the papersim command against sparse_dot_topn, side by side.
+
+For each query count N (default 100, 1000, 10000; the first N lines of
+--queries) against every document of --refs, on the same threads:
+  * papersim: the whole command `papersim related QN --against REFS -k K
+    --backend cpu --threads T` (reading, TF-IDF, pairs and writing included),
+    in a child process; its summary gives the pairs time and the peak RSS
+    (VmHWM);
+  * sparse_dot_topn: sp_matmul_topn(Q, R.T, top_n=K, n_threads=T) on the same
+    TF-IDF matrices (`papersim vectorize QN REFS`: fitted on the union, as
+    --against does; rows [0, N) are Q, the rest R), in a child process; only
+    the call is timed (R.T is built before).
+Prints one table row per N with both times, the ratio and the top-k agreement
+(rows whose neighbour sets are identical; differing sets are checked for ties
+by float64 scores), and writes it as Markdown with --out.
+
+Needs a Python with scipy and sparse_dot_topn==1.2.0 (comparison only):
+  /usr/bin/python3 -m venv --system-site-packages /tmp/sdt-venv
+  /tmp/sdt-venv/bin/pip install sparse_dot_topn==1.2.0
+  papersim synth --docs 300000 --seed 11 -o refs.jsonl
+  papersim synth --docs 10000 --seed 12 -o queries.jsonl
+  nice /tmp/sdt-venv/bin/python bench/cross_vs_sparse_dot_topn.py --papersim build/papersim \\
+      --queries queries.jsonl --refs refs.jsonl --threads 2 --out bench/results/cross-vs-sparse-dot-topn.md
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cpu_vs_sparse_dot_topn import peak_rss  # noqa: E402  (VmHWM, shared with the self-join bench)
+
+
+def read_mtx(path):
+    """Matrix Market coordinate file (as `papersim vectorize --out-matrix` writes) -> CSR float32."""
+    with open(path, "rb") as f:
+        line = f.readline()
+        while line.startswith(b"%"):
+            line = f.readline()
+        rows, cols, nnz = (int(v) for v in line.split())
+        flat = np.fromfile(f, sep=" ")
+    flat = flat.reshape(-1, 3)
+    if flat.shape[0] != nnz:
+        raise SystemExit(f"{path}: expected {nnz} entries, read {flat.shape[0]}")
+    x = sp.csr_matrix((flat[:, 2].astype(np.float32), (flat[:, 0].astype(np.int64) - 1,
+                                                       flat[:, 1].astype(np.int64) - 1)),
+                      shape=(rows, cols))
+    x.sort_indices()
+    return x
+
+
+def run_sdt_child(npz_q, npz_r, k, threads, out):
+    """Child process: load Q and R, time sp_matmul_topn(Q, R.T), save the top-k column ids."""
+    from sparse_dot_topn import sp_matmul_topn
+
+    q = sp.load_npz(npz_q).astype(np.float32).tocsr()
+    rt = sp.load_npz(npz_r).astype(np.float32).T.tocsr()
+    rss0 = peak_rss()
+    u0 = resource.getrusage(resource.RUSAGE_SELF)
+    t0 = time.perf_counter()
+    c = sp_matmul_topn(q, rt, top_n=k, n_threads=threads)
+    seconds = time.perf_counter() - t0
+    u1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (u1.ru_utime - u0.ru_utime) + (u1.ru_stime - u0.ru_stime)
+    rss1 = peak_rss()
+    c = c.tocsr()
+    docs = np.full((q.shape[0], k), -1, dtype=np.int64)
+    for i in range(q.shape[0]):
+        lo, hi = c.indptr[i], c.indptr[i + 1]
+        cols, vals = c.indices[lo:hi], c.data[lo:hi]
+        order = np.lexsort((cols, -vals))[:k]
+        docs[i, : len(order)] = cols[order]
+    np.save(out, docs)
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "input_peak_rss": rss0, "peak_rss": rss1}))
+
+
+def papersim_topk(path, n, k):
+    """Neighbour reference rows (0-based within R) per query of a `related` JSONL output."""
+    docs = np.full((n, k), -1, dtype=np.int64)
+    with open(path) as f:
+        for line in f:
+            row = json.loads(line)
+            nb = [d["doc"] - n for d in row["neighbors"]][:k]
+            docs[row["doc"], : len(nb)] = nb
+    return docs
+
+
+def agreement(q, r, ps, sdt):
+    same = 0
+    ties = 0
+    other = 0
+    for i in range(q.shape[0]):
+        a, b = ps[i][ps[i] >= 0], sdt[i][sdt[i] >= 0]
+        if set(a) == set(b):
+            same += 1
+            continue
+        qi = q[i].astype(np.float64)
+        sa = np.sort(np.asarray((r[a].astype(np.float64) @ qi.T).todense()).ravel())[::-1]
+        sb = np.sort(np.asarray((r[b].astype(np.float64) @ qi.T).todense()).ravel())[::-1]
+        m = min(len(sa), len(sb))
+        if len(sa) == len(sb) and (m == 0 or np.max(np.abs(sa[:m] - sb[:m])) <= 1e-5):
+            ties += 1
+        else:
+            other += 1
+    return same, ties, other
+
+
+SUMMARY = {
+    "pairs": re.compile(r"pairs evaluated\s+([\d,]+) in ([\d.]+) s"),
+    "head": re.compile(r"head D=(\d+)"),
+    "peak": re.compile(r"peak memory\s+([\d.]+) (KiB|MiB|GiB|B)"),
+    "readvec": re.compile(r"read / vectorize\s+([\d.]+) s / ([\d.]+) s"),
+}
+UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
+
+
+def run_papersim(binary, qfile, refs, k, threads, out):
+    cmd = [binary, "related", qfile, "--against", refs, "-k", str(k), "--backend", "cpu",
+           "--threads", str(threads), "-o", out]
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    s = r.stderr
+    m = SUMMARY["pairs"].search(s)
+    peak = SUMMARY["peak"].search(s)
+    rv = SUMMARY["readvec"].search(s)
+    return {
+        "seconds": wall,
+        "pairs": int(m.group(1).replace(",", "")),
+        "pairs_seconds": float(m.group(2)),
+        "head_dim": int(SUMMARY["head"].search(s).group(1)),
+        "peak_rss": float(peak.group(1)) * UNITS[peak.group(2)],
+        "read_seconds": float(rv.group(1)),
+        "tfidf_seconds": float(rv.group(2)),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--papersim", help="the papersim executable")
+    ap.add_argument("--queries", help="JSONL of query documents (the first N are used)")
+    ap.add_argument("--refs", help="JSONL of reference documents")
+    ap.add_argument("--sizes", default="100,1000,10000")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("-k", type=int, default=10)
+    ap.add_argument("--out", help="Markdown file for the table")
+    ap.add_argument("--sdt-child", nargs=3, metavar=("Q", "R", "OUT"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.sdt_child:
+        run_sdt_child(*args.sdt_child[:2], args.k, args.threads, args.sdt_child[2])
+        return
+
+    import sparse_dot_topn
+
+    tmp = tempfile.mkdtemp(prefix="papersim-cross-")
+    with open(args.queries) as f:
+        queries = f.readlines()
+    rows = []
+    header = (f"| queries | references | papersim whole command | (read / TF-IDF / pairs) | papersim D | "
+              f"papersim peak RSS | sp_matmul_topn | sparse_dot_topn peak RSS | ratio | identical top-{args.k} sets |")
+    print(header, flush=True)
+    for n in (int(v) for v in args.sizes.split(",")):
+        qfile = os.path.join(tmp, f"q{n}.jsonl")
+        with open(qfile, "w") as f:
+            f.writelines(queries[:n])
+        ps_out = os.path.join(tmp, f"ps{n}.jsonl")
+        ps = run_papersim(args.papersim, qfile, args.refs, args.k, args.threads, ps_out)
+
+        mtx = os.path.join(tmp, f"x{n}.mtx")
+        subprocess.run([args.papersim, "vectorize", qfile, args.refs, "--out-matrix", mtx, "-q",
+                        "--threads", str(args.threads)], check=True)
+        x = read_mtx(mtx)
+        os.remove(mtx)
+        q, r = x[:n], x[n:]
+        npz_q, npz_r = os.path.join(tmp, "q.npz"), os.path.join(tmp, "r.npz")
+        sp.save_npz(npz_q, q, compressed=False)
+        sp.save_npz(npz_r, r, compressed=False)
+        sdt_out = os.path.join(tmp, "sdt.npy")
+        res = subprocess.run([sys.executable, __file__, "--sdt-child", npz_q, npz_r, sdt_out, "-k", str(args.k),
+                              "--threads", str(args.threads)], check=True, capture_output=True, text=True)
+        sdt = json.loads(res.stdout.strip().splitlines()[-1])
+        same, ties, other = agreement(q, r, papersim_topk(ps_out, n, args.k), np.load(sdt_out))
+        ratio = sdt["seconds"] / ps["seconds"]
+        row = (f"| {n:,} | {r.shape[0]:,} | {ps['seconds']:.2f} s | {ps['read_seconds']:.2f} / "
+               f"{ps['tfidf_seconds']:.2f} / {ps['pairs_seconds']:.2f} s | {ps['head_dim']} | "
+               f"{ps['peak_rss'] / 2**20:.0f} MiB | {sdt['seconds']:.2f} s | {sdt['peak_rss'] / 2**20:.0f} MiB | "
+               f"**{ratio:.1f}x** | {same}/{n} (+{ties} ties, {other} other) |")
+        print(row, flush=True)
+        rows.append(row)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(f"# Cross-corpus top-{args.k}: papersim vs sparse_dot_topn {sparse_dot_topn.__version__}\n\n")
+            f.write(f"{args.threads} threads each, `bench/cross_vs_sparse_dot_topn.py --sizes {args.sizes}`; "
+                    f"queries {os.path.basename(args.queries)}, references {os.path.basename(args.refs)}.\n"
+                    "papersim: the whole `related --against` command (reading, TF-IDF, pairs, output); "
+                    "sparse_dot_topn: the `sp_matmul_topn(Q, R.T, top_n=k)` call only, on the same matrices. "
+                    "Ratio = sparse_dot_topn seconds / papersim seconds.\n\n")
+            f.write(header + "\n|" + "---|" * 10 + "\n")
+            for row in rows:
+                f.write(row + "\n")
+
+
+if __name__ == "__main__":
+    main()

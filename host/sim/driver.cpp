@@ -1,0 +1,168 @@
+#include "sim/driver.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+#include "common/util.hpp"
+#include "papersim/error.hpp"
+
+namespace papersim::detail {
+
+namespace {
+
+std::int64_t keep_for(const SimilarityParams& params, const PassTraits& traits,
+                      std::int64_t rows_r) {
+  if (params.k <= 0) return 0;
+  std::int64_t keep =
+      params.k + std::max<std::int64_t>(traits.extra_min, params.k / traits.extra_per_k);
+  // A list one longer than the reference rows never fills, so finalize() needs
+  // no completeness proof (and no fallback) when every column fits.
+  if (traits.cap_keep_at_refs) keep = std::min<std::int64_t>(keep, rows_r + 1);
+  return keep;
+}
+
+// Bytes of the split rows of `x` (head and tail together hold at most its entries).
+std::size_t split_bytes_bound(const CsrView& x) {
+  return static_cast<std::size_t>(x.nnz()) * (sizeof(std::int32_t) + sizeof(float)) +
+         2 * static_cast<std::size_t>(x.rows + 1) * sizeof(std::int64_t);
+}
+
+}  // namespace
+
+JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
+                        const SimilarityParams& params, const PassTraits& traits,
+                        const JoinShape& shape_hint) {
+  JoinInputs in;
+  in.self_join = references == nullptr;
+  in.queries = queries;
+  in.references = in.self_join ? queries : *references;
+  const int threads = resolve_threads(params.threads);
+  in.df_q = column_df(in.queries);
+  if (!in.self_join) in.df_r = column_df(in.references);
+
+  JoinShape shape = shape_hint;
+  shape.rows_q = in.queries.rows;
+  shape.rows_r = in.references.rows;
+  shape.self_join = in.self_join;
+  shape.head_rows_per_tile = traits.head_rows_per_tile;
+  in.split = choose_head_split(in.df_q, in.self_join ? nullptr : &in.df_r, shape, params.head_dim,
+                               traits.cost);
+
+  const std::size_t cols = in.df_q.size();
+  std::vector<std::int32_t> tail_id(cols, -1);
+  if (traits.numbering == TailNumbering::kColumns) {
+    for (std::size_t c = 0; c < cols; ++c)
+      if (in.split.slot_of[c] < 0) tail_id[c] = static_cast<std::int32_t>(c);
+    in.tail_ids = static_cast<std::int32_t>(cols);
+  } else {
+    std::vector<std::int64_t> df(cols);
+    std::vector<std::int32_t> order;
+    for (std::size_t c = 0; c < cols; ++c) {
+      df[c] = in.df_q[c] + (in.self_join ? 0 : in.df_r[c]);
+      const bool pairs_up = in.self_join ? in.df_q[c] >= 2 : in.df_q[c] > 0 && in.df_r[c] > 0;
+      if (in.split.slot_of[c] < 0 && pairs_up) order.push_back(static_cast<std::int32_t>(c));
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::int32_t x, std::int32_t y) { return df[x] > df[y]; });
+    for (std::int32_t c : order) tail_id[c] = in.tail_ids++;
+  }
+  in.q = split_rows(in.queries, in.split, tail_id, in.tail_ids, threads);
+  if (!in.self_join)
+    in.r_storage = split_rows(in.references, in.split, tail_id, in.tail_ids, threads);
+  in.keep = keep_for(params, traits, in.references.rows);
+  in.margin = traits.margin;
+  return in;
+}
+
+CandidateStore::CandidateStore(const JoinInputs& in, const SimilarityParams& params,
+                               const TilePlan& plan)
+    : keep_(in.keep), self_join_(in.self_join), plan_(&plan), params_(&params) {
+  cand_.margin = in.margin;
+  cand_.keep = keep_;
+  if (keep_ > 0) cand_.rows.assign(static_cast<std::size_t>(in.queries.rows), TopKRow(keep_));
+}
+
+void CandidateStore::add_pairs(std::vector<ScoredPair>& pairs) {
+  std::lock_guard<std::mutex> lock(pairs_mutex_);
+  if (cand_.pairs.empty()) {
+    cand_.pairs.swap(pairs);
+  } else {
+    cand_.pairs.insert(cand_.pairs.end(), pairs.begin(), pairs.end());
+  }
+  pairs.clear();
+  pairs.shrink_to_fit();
+}
+
+void CandidateStore::merge_row(std::int64_t i, const float* score, const std::int32_t* idx,
+                               std::int32_t n) {
+  TopKRow& r = row(i);
+  for (std::int32_t j = 0; j < n; ++j) r.push(score[j], idx[j]);
+}
+
+void CandidateStore::tile_done(const Tile& t) {
+  if (!params_->progress) return;
+  std::lock_guard<std::mutex> lock(progress_mutex_);
+  done_ += plan_->tile_pairs(t, self_join_);
+  params_->progress(done_, plan_->pairs);
+}
+
+std::size_t CandidateStore::list_bytes(std::int64_t rows, std::int64_t keep) {
+  if (keep <= 0) return 0;
+  return static_cast<std::size_t>(rows) *
+         (sizeof(TopKRow) + static_cast<std::size_t>(keep) * sizeof(Neighbor));
+}
+
+SimilarityResult run_join(TilePass& pass, const CsrView& queries, const CsrView* references,
+                          const SimilarityParams& params) {
+  validate_params(params);
+  pass.check(params);
+  if (references != nullptr) check_cross_join_shapes(queries, *references);
+  const auto start = std::chrono::steady_clock::now();
+  const PassTraits traits = pass.traits(params);
+  const bool self = references == nullptr;
+  const CsrView& refs = self ? queries : *references;
+
+  SimilarityResult result;
+  result.stats.backend = pass.name();
+  for (std::int64_t i = 0; i < queries.rows; ++i) {
+    if (queries.row_nnz(i) == 0) ++result.stats.zero_rows;
+  }
+
+  // The budget covers what the engine allocates: split rows and candidate lists
+  // (resident for the whole run), then the tiles in what is left. Without an
+  // explicit budget the backend sizes its tiles from the memory available.
+  const std::int64_t keep = keep_for(params, traits, refs.rows);
+  const std::size_t resident = split_bytes_bound(queries) + (self ? 0 : split_bytes_bound(refs)) +
+                               CandidateStore::list_bytes(queries.rows, keep);
+  std::size_t tile_budget = 0;
+  if (params.memory_budget > 0) {
+    const std::size_t host_part = traits.host_memory ? resident : 0;
+    tile_budget = params.memory_budget > host_part ? params.memory_budget - host_part : 1;
+  }
+  JoinShape shape;
+  shape.tile_edges = [&](int d) {
+    const std::int64_t e = pass.tile_edge(params, d, queries.rows, refs.rows, tile_budget);
+    return std::make_pair(e, e);
+  };
+  JoinInputs in = prepare_join(queries, references, params, traits, shape);
+  result.stats.head_dim = in.split.head_dim;
+
+  const std::int64_t edge = pass.prepare(in, params, tile_budget);
+  const TilePlan plan = plan_tiles(queries.rows, refs.rows, self, edge, edge, traits.order);
+  result.stats.tiles = static_cast<std::int64_t>(plan.tiles.size());
+  result.stats.pairs_evaluated = plan.pairs;
+  CandidateStore store(in, params, plan);
+  if (!plan.tiles.empty()) pass.run(in, plan, params, store, result.stats);
+  if (traits.host_memory) result.stats.peak_working_bytes += in.bytes() + store.resident_bytes();
+  // The split rows are no longer needed: free them before finalize's scratch.
+  in.q = SplitRows{};
+  in.r_storage = SplitRows{};
+
+  finalize(queries, references, params, store.candidates(), &result);
+  result.stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace papersim::detail

@@ -1,0 +1,161 @@
+#pragma once
+// The one similarity driver every backend plugs into. The driver owns
+// validation, timing, zero-row counting, the head/tail split and its cost
+// model, the tile plan and its ordering, the memory budget, the candidate
+// lists and their merging, progress, and the exact finalize. A backend
+// (a `TilePass`) only computes approximate scores over the tiles it is handed
+// and pushes candidates into the `CandidateStore`.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "papersim/csr.hpp"
+#include "papersim/similarity.hpp"
+#include "sim/finalize.hpp"
+#include "sim/plan.hpp"
+
+namespace papersim::detail {
+
+/// How the tail columns are numbered for a backend.
+enum class TailNumbering {
+  /// Original column ids, every tail column kept (the CUDA kernels index the
+  /// reference tail by column).
+  kColumns,
+  /// Renumbered by decreasing df, dropping columns no pair can use (df < 2 in a
+  /// self-join, absent from one side in a cross join): the ids looked up most
+  /// often sit at the front of the per-term arrays (the CPU inverted index).
+  kByDf,
+};
+
+/// What a backend tells the driver before a run.
+struct PassTraits {
+  CostModel cost;
+  /// |approximate - exact_dot| bound of the backend's scores (finalize's margin).
+  float margin = 1e-4f;
+  /// Extra candidates kept per row beyond k.
+  std::int64_t extra_min = 6;
+  std::int64_t extra_per_k = 4;  ///< extra = max(extra_min, k / extra_per_k).
+  /// Whether a list one longer than the references is enough (never full, no proof needed).
+  bool cap_keep_at_refs = false;
+  TailNumbering numbering = TailNumbering::kByDf;
+  TileOrder order = TileOrder::kSpread;
+  /// Whether head rows are built per tile (CPU) or once per run (CUDA), for the cost model.
+  bool head_rows_per_tile = true;
+  /// Whether the backend's tiles live in host memory (then the split rows and the
+  /// lists share the memory budget with them) or on a device.
+  bool host_memory = true;
+};
+
+/// Inputs of one run, prepared by the driver and read by every tile.
+struct JoinInputs {
+  CsrView queries;
+  CsrView references;  ///< == queries for a self-join.
+  bool self_join = true;
+  HeadTailSplit split;
+  std::vector<std::int64_t> df_q, df_r;  ///< df_r empty for a self-join.
+  std::int32_t tail_ids = 0;
+  SplitRows q;
+  SplitRows r_storage;  ///< Empty for a self-join.
+  const SplitRows& r() const { return self_join ? q : r_storage; }
+  std::int64_t keep = 0;  ///< Candidates kept per row (0 = no top-k lists).
+  float margin = 0.0f;
+  std::size_t bytes() const { return q.bytes() + r_storage.bytes(); }
+};
+
+/// Split `queries` (and `references`, null for a self-join) for a backend.
+/// `tile_edges` gives the tile shape for a head size, for the cost model (may be empty).
+JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
+                        const SimilarityParams& params, const PassTraits& traits,
+                        const JoinShape& shape_hint = {});
+
+/// Running candidate lists and threshold candidates of one run, shared by all
+/// tiles. A backend updating lists from several threads serializes the updates
+/// of a row itself (the CPU pass locks row strips; the CUDA pass merges once).
+class CandidateStore {
+ public:
+  CandidateStore(const JoinInputs& in, const SimilarityParams& params, const TilePlan& plan);
+
+  std::int64_t keep() const { return keep_; }
+  TopKRow& row(std::int64_t i) { return cand_.rows[static_cast<std::size_t>(i)]; }
+  /// Append threshold candidates (any thread).
+  void add_pairs(std::vector<ScoredPair>& pairs);
+  /// Merge a kept list of one row (scores by decreasing order not required).
+  void merge_row(std::int64_t i, const float* score, const std::int32_t* idx, std::int32_t n);
+  /// Report a finished tile (any thread): drives the progress callback.
+  void tile_done(const Tile& t);
+  /// Bytes the lists hold (full lists: rows × keep neighbours).
+  static std::size_t list_bytes(std::int64_t rows, std::int64_t keep);
+  /// Bytes the lists and the threshold candidates hold now.
+  std::size_t resident_bytes() const {
+    return list_bytes(static_cast<std::int64_t>(cand_.rows.size()), keep_) +
+           cand_.pairs.capacity() * sizeof(ScoredPair);
+  }
+
+  Candidates& candidates() { return cand_; }
+
+ private:
+  Candidates cand_;
+  std::int64_t keep_ = 0;
+  std::mutex pairs_mutex_;
+  std::mutex progress_mutex_;
+  std::int64_t done_ = 0;
+  bool self_join_ = true;
+  const TilePlan* plan_ = nullptr;
+  const SimilarityParams* params_ = nullptr;
+};
+
+/// A backend's part of a run: the approximate pass over tiles.
+class TilePass {
+ public:
+  virtual ~TilePass() = default;
+  virtual std::string name() const = 0;
+  virtual PassTraits traits(const SimilarityParams& params) const = 0;
+  /// Rejects parameters the backend cannot serve (devices, ...), before any work.
+  virtual void check(const SimilarityParams& params) const { (void)params; }
+  /// Tile edge the backend would use for head size `d` with `budget` bytes left for
+  /// tiles (0 = no explicit budget): the cost model's view, before any upload.
+  virtual std::int64_t tile_edge(const SimilarityParams& params, int d, std::int64_t rows_q,
+                                 std::int64_t rows_r, std::size_t budget) const = 0;
+  /// Set up for a run on `in` (upload inputs, ...) and return the tile edge to plan with.
+  virtual std::int64_t prepare(const JoinInputs& in, const SimilarityParams& params,
+                               std::size_t budget) = 0;
+  /// Score `plan`'s tiles approximately and feed `store`: every pair of every tile
+  /// whose approximate score may enter a row's top-`keep` list or reach the
+  /// threshold minus the margin must reach the store. Fills the stats it owns
+  /// (backend, peak_working_bytes).
+  virtual void run(const JoinInputs& in, const TilePlan& plan, const SimilarityParams& params,
+                   CandidateStore& store, SimilarityStats& stats) = 0;
+};
+
+/// Run a join on `pass`: self-join when `references` is null.
+SimilarityResult run_join(TilePass& pass, const CsrView& queries, const CsrView* references,
+                          const SimilarityParams& params);
+
+/// A SimilarityBackend made of a TilePass and the driver.
+class DriverBackend final : public SimilarityBackend {
+ public:
+  explicit DriverBackend(std::unique_ptr<TilePass> pass) : pass_(std::move(pass)) {}
+  std::string name() const override { return pass_->name(); }
+  using SimilarityBackend::cross_join;
+  using SimilarityBackend::self_join;
+  SimilarityResult self_join(const CsrView& x, const SimilarityParams& params) override {
+    return run_join(*pass_, x, nullptr, params);
+  }
+  SimilarityResult cross_join(const CsrView& queries, const CsrView& references,
+                              const SimilarityParams& params) override {
+    return run_join(*pass_, queries, &references, params);
+  }
+  void check(const SimilarityParams& params) const override {
+    validate_params(params);
+    pass_->check(params);
+  }
+
+ private:
+  std::unique_ptr<TilePass> pass_;
+};
+
+}  // namespace papersim::detail
