@@ -12,8 +12,8 @@
 #
 #   bench/index_add_vs_rebuild.sh BUILD_DIR [THREADS]
 #
-# Sizes: N=300000 M=1000 K=10 L=2600000 Q=1000 (environment overrides; L=0
-# skips part 5). Wall and CPU seconds and peak RSS come from /usr/bin/time; on
+# Sizes: N=300000 M=1000 K=10 L=2600000 Q=1000 (environment overrides; N=0
+# skips parts 1-4, L=0 part 5). Wall and CPU seconds and peak RSS come from /usr/bin/time; on
 # a shared machine CPU time is the steadier figure. Prints a Markdown report.
 set -euo pipefail
 build=${1:?usage: bench/index_add_vs_rebuild.sh BUILD_DIR [THREADS]}
@@ -48,6 +48,7 @@ echo "threads: $threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | 
 echo "N = $N, M = $M, k = $K (synthetic abstracts, seed 7, default abstracts preset)"
 echo
 
+if [[ "$N" -gt 0 ]]; then
 "$bin" synth --docs $((N + M)) --seed 7 -q -o "$work/all.jsonl"
 head -n "$N" "$work/all.jsonl" >"$work/base.jsonl"
 tail -n "$M" "$work/all.jsonl" >"$work/new.jsonl"
@@ -98,6 +99,7 @@ echo '`index add` summary:'
 echo '```'
 sed -n '/^summary/,$p' "$work/add.err"
 echo '```'
+fi
 
 if [[ "$L" -gt 0 ]]; then
   rm -f "$work"/*.jsonl "$work"/*.tsv "$work"/*.psx
