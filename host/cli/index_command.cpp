@@ -139,7 +139,10 @@ SimilarityResult match_index(const QueryRun& r, SimilarityBackend& backend, Simi
     o.row_lists = false;
     o.threshold = p.threshold;
     o.threads = p.threads;
+    auto progress = std::make_shared<Progress>("pairs", total, !ctx.quiet);
+    o.progress = [progress](std::int64_t done, std::int64_t) { progress->update(done); };
     index::ExactJoin j = index::exact_join(r.index.matrix(), r.q.view(), o);
+    progress->finish();
     SimilarityResult res;
     res.topk = std::move(j.fresh_lists);
     if (p.k == 0) res.topk.clear();

@@ -9,6 +9,7 @@
 // tiled engine's cross join spends most of its time on tile set-up.
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <vector>
 
@@ -85,6 +86,7 @@ ExactJoin exact_join(const CsrView& rows, const CsrView& fresh, const ExactJoinO
     s.fresh_heaps.resize(static_cast<std::size_t>(m));
   }
   const TopK topk;
+  std::atomic<std::int64_t> rows_done{0};
   parallel_for_worker(
       n, workers,
       [&](std::int64_t j, int w) {
@@ -116,6 +118,7 @@ ExactJoin exact_join(const CsrView& rows, const CsrView& fresh, const ExactJoinO
           }
         }
         std::sort(mine.begin(), mine.end(), better);
+        if (o.progress && (++rows_done & 1023) == 0) o.progress(rows_done * m, n * m);
       },
       256);
   parallel_for(m, workers, [&](std::int64_t i) {

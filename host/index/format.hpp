@@ -109,6 +109,7 @@ struct ExactJoinOptions {
   bool row_lists = true;          ///< Also each row's best fresh rows.
   float threshold = -1.0f;        ///< Collect pairs with score >= threshold (negative: none).
   int threads = 0;
+  ProgressFn progress;  ///< Called now and then with pairs done and the total; may be empty.
 };
 
 /// Exact top-k (exact_dot scores, order score desc then doc asc, scores > 0)
