@@ -153,15 +153,22 @@ std::vector<ScoredPair> pairs_in_doc_space(const Vectorized& v,
 }
 
 void print_engine_stats(const SimilarityStats& r) {
-  std::fprintf(stderr, "  backend           %s (head D=%d, %s tiles)\n", r.backend.c_str(),
-               r.head_dim, format_count(r.tiles).c_str());
+  // A run without tiles (the index's exact sparse join) has no head or re-scoring to report.
+  const bool tiled = r.tiles > 0;
+  if (tiled) {
+    std::fprintf(stderr, "  backend           %s (head D=%d, %s tiles)\n", r.backend.c_str(),
+                 r.head_dim, format_count(r.tiles).c_str());
+  } else {
+    std::fprintf(stderr, "  backend           %s\n", r.backend.c_str());
+  }
   std::fprintf(stderr, "  pairs evaluated   %s in %.2f s (%.3g pairs/s)\n",
                format_count(r.pairs_evaluated).c_str(), r.seconds,
                r.seconds > 0 ? static_cast<double>(r.pairs_evaluated) / r.seconds : 0.0);
   std::fprintf(stderr, "  empty documents   %s (no terms: no neighbours)\n",
                format_count(r.zero_rows).c_str());
-  std::fprintf(stderr, "  exact re-scoring  %s candidates, %s rows recomputed\n",
-               format_count(r.rescored).c_str(), format_count(r.fallback_rows).c_str());
+  if (tiled)
+    std::fprintf(stderr, "  exact re-scoring  %s candidates, %s rows recomputed\n",
+                 format_count(r.rescored).c_str(), format_count(r.fallback_rows).c_str());
 }
 
 void print_summary(const Summary& s, const RunContext& ctx) {
