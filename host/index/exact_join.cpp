@@ -58,15 +58,17 @@ ExactJoin exact_join(const CsrView& rows, const CsrView& fresh, const ExactJoinO
     for (std::int64_t p = fresh.indptr[i]; p < fresh.indptr[i + 1]; ++p)
       ++start[fresh.indices[p] + 1];
   for (std::int64_t c = 0; c < cols; ++c) start[c + 1] += start[c];
-  std::vector<std::int32_t> post_row(static_cast<std::size_t>(start[cols]));
-  std::vector<double> post_val(static_cast<std::size_t>(start[cols]));
+  // Row and value side by side: one 8-byte load per product.
+  struct Posting {
+    std::int32_t row;
+    float value;
+  };
+  std::vector<Posting> post(static_cast<std::size_t>(start[cols]));
   {
     std::vector<std::int64_t> fill(start.begin(), start.end() - 1);
     for (std::int64_t i = 0; i < m; ++i)
       for (std::int64_t p = fresh.indptr[i]; p < fresh.indptr[i + 1]; ++p) {
-        const std::int64_t at = fill[fresh.indices[p]]++;
-        post_row[at] = static_cast<std::int32_t>(i);
-        post_val[at] = static_cast<double>(fresh.data[p]);
+        post[fill[fresh.indices[p]]++] = {static_cast<std::int32_t>(i), fresh.data[p]};
       }
   }
 
@@ -96,7 +98,9 @@ ExactJoin exact_join(const CsrView& rows, const CsrView& fresh, const ExactJoinO
           const std::int32_t c = rows.indices[p];
           const double x = static_cast<double>(rows.data[p]);
           const std::int64_t e = start[c + 1];
-          for (std::int64_t q = start[c]; q < e; ++q) acc[post_row[q]] += x * post_val[q];
+          // float -> double is exact, so this is exact_dot's product.
+          for (const Posting *q = post.data() + start[c], *qe = post.data() + e; q < qe; ++q)
+            acc[q->row] += x * static_cast<double>(q->value);
         }
         std::vector<Neighbor> none;
         std::vector<Neighbor>& mine = o.row_lists ? out.row_lists[j] : none;
