@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 
+#include "cli/index_command.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "cli/pipeline.hpp"
@@ -26,6 +27,16 @@ const char* kAgainstHelp =
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void add_index_option(CLI::App& cmd, CorpusArgs& a) {
+  cmd.add_option("--index", a.index,
+                 "Saved index (papersim index build): INPUT documents are queries, "
+                 "vectorized with its frozen model, against every indexed document");
+}
+
+IndexQueryArgs index_args(const CorpusArgs& a, const CLI::App& cmd) {
+  return {a.index, a.inputs, &a.reader, &a.engine, &cmd, !a.against.empty()};
 }
 
 void check_k(std::int64_t k) {
@@ -100,6 +111,7 @@ void register_related(CLI::App& app) {
   auto fields = std::make_shared<std::string>("doc,id,title,score");
   auto* cmd = app.add_subcommand("related", "Top-k most similar papers for every paper");
   args->add_to(*cmd, kInputsHelp, kAgainstHelp, true);
+  add_index_option(*cmd, *args);
   cmd->add_option("--neighbor-fields", *fields,
                   "What each neighbour carries, comma-separated: doc, id, title, source, score "
                   "(id,score makes a file a fraction of the size)")
@@ -120,8 +132,14 @@ void register_related(CLI::App& app) {
     p.threshold = -1.0f;
     p.min_score = min_opt->count() ? *min_score : -1.0f;
     auto backend = make_checked_backend(args->engine, p);  // before any input is read
-    check_tfidf_options(args->tfidf, ctx);
+    if (!args->index.empty()) {
+      check_index_query_args(index_args(*args, *cmd));
+    } else {
+      check_tfidf_options(args->tfidf, ctx);
+    }
     OutputFile file(*out);  // fail on an unwritable output before the work
+    if (!args->index.empty())
+      return related_with_index(index_args(*args, *cmd), *backend, p, fmt, file, ctx);
     Vectorized v = args->load(ctx, false);
     SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx);
     write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, v.cross ? v.queries : 0,
@@ -140,6 +158,7 @@ void register_duplicates(CLI::App& app) {
   auto* cmd = app.add_subcommand("duplicates",
                                  "Every pair of papers with similarity >= threshold, and clusters");
   args->add_to(*cmd, kInputsHelp, kAgainstHelp, true);
+  add_index_option(*cmd, *args);
   cmd->add_option("-t,--threshold", *threshold, "Minimum cosine similarity of a duplicate pair")
       ->capture_default_str();
   cmd->add_option("-o,--output", *out, "Pairs output file (- for stdout)")->capture_default_str();
@@ -155,10 +174,17 @@ void register_duplicates(CLI::App& app) {
     p.k = 0;
     p.threshold = *threshold;
     auto backend = make_checked_backend(args->engine, p);  // before any input is read
-    check_tfidf_options(args->tfidf, ctx);
+    if (!args->index.empty()) {
+      check_index_query_args(index_args(*args, *cmd));
+    } else {
+      check_tfidf_options(args->tfidf, ctx);
+    }
     OutputFile file(*out);
     std::unique_ptr<OutputFile> cfile;
     if (!clusters_out->empty()) cfile = std::make_unique<OutputFile>(*clusters_out);
+    if (!args->index.empty())
+      return duplicates_with_index(index_args(*args, *cmd), *backend, p, fmt, file, cfile.get(),
+                                   ctx);
     Vectorized v = args->load(ctx, false);
     SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx);
     write_pairs(file.stream(), fmt, v.corpus.docs, r.pairs, 0, v.cross ? v.queries : 0);
@@ -183,6 +209,7 @@ void register_commands(CLI::App& app) {
   register_duplicates(app);
   register_dedup(app);
   register_check(app);
+  register_index_commands(app);
   register_synth_report_demo_commands(app);
 }
 

@@ -24,30 +24,36 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 constexpr int kMaxPrintedSkips = 20;
 }  // namespace
 
+ReaderOptions reader_options(const ReaderCli& reader, const RunContext& ctx, bool pack_texts,
+                             int* printed) {
+  ReaderOptions ro = reader.to_options();
+  ro.threads = ctx.threads;
+  ro.pack_texts = pack_texts;
+  const bool quiet = ctx.quiet;
+  ro.on_skip = [printed, quiet](const std::string& message) {
+    if (quiet) return;
+    if (*printed < kMaxPrintedSkips) {
+      std::fprintf(stderr, "papersim: skipped %s\n", message.c_str());
+    } else if (*printed == kMaxPrintedSkips) {
+      std::fprintf(stderr, "papersim: further skipped records are counted in the summary\n");
+    }
+    ++*printed;
+  };
+  ro.on_warning = [quiet](const std::string& message) {
+    if (!quiet) std::fprintf(stderr, "papersim: warning: %s\n", message.c_str());
+  };
+  return ro;
+}
+
 Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
                               const std::vector<std::string>& references, const ReaderCli& reader,
                               const TfidfCli& tfidf, const RunContext& ctx, bool keep_text) {
   Vectorized v;
   v.options = tfidf.to_options(ctx.threads);
   v.options_text = tfidf.describe(v.options);
-  ReaderOptions ro = reader.to_options();
-  ro.threads = ctx.threads;
   // Texts consumed by vectorizing live in packs, freed pack by pack as tokenized.
-  ro.pack_texts = !keep_text;
   int printed = 0;
-  const bool quiet = ctx.quiet;
-  ro.on_skip = [&printed, quiet](const std::string& message) {
-    if (quiet) return;
-    if (printed < kMaxPrintedSkips) {
-      std::fprintf(stderr, "papersim: skipped %s\n", message.c_str());
-    } else if (printed == kMaxPrintedSkips) {
-      std::fprintf(stderr, "papersim: further skipped records are counted in the summary\n");
-    }
-    ++printed;
-  };
-  ro.on_warning = [quiet](const std::string& message) {
-    if (!quiet) std::fprintf(stderr, "papersim: warning: %s\n", message.c_str());
-  };
+  const ReaderOptions ro = reader_options(reader, ctx, !keep_text, &printed);
 
   auto t0 = std::chrono::steady_clock::now();
   v.corpus = read_corpus(inputs, ro, 0);
@@ -258,6 +264,25 @@ std::vector<ScoredPair> pairs_in_doc_space(const Vectorized& v,
   return out;
 }
 
+void print_engine_stats(const SimilarityStats& r) {
+  // A run without tiles (the index's exact sparse join) has no head or re-scoring to report.
+  const bool tiled = r.tiles > 0;
+  if (tiled) {
+    std::fprintf(stderr, "  backend           %s (head D=%d, %s tiles)\n", r.backend.c_str(),
+                 r.head_dim, format_count(r.tiles).c_str());
+  } else {
+    std::fprintf(stderr, "  backend           %s\n", r.backend.c_str());
+  }
+  std::fprintf(stderr, "  pairs evaluated   %s in %.2f s (%.3g pairs/s)\n",
+               format_count(r.pairs_evaluated).c_str(), r.seconds,
+               r.seconds > 0 ? static_cast<double>(r.pairs_evaluated) / r.seconds : 0.0);
+  std::fprintf(stderr, "  empty documents   %s (no terms: no neighbours)\n",
+               format_count(r.zero_rows).c_str());
+  if (tiled)
+    std::fprintf(stderr, "  exact re-scoring  %s candidates, %s rows recomputed\n",
+                 format_count(r.rescored).c_str(), format_count(r.fallback_rows).c_str());
+}
+
 void print_summary(const Summary& s, const RunContext& ctx) {
   if (ctx.quiet) return;
   const Vectorized& v = *s.v;
@@ -294,18 +319,7 @@ void print_summary(const Summary& s, const RunContext& ctx) {
                format_count(v.x.nnz()).c_str());
   std::fprintf(stderr, "  read / vectorize  %.2f s / %.2f s\n", v.read_seconds,
                v.vectorize_seconds);
-  if (s.result) {
-    const SimilarityStats& r = s.result->stats;
-    std::fprintf(stderr, "  backend           %s (head D=%d, %s tiles)\n", r.backend.c_str(),
-                 r.head_dim, format_count(r.tiles).c_str());
-    std::fprintf(stderr, "  pairs evaluated   %s in %.2f s (%.3g pairs/s)\n",
-                 format_count(r.pairs_evaluated).c_str(), r.seconds,
-                 r.seconds > 0 ? static_cast<double>(r.pairs_evaluated) / r.seconds : 0.0);
-    std::fprintf(stderr, "  empty documents   %s (no terms: no neighbours)\n",
-                 format_count(r.zero_rows).c_str());
-    std::fprintf(stderr, "  exact re-scoring  %s candidates, %s rows recomputed\n",
-                 format_count(r.rescored).c_str(), format_count(r.fallback_rows).c_str());
-  }
+  if (s.result) print_engine_stats(s.result->stats);
   if (s.duplicates >= 0)
     std::fprintf(stderr, "  duplicate pairs   %s\n", format_count(s.duplicates).c_str());
   if (s.clusters >= 0)

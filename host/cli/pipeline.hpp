@@ -35,6 +35,11 @@ struct RunContext {
   int threads = 0;
 };
 
+/// Reader options from the command line, printing the first skipped records on
+/// stderr (counting them in `*printed`, which must outlive the reading).
+ReaderOptions reader_options(const ReaderCli& reader, const RunContext& ctx, bool pack_texts,
+                             int* printed);
+
 /// Read INPUT (and REF) files and fit TF-IDF on their union. Skipped records are
 /// reported on stderr; an empty corpus is a UsageError. Document texts are
 /// released afterwards unless `keep_text`.
@@ -65,6 +70,7 @@ SimilarityResult run_collapsed_similarity(const Vectorized& v, SimilarityBackend
 struct CorpusArgs {
   std::vector<std::string> inputs;
   std::vector<std::string> against;
+  std::string index;  ///< --index: a saved index the inputs are matched against.
   ReaderCli reader;
   TfidfCli tfidf;
   EngineCli engine;
@@ -117,5 +123,7 @@ struct Summary {
   double total_seconds = 0;
 };
 void print_summary(const Summary& s, const RunContext& ctx);
+/// The engine lines of the summary (backend, pairs, empty rows, re-scoring).
+void print_engine_stats(const SimilarityStats& stats);
 
 }  // namespace papersim::cli

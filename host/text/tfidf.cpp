@@ -464,6 +464,82 @@ void sort_row(std::vector<std::uint64_t>& row, std::vector<std::uint64_t>& tmp, 
   for (const std::uint64_t v : tmp) row[hi[static_cast<std::uint32_t>(v >> 32) >> lo_bits]++] = v;
 }
 
+// Stop words as an interner (null when there are none).
+std::unique_ptr<text::Interner> stop_word_table(const TfidfOptions& options) {
+  if (options.stop_words.empty()) return nullptr;
+  auto table = std::make_unique<text::Interner>(options.stop_words.size());
+  bool added = false;
+  for (const auto& w : options.stop_words) table->intern(w, text::hash_bytes(w), &added);
+  return table;
+}
+
+// Every document tokenized and counted: each worker's term table and entries,
+// and where document d's entries are (worker, first entry, count).
+struct Tokenized {
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::int32_t> doc_worker;
+  std::vector<std::int64_t> doc_begin;
+  std::vector<std::int32_t> doc_len;
+};
+
+Tokenized tokenize_documents(const std::vector<std::string_view>& texts,
+                             const std::function<void(std::int64_t)>* done,
+                             const TfidfOptions& options, int threads,
+                             const text::Interner* stop_words) {
+  const auto n_docs = static_cast<std::int64_t>(texts.size());
+  const int n_workers = static_cast<int>(
+      std::max<std::int64_t>(1, std::min<std::int64_t>(threads, (n_docs + 63) / 64)));
+  Tokenized tok;
+  tok.workers.resize(n_workers);
+  std::size_t text_bytes = 0;
+  for (const std::string_view t : texts) text_bytes += t.size();
+  parallel_for(n_workers, n_workers, [&](std::int64_t w) {
+    tok.workers[w] = std::make_unique<Worker>(options, stop_words);
+    // Abstracts give about one entry per 11 bytes of text; reserving address
+    // space for one per 8 (not memory: pages are touched as entries arrive)
+    // avoids moving the entries as they grow.
+    tok.workers[w]->reserve(text_bytes / 8 / static_cast<std::size_t>(n_workers) + 1024);
+  });
+  tok.doc_worker.resize(n_docs);
+  tok.doc_begin.resize(n_docs);
+  tok.doc_len.resize(n_docs);
+  parallel_for_worker(
+      n_docs, n_workers,
+      [&](std::int64_t d, int w) {
+        const auto range = tok.workers[w]->process(texts[d]);
+        if (done != nullptr) (*done)(d);
+        tok.doc_worker[d] = w;
+        tok.doc_begin[d] = range.first;
+        tok.doc_len[d] = static_cast<std::int32_t>(range.second);
+      },
+      64);
+  return tok;
+}
+
+// Weights one row of (column << 32 | count) words, already sorted by column, as
+// TfidfTransformer (tf variant, idf, norm) in double, and stores it rounded to float.
+void weight_row(const std::vector<std::uint64_t>& row, const std::vector<double>& idf,
+                const TfidfOptions& options, std::vector<double>& v, std::int32_t* out_indices,
+                float* out_data) {
+  v.resize(row.size());
+  double norm = 0.0;
+  for (std::size_t i = 0; i < row.size(); ++i) {
+    const auto col = static_cast<std::int32_t>(row[i] >> 32);
+    // idf is read at random columns, mostly missing cache: fetch ahead.
+    if (options.use_idf && i + 8 < row.size()) __builtin_prefetch(&idf[row[i + 8] >> 32]);
+    double tf = options.binary ? 1.0 : static_cast<double>(static_cast<std::uint32_t>(row[i]));
+    if (options.sublinear_tf) tf = std::log(tf) + 1.0;
+    v[i] = options.use_idf ? tf * idf[col] : tf;
+    norm += options.norm == Norm::kL2 ? v[i] * v[i] : std::fabs(v[i]);
+  }
+  if (options.norm == Norm::kL2) norm = std::sqrt(norm);
+  const bool scale = options.norm != Norm::kNone && norm != 0.0;
+  for (std::size_t i = 0; i < row.size(); ++i) {
+    out_indices[i] = static_cast<std::int32_t>(row[i] >> 32);
+    out_data[i] = static_cast<float>(scale ? v[i] / norm : v[i]);
+  }
+}
+
 // `done`, when given, is called (from the worker) once document d is tokenized.
 CsrMatrix fit(const std::vector<std::string_view>& texts,
               const std::function<void(std::int64_t)>* done, const TfidfOptions& options,
@@ -487,39 +563,15 @@ CsrMatrix fit(const std::vector<std::string_view>& texts,
   const auto n_docs = static_cast<std::int64_t>(texts.size());
   const int threads = resolve_threads(options.threads);
 
-  std::unique_ptr<text::Interner> stop_words;
-  if (!options.stop_words.empty()) {
-    stop_words = std::make_unique<text::Interner>(options.stop_words.size());
-    bool added = false;
-    for (const auto& w : options.stop_words) stop_words->intern(w, text::hash_bytes(w), &added);
-  }
+  const std::unique_ptr<text::Interner> stop_words = stop_word_table(options);
 
   // 1. Tokenize and count: each worker owns a term table and an entry list.
-  const int n_workers = static_cast<int>(
-      std::max<std::int64_t>(1, std::min<std::int64_t>(threads, (n_docs + 63) / 64)));
-  std::vector<std::unique_ptr<Worker>> workers(n_workers);
-  std::size_t text_bytes = 0;
-  for (const std::string_view t : texts) text_bytes += t.size();
-  parallel_for(n_workers, n_workers, [&](std::int64_t w) {
-    workers[w] = std::make_unique<Worker>(options, stop_words.get());
-    // Abstracts give about one entry per 11 bytes of text; reserving address
-    // space for one per 8 (not memory: pages are touched as entries arrive)
-    // avoids moving the entries as they grow.
-    workers[w]->reserve(text_bytes / 8 / static_cast<std::size_t>(n_workers) + 1024);
-  });
-  std::vector<std::int32_t> doc_worker(n_docs);
-  std::vector<std::int64_t> doc_begin(n_docs);
-  std::vector<std::int32_t> doc_len(n_docs);
-  parallel_for_worker(
-      n_docs, n_workers,
-      [&](std::int64_t d, int w) {
-        const auto range = workers[w]->process(texts[d]);
-        if (done != nullptr) (*done)(d);
-        doc_worker[d] = w;
-        doc_begin[d] = range.first;
-        doc_len[d] = static_cast<std::int32_t>(range.second);
-      },
-      64);
+  Tokenized tok = tokenize_documents(texts, done, options, threads, stop_words.get());
+  const int n_workers = static_cast<int>(tok.workers.size());
+  std::vector<std::unique_ptr<Worker>>& workers = tok.workers;
+  const std::vector<std::int32_t>& doc_worker = tok.doc_worker;
+  const std::vector<std::int64_t>& doc_begin = tok.doc_begin;
+  const std::vector<std::int32_t>& doc_len = tok.doc_len;
 
   lap("tokenize");
   // 2. Merge the worker tables, partitioned by hash so partitions merge in parallel.
@@ -694,26 +746,8 @@ CsrMatrix fit(const std::vector<std::string_view>& texts,
               row.push_back(static_cast<std::uint64_t>(e[i].term) << 32 |
                             static_cast<std::uint32_t>(e[i].count));
           sort_row(row, sort_tmp[w], column_bits);
-          auto& v = values[w];
-          v.resize(row.size());
-          double norm = 0.0;
-          for (std::size_t i = 0; i < row.size(); ++i) {
-            const auto col = static_cast<std::int32_t>(row[i] >> 32);
-            // idf is read at random columns, mostly missing cache: fetch ahead.
-            if (options.use_idf && i + 8 < row.size()) __builtin_prefetch(&idf[row[i + 8] >> 32]);
-            double tf =
-                options.binary ? 1.0 : static_cast<double>(static_cast<std::uint32_t>(row[i]));
-            if (options.sublinear_tf) tf = std::log(tf) + 1.0;
-            v[i] = options.use_idf ? tf * idf[col] : tf;
-            norm += options.norm == Norm::kL2 ? v[i] * v[i] : std::fabs(v[i]);
-          }
-          if (options.norm == Norm::kL2) norm = std::sqrt(norm);
-          const bool scale = options.norm != Norm::kNone && norm != 0.0;
-          const std::int64_t out = x.indptr[d];
-          for (std::size_t i = 0; i < row.size(); ++i) {
-            x.indices[out + i] = static_cast<std::int32_t>(row[i] >> 32);
-            x.data[out + i] = static_cast<float>(scale ? v[i] / norm : v[i]);
-          }
+          weight_row(row, idf, options, values[w], x.indices.data() + x.indptr[d],
+                     x.data.data() + x.indptr[d]);
         },
         256);
     // Each worker's entries are in document order: everything before the end
@@ -774,6 +808,104 @@ CsrMatrix fit_transform_blocks(const std::vector<std::string_view>& texts,
     if (left[b].fetch_sub(1) == 1 && release) release(b);
   };
   return fit(texts, &done, options, model);
+}
+
+CsrMatrix transform(const std::vector<std::string_view>& texts, const TfidfModel& model,
+                    const TfidfOptions& options, TransformStats* stats) {
+  validate(options);
+  const auto n_cols = static_cast<std::int64_t>(model.vocabulary.size());
+  if (n_cols == 0) throw Error("transform: the model has an empty vocabulary");
+  if (options.use_idf && static_cast<std::int64_t>(model.idf.size()) != n_cols)
+    throw Error("transform: the model's idf does not match its vocabulary");
+  const auto n_docs = static_cast<std::int64_t>(texts.size());
+  const int threads = resolve_threads(options.threads);
+  const std::unique_ptr<text::Interner> stop_words = stop_word_table(options);
+  Tokenized tok = tokenize_documents(texts, nullptr, options, threads, stop_words.get());
+  const int n_workers = static_cast<int>(tok.workers.size());
+
+  // The vocabulary as a hash table; interning in column order makes id = column.
+  text::Interner vocab(static_cast<std::size_t>(n_cols));
+  for (const std::string& term : model.vocabulary) {
+    bool added = false;
+    vocab.intern(term, text::hash_bytes(term), &added);
+    if (!added) throw Error("transform: the model's vocabulary repeats '" + term + "'");
+  }
+  // Worker term -> column (-1: out of vocabulary), with each term's document
+  // frequency and occurrences among these documents for the statistics.
+  std::vector<std::vector<std::int32_t>> col_of(n_workers);
+  std::vector<std::vector<std::int64_t>> local_df(n_workers), local_tf(n_workers);
+  parallel_for(n_workers, threads, [&](std::int64_t w) {
+    const text::Interner& terms = tok.workers[w]->terms();
+    tok.workers[w]->term_totals(&local_df[w], &local_tf[w]);
+    col_of[w].resize(terms.size());
+    for (std::int32_t t = 0; t < terms.size(); ++t)
+      col_of[w][t] = vocab.find(terms.key(t), terms.hash(t));
+  });
+  if (stats != nullptr) {
+    *stats = TransformStats{};
+    stats->documents = n_docs;
+    stats->df.assign(n_cols, 0);
+    text::Interner oov(1024);
+    std::vector<std::int64_t> oov_df;
+    for (int w = 0; w < n_workers; ++w) {
+      const text::Interner& terms = tok.workers[w]->terms();
+      for (std::int32_t t = 0; t < terms.size(); ++t) {
+        const std::int32_t c = col_of[w][t];
+        if (c >= 0) {
+          stats->terms_in_vocabulary += local_tf[w][t];
+          stats->df[c] += local_df[w][t];
+          continue;
+        }
+        stats->terms_out_of_vocabulary += local_tf[w][t];
+        bool added = false;
+        const std::int32_t id = oov.intern(terms.key(t), terms.hash(t), &added);
+        if (added) oov_df.push_back(0);
+        oov_df[id] += local_df[w][t];
+      }
+    }
+    stats->new_terms.reserve(oov.size());
+    for (std::int32_t id = 0; id < oov.size(); ++id)
+      stats->new_terms.emplace_back(std::string(oov.key(id)), oov_df[id]);
+    std::sort(stats->new_terms.begin(), stats->new_terms.end());
+  }
+  for (int w = 0; w < n_workers; ++w) tok.workers[w]->release_tables();
+
+  CsrMatrix x;
+  x.rows = n_docs;
+  x.cols = n_cols;
+  x.indptr.assign(n_docs + 1, 0);
+  for (std::int64_t d = 0; d < n_docs; ++d) {
+    const Entry* e = tok.workers[tok.doc_worker[d]]->entries().data() + tok.doc_begin[d];
+    const std::vector<std::int32_t>& map = col_of[tok.doc_worker[d]];
+    std::int64_t k = 0;
+    for (std::int32_t i = 0; i < tok.doc_len[d]; ++i) k += map[e[i].term] >= 0;
+    x.indptr[d + 1] = x.indptr[d] + k;
+  }
+  x.indices.resize(x.indptr[n_docs]);
+  x.data.resize(x.indptr[n_docs]);
+  int column_bits = 1;
+  while ((std::int64_t{1} << column_bits) < n_cols) ++column_bits;
+  std::vector<std::vector<std::uint64_t>> scratch(threads), sort_tmp(threads);
+  std::vector<std::vector<double>> values(threads);
+  parallel_for_worker(
+      n_docs, threads,
+      [&](std::int64_t d, int w) {
+        const Entry* e = tok.workers[tok.doc_worker[d]]->entries().data() + tok.doc_begin[d];
+        const std::vector<std::int32_t>& map = col_of[tok.doc_worker[d]];
+        auto& row = scratch[w];
+        row.clear();
+        for (std::int32_t i = 0; i < tok.doc_len[d]; ++i) {
+          const std::int32_t c = map[e[i].term];
+          if (c >= 0)
+            row.push_back(static_cast<std::uint64_t>(c) << 32 |
+                          static_cast<std::uint32_t>(e[i].count));
+        }
+        sort_row(row, sort_tmp[w], column_bits);
+        weight_row(row, model.idf, options, values[w], x.indices.data() + x.indptr[d],
+                   x.data.data() + x.indptr[d]);
+      },
+      256);
+  return x;
 }
 
 CsrMatrix fit_transform(const std::vector<std::string>& texts, const TfidfOptions& options,

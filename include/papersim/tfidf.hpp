@@ -104,4 +104,29 @@ CsrMatrix fit_transform_blocks(const std::vector<std::string_view>& texts,
                                const std::function<void(std::size_t)>& release,
                                const TfidfOptions& options, TfidfModel* model);
 
+/// What `transform` met in its documents beyond the rows themselves: how much of
+/// their text the frozen vocabulary could not represent (the drift of the model).
+/// "Terms" are the model's features: tokens after stop words and stemming, or
+/// n-grams when `ngram_range` asks for them.
+struct TransformStats {
+  std::int64_t documents = 0;
+  std::int64_t terms_in_vocabulary = 0;      ///< Term occurrences kept.
+  std::int64_t terms_out_of_vocabulary = 0;  ///< Term occurrences ignored.
+  /// Per vocabulary column: how many of the documents contain the term.
+  std::vector<std::int64_t> df;
+  /// Distinct terms outside the vocabulary with the number of documents
+  /// containing each, sorted by term bytes.
+  std::vector<std::pair<std::string, std::int64_t>> new_terms;
+};
+
+/// Vectorize documents with a fitted (frozen) model, as scikit-learn's
+/// `TfidfVectorizer.transform`: the vocabulary, idf and options are the model's,
+/// terms outside the vocabulary are ignored (counted in `stats`), rows are
+/// weighted and normalized over the terms kept. Rows are `texts` in order,
+/// `model.vocabulary.size()` columns. `options` must be the options the model
+/// was fitted with (pruning options such as min_df no longer apply).
+/// @throws Error when the model is empty or its idf does not match its vocabulary.
+CsrMatrix transform(const std::vector<std::string_view>& texts, const TfidfModel& model,
+                    const TfidfOptions& options, TransformStats* stats);
+
 }  // namespace papersim

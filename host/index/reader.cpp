@@ -1,0 +1,354 @@
+// Loading .psx files: mmap, then every check that keeps a damaged file from
+// crashing a run or giving a wrong answer (magic, version, size, checksums of
+// the header, the table and every section, and the consistency of the arrays).
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "common/util.hpp"
+#include "index/format.hpp"
+#include "papersim/error.hpp"
+
+namespace papersim {
+
+namespace {
+
+template <class T>
+T read_le(const unsigned char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Checks that offsets[0..n] start at 0, never decrease and end at `bytes`.
+bool offsets_valid(const std::uint64_t* off, std::int64_t n, std::uint64_t bytes, int threads) {
+  if (off[0] != 0 || off[n] != bytes) return false;
+  std::atomic<bool> ok{true};
+  constexpr std::int64_t kBlock = 1 << 16;
+  parallel_for((n + kBlock - 1) / kBlock, threads, [&](std::int64_t b) {
+    const std::int64_t end = std::min(n, (b + 1) * kBlock);
+    for (std::int64_t i = b * kBlock; i < end; ++i)
+      if (off[i + 1] < off[i]) ok = false;
+  });
+  return ok;
+}
+
+}  // namespace
+
+Index::Index(Index&& o) noexcept { *this = std::move(o); }
+
+Index& Index::operator=(Index&& o) noexcept {
+  if (this == &o) return *this;
+  release();
+  path_ = std::move(o.path_);
+  base_ = o.base_;
+  size_ = o.size_;
+  version_ = o.version_;
+  verify_seconds_ = o.verify_seconds_;
+  sections_ = std::move(o.sections_);
+  n_ = o.n_, v_ = o.v_, z_ = o.z_, k_ = o.k_, model_docs_ = o.model_docs_;
+  added_docs_ = o.added_docs_, added_in_ = o.added_in_, added_out_ = o.added_out_;
+  new_terms_ = o.new_terms_;
+  options_ = std::move(o.options_);
+  options_text_ = std::move(o.options_text_);
+  vocab_off_ = o.vocab_off_, vocab_bytes_ = o.vocab_bytes_, df_ = o.df_, idf_ = o.idf_;
+  indptr_ = o.indptr_, indices_ = o.indices_, data_ = o.data_;
+  doc_off_ = o.doc_off_, doc_bytes_ = o.doc_bytes_;
+  topk_docs_ = o.topk_docs_, topk_scores_ = o.topk_scores_, added_df_ = o.added_df_;
+  new_term_off_ = o.new_term_off_, new_term_bytes_ = o.new_term_bytes_;
+  new_term_df_ = o.new_term_df_;
+  o.base_ = nullptr;
+  o.size_ = 0;
+  return *this;
+}
+
+Index::~Index() { release(); }
+
+void Index::release() {
+  if (base_ != nullptr && size_ > 0) munmap(const_cast<unsigned char*>(base_), size_);
+  base_ = nullptr;
+  size_ = 0;
+}
+
+std::pair<const unsigned char*, std::uint64_t> Index::section(IndexSection kind) const {
+  for (const auto& s : sections_)
+    if (s.kind == kind) return {base_ + s.offset, s.bytes};
+  return {nullptr, 0};
+}
+
+Index Index::open(const std::string& path) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto fail = [&](const std::string& why) { return InputError(path, 0, why); };
+  const int threads = resolve_threads(0);
+  Index ix;
+  ix.path_ = path;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw fail(std::string("cannot open index: ") + std::strerror(errno));
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    throw fail("not a regular file");
+  }
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size < index::kHeaderBytes) {
+    close(fd);
+    throw fail("not a papersim index: " + std::to_string(size) + " bytes, shorter than a header");
+  }
+  void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) throw fail(std::string("cannot map index: ") + std::strerror(errno));
+  ix.base_ = static_cast<const unsigned char*>(p);
+  ix.size_ = size;
+  const unsigned char* h = ix.base_;
+
+  if (std::memcmp(h, index::kMagic, 8) != 0) throw fail("not a papersim index (bad magic number)");
+  ix.version_ = read_le<std::uint32_t>(h + 8);
+  if (ix.version_ != kIndexFormatVersion)
+    throw fail("index format version " + std::to_string(ix.version_) + "; this papersim reads " +
+               "version " + std::to_string(kIndexFormatVersion) + " (rebuild the index)");
+  if (read_le<std::uint32_t>(h + 28) != static_cast<std::uint32_t>(crc32(0L, h, 28)))
+    throw fail("corrupt index: header checksum mismatch");
+  const auto n_sections = read_le<std::uint32_t>(h + 12);
+  const auto file_bytes = read_le<std::uint64_t>(h + 16);
+  if (file_bytes != size)
+    throw fail("truncated or extended index: " + std::to_string(size) + " bytes, header says " +
+               std::to_string(file_bytes));
+  if (n_sections > 1024 || index::kHeaderBytes + n_sections * index::kTableEntryBytes > size)
+    throw fail("corrupt index: section table out of bounds");
+  const unsigned char* table = h + index::kHeaderBytes;
+  const std::uint64_t table_bytes = n_sections * index::kTableEntryBytes;
+  if (read_le<std::uint32_t>(h + 24) != static_cast<std::uint32_t>(crc32(0L, table, table_bytes)))
+    throw fail("corrupt index: section table checksum mismatch");
+
+  std::vector<std::uint32_t> crcs;
+  for (std::uint32_t s = 0; s < n_sections; ++s) {
+    const unsigned char* e = table + s * index::kTableEntryBytes;
+    SectionEntry se;
+    se.kind = static_cast<IndexSection>(read_le<std::uint32_t>(e));
+    se.offset = read_le<std::uint64_t>(e + 8);
+    se.bytes = read_le<std::uint64_t>(e + 16);
+    se.crc = read_le<std::uint32_t>(e + 24);
+    if (se.offset % index::kAlign != 0 || se.offset > size || se.bytes > size - se.offset)
+      throw fail(std::string("corrupt index: section '") + index::section_name(se.kind) +
+                 "' out of bounds");
+    for (const auto& other : ix.sections_)
+      if (other.kind == se.kind)
+        throw fail(std::string("corrupt index: section '") + index::section_name(se.kind) +
+                   "' twice");
+    ix.sections_.push_back(se);
+  }
+  // Padding between the table and the sections must be zero: with it, every
+  // byte of the file is covered by a check.
+  {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
+    for (const auto& se : ix.sections_) spans.push_back({se.offset, se.offset + se.bytes});
+    std::sort(spans.begin(), spans.end());
+    std::uint64_t at = index::kHeaderBytes + table_bytes;
+    for (const auto& [b, e] : spans) {
+      if (b < at) throw fail("corrupt index: sections overlap");
+      for (; at < b; ++at)
+        if (h[at] != 0) throw fail("corrupt index: non-zero padding at byte " + std::to_string(at));
+      at = e;
+    }
+    for (; at < size; ++at)
+      if (h[at] != 0) throw fail("corrupt index: non-zero padding at byte " + std::to_string(at));
+    for (std::uint64_t i = 32; i < index::kHeaderBytes; ++i)
+      if (h[i] != 0) throw fail("corrupt index: non-zero header padding");
+    for (std::uint32_t s = 0; s < n_sections; ++s) {
+      const unsigned char* e = table + s * index::kTableEntryBytes;
+      if (read_le<std::uint32_t>(e + 4) != 0 || read_le<std::uint32_t>(e + 28) != 0)
+        throw fail("corrupt index: non-zero reserved field in the section table");
+    }
+  }
+  // Every section's checksum, the big arrays included: a flipped bit in the
+  // CSR would otherwise give wrong scores silently. Blocks of all sections run
+  // in parallel (see `index info` for the time it takes).
+  for (const auto& se : ix.sections_) {
+    const std::uint32_t crc = index::crc32_chunks({{ix.base_ + se.offset, se.bytes}}, threads);
+    if (crc != se.crc)
+      throw fail(std::string("corrupt index: checksum mismatch in section '") +
+                 index::section_name(se.kind) + "'");
+  }
+
+  const auto need = [&](IndexSection kind, std::uint64_t bytes) -> const unsigned char* {
+    const auto [q, b] = ix.section(kind);
+    if (q == nullptr)
+      throw fail(std::string("corrupt index: missing section '") + index::section_name(kind) + "'");
+    if (b != bytes)
+      throw fail(std::string("corrupt index: section '") + index::section_name(kind) + "' has " +
+                 std::to_string(b) + " bytes, expected " + std::to_string(bytes));
+    return q;
+  };
+  const auto [meta_p, meta_b] = ix.section(IndexSection::kMeta);
+  if (meta_p == nullptr || meta_b != index::kMetaWords * 8)
+    throw fail("corrupt index: bad meta section");
+  const auto meta = [&](int w) { return read_le<std::int64_t>(meta_p + 8 * w); };
+  ix.n_ = meta(index::kMetaDocuments);
+  ix.v_ = meta(index::kMetaVocabulary);
+  ix.z_ = meta(index::kMetaNnz);
+  ix.k_ = meta(index::kMetaK);
+  ix.model_docs_ = meta(index::kMetaModelDocuments);
+  ix.added_docs_ = meta(index::kMetaAddedDocuments);
+  ix.added_in_ = meta(index::kMetaAddedInVocabulary);
+  ix.added_out_ = meta(index::kMetaAddedOutOfVocabulary);
+  ix.new_terms_ = meta(index::kMetaNewTerms);
+  const std::int64_t limit = static_cast<std::int64_t>(size);
+  if (ix.n_ < 0 || ix.v_ <= 0 || ix.v_ > INT32_MAX || ix.z_ < 0 || ix.k_ < 0 ||
+      ix.model_docs_ <= 0 || ix.added_docs_ < 0 || ix.new_terms_ < 0 || ix.n_ > limit ||
+      ix.z_ > limit || ix.new_terms_ > limit || (ix.k_ > 0 && ix.n_ > limit / 8 / ix.k_))
+    throw fail("corrupt index: bad counts in the meta section");
+
+  const auto [opt_p, opt_b] = ix.section(IndexSection::kOptions);
+  if (opt_p == nullptr) throw fail("corrupt index: missing section 'options'");
+  ix.options_text_.assign(reinterpret_cast<const char*>(opt_p), opt_b);
+  ix.options_ = parse_tfidf_options(ix.options_text_, path);
+
+  const std::uint64_t n = ix.n_, v = ix.v_, z = ix.z_, k = ix.k_, t = ix.new_terms_;
+  ix.vocab_off_ =
+      reinterpret_cast<const std::uint64_t*>(need(IndexSection::kVocabularyOffsets, (v + 1) * 8));
+  const auto [vb_p, vb_b] = ix.section(IndexSection::kVocabularyBytes);
+  ix.vocab_bytes_ = reinterpret_cast<const char*>(vb_p);
+  ix.df_ = reinterpret_cast<const std::int64_t*>(need(IndexSection::kDf, v * 8));
+  if (ix.options_.use_idf)
+    ix.idf_ = reinterpret_cast<const double*>(need(IndexSection::kIdf, v * 8));
+  ix.indptr_ = reinterpret_cast<const std::int64_t*>(need(IndexSection::kIndptr, (n + 1) * 8));
+  ix.indices_ = reinterpret_cast<const std::int32_t*>(need(IndexSection::kIndices, z * 4));
+  ix.data_ = reinterpret_cast<const float*>(need(IndexSection::kData, z * 4));
+  ix.doc_off_ =
+      reinterpret_cast<const std::uint64_t*>(need(IndexSection::kDocOffsets, (3 * n + 1) * 8));
+  const auto [db_p, db_b] = ix.section(IndexSection::kDocBytes);
+  ix.doc_bytes_ = reinterpret_cast<const char*>(db_p);
+  ix.topk_docs_ = reinterpret_cast<const std::int64_t*>(need(IndexSection::kTopkDocs, n * k * 8));
+  ix.topk_scores_ = reinterpret_cast<const float*>(need(IndexSection::kTopkScores, n * k * 4));
+  ix.added_df_ = reinterpret_cast<const std::int64_t*>(need(IndexSection::kAddedDf, v * 8));
+  ix.new_term_off_ =
+      reinterpret_cast<const std::uint64_t*>(need(IndexSection::kNewTermOffsets, (t + 1) * 8));
+  const auto [nb_p, nb_b] = ix.section(IndexSection::kNewTermBytes);
+  ix.new_term_bytes_ = reinterpret_cast<const char*>(nb_p);
+  ix.new_term_df_ = reinterpret_cast<const std::int64_t*>(need(IndexSection::kNewTermDf, t * 8));
+
+  // Arrays: consistent offsets, column ids in range and increasing, neighbours in range.
+  if (vb_p == nullptr || !offsets_valid(ix.vocab_off_, ix.v_, vb_b, threads))
+    throw fail("corrupt index: vocabulary offsets inconsistent");
+  if (db_p == nullptr || !offsets_valid(ix.doc_off_, 3 * ix.n_, db_b, threads))
+    throw fail("corrupt index: document table offsets inconsistent");
+  if (nb_p == nullptr && t > 0) throw fail("corrupt index: missing section 'new-term bytes'");
+  if (!offsets_valid(ix.new_term_off_, ix.new_terms_, nb_b, threads))
+    throw fail("corrupt index: new-term offsets inconsistent");
+  if (ix.indptr_[0] != 0 || ix.indptr_[ix.n_] != ix.z_)
+    throw fail("corrupt index: CSR row offsets do not span the non-zeros");
+  std::atomic<bool> rows_ok{true}, lists_ok{true};
+  parallel_for(
+      ix.n_, threads,
+      [&](std::int64_t r) {
+        const std::int64_t b = ix.indptr_[r], e = ix.indptr_[r + 1];
+        if (b > e || e > ix.z_) {
+          rows_ok = false;
+          return;
+        }
+        for (std::int64_t i = b; i < e; ++i) {
+          const std::int32_t c = ix.indices_[i];
+          if (c < 0 || c >= ix.v_ || (i > b && c <= ix.indices_[i - 1]) ||
+              !std::isfinite(ix.data_[i])) {
+            rows_ok = false;
+            return;
+          }
+        }
+        bool ended = false;
+        for (std::int64_t i = 0; i < ix.k_; ++i) {
+          const std::int64_t d = ix.topk_docs_[r * ix.k_ + i];
+          if (d == -1) {
+            ended = true;
+          } else if (ended || d < 0 || d >= ix.n_ || d == r) {
+            lists_ok = false;
+          }
+        }
+      },
+      4096);
+  if (!rows_ok) throw fail("corrupt index: CSR rows inconsistent (offsets or column ids)");
+  if (!lists_ok) throw fail("corrupt index: stored top-k lists inconsistent");
+  ix.verify_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return ix;
+}
+
+std::string_view Index::term(std::int64_t c) const {
+  return {vocab_bytes_ + vocab_off_[c],
+          static_cast<std::size_t>(vocab_off_[c + 1] - vocab_off_[c])};
+}
+
+std::string_view Index::doc_string(std::int64_t i) const {
+  return {doc_bytes_ + doc_off_[i], static_cast<std::size_t>(doc_off_[i + 1] - doc_off_[i])};
+}
+
+TfidfModel Index::model() const {
+  TfidfModel m;
+  m.vocabulary.reserve(static_cast<std::size_t>(v_));
+  for (std::int64_t c = 0; c < v_; ++c) m.vocabulary.emplace_back(term(c));
+  m.df.assign(df_, df_ + v_);
+  if (idf_ != nullptr) m.idf.assign(idf_, idf_ + v_);
+  m.documents = model_docs_;
+  return m;
+}
+
+CsrView Index::matrix() const { return {n_, v_, indptr_, indices_, data_}; }
+
+std::vector<Neighbor> Index::neighbors(std::int64_t doc) const {
+  std::vector<Neighbor> out;
+  for (std::int64_t i = 0; i < k_; ++i) {
+    const std::int64_t d = topk_docs_[doc * k_ + i];
+    if (d < 0) break;
+    out.push_back({d, topk_scores_[doc * k_ + i]});
+  }
+  return out;
+}
+
+IndexDrift Index::drift() const {
+  IndexDrift d;
+  d.added_documents = added_docs_;
+  d.terms_in_vocabulary = added_in_;
+  d.terms_out_of_vocabulary = added_out_;
+  d.new_terms = new_terms_;
+  for (std::int64_t i = 0; i < new_terms_; ++i) {
+    if (new_term_df_[i] > d.top_new_term_df) {
+      d.top_new_term_df = new_term_df_[i];
+      d.top_new_term.assign(new_term_bytes_ + new_term_off_[i],
+                            new_term_bytes_ + new_term_off_[i + 1]);
+    }
+  }
+  if (added_docs_ == 0) return d;
+  const double n0 = static_cast<double>(model_docs_);
+  const double n1 = n0 + static_cast<double>(added_docs_);
+  const double s = options_.smooth_idf ? 1.0 : 0.0;
+  for (std::int64_t c = 0; c < v_; ++c) {
+    const double df0 = static_cast<double>(df_[c]);
+    if (df0 <= 0.0) continue;
+    const double df1 = df0 + static_cast<double>(added_df_[c]);
+    const double p0 = df0 / n0, p1 = df1 / n1;
+    const double change = std::fabs(p1 - p0) / p0;
+    if (change > d.df_change) {
+      d.df_change = change;
+      d.df_change_term = term(c);
+      d.df_before = df_[c];
+      d.df_after = df_[c] + added_df_[c];
+    }
+    const double idf0 = std::log((n0 + s) / (df0 + s)) + 1.0;
+    const double idf1 = std::log((n1 + s) / (df1 + s)) + 1.0;
+    const double idf_change = std::fabs(idf1 - idf0) / idf0;
+    if (idf_change > d.idf_change) {
+      d.idf_change = idf_change;
+      d.idf_change_term = term(c);
+    }
+  }
+  return d;
+}
+
+}  // namespace papersim

@@ -1,0 +1,258 @@
+// The .psx index format: a round trip keeps every array; a truncated file, any
+// flipped byte, another version or bad magic is an InputError (exit 3 in the
+// CLI), never a crash or a silently different index; writing is atomic.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "index/format.hpp"
+#include "papersim/error.hpp"
+#include "papersim/index.hpp"
+#include "temp_dir.hpp"
+
+namespace fs = std::filesystem;
+using namespace papersim;
+
+namespace {
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void spit(const std::string& p, const std::string& bytes) {
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+std::vector<std::string> small_corpus() {
+  return {"sparse matrix multiplication on graphics processors",
+          "graphics processors accelerate sparse matrix products",
+          "a survey of word embeddings for scientific text",
+          "scientific text mining with word embeddings",
+          "",  // No terms: an empty row, no neighbours.
+          "quantum error correction with surface codes",
+          "surface codes for quantum error correction at scale"};
+}
+
+IndexContents contents(const std::vector<std::string>& texts, std::int64_t k,
+                       const std::string& preset = "abstracts") {
+  IndexContents c;
+  c.options = tfidf_preset(preset);
+  c.x = fit_transform(texts, c.options, &c.model);
+  c.k = k;
+  for (std::size_t i = 0; i < texts.size(); ++i)
+    c.docs.push_back({"id" + std::to_string(i), "title " + std::to_string(i),
+                      "file.jsonl:" + std::to_string(i + 1)});
+  if (k > 0) {
+    auto backend = make_backend(BackendKind::kCpu);
+    SimilarityParams p;
+    p.k = k;
+    c.topk = topk_lists(*backend, c.x, p, nullptr);
+  }
+  return c;
+}
+
+void expect_rejected(const std::string& path, const std::string& what) {
+  try {
+    Index::open(path);
+    ADD_FAILURE() << what << ": accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.file(), path) << what;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << what << ": not an InputError: " << e.what();
+  }
+}
+
+}  // namespace
+
+TEST(IndexFormat, RoundTripKeepsEveryArray) {
+  test::TempDir dir;
+  const IndexContents c = contents(small_corpus(), 3);
+  const std::string path = dir / "a.psx";
+  write_index(path, c);
+  const Index ix = Index::open(path);
+  EXPECT_EQ(ix.version(), kIndexFormatVersion);
+  EXPECT_EQ(ix.file_bytes() % index::kAlign, 0u);
+  ASSERT_EQ(ix.documents(), c.x.rows);
+  ASSERT_EQ(ix.vocabulary_size(), c.x.cols);
+  EXPECT_EQ(ix.model_documents(), c.model.documents);
+  EXPECT_EQ(ix.k(), 3);
+  const TfidfModel m = ix.model();
+  EXPECT_EQ(m.vocabulary, c.model.vocabulary);
+  EXPECT_EQ(m.df, c.model.df);
+  EXPECT_EQ(m.idf, c.model.idf);
+  EXPECT_EQ(serialize_tfidf_options(ix.options()), serialize_tfidf_options(c.options));
+  EXPECT_EQ(ix.options().stop_words, c.options.stop_words);
+  const CsrMatrix x = to_matrix(ix.matrix());
+  EXPECT_EQ(x.indptr, c.x.indptr);
+  EXPECT_EQ(x.indices, c.x.indices);
+  EXPECT_EQ(x.data, c.x.data);
+  for (std::int64_t d = 0; d < ix.documents(); ++d) {
+    EXPECT_EQ(ix.id(d), c.docs[d].id);
+    EXPECT_EQ(ix.title(d), c.docs[d].title);
+    EXPECT_EQ(ix.source(d), c.docs[d].source);
+    const auto got = ix.neighbors(d);
+    ASSERT_EQ(got.size(), c.topk[d].size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].doc, c.topk[d][i].doc);
+      EXPECT_EQ(got[i].score, c.topk[d][i].score);
+    }
+  }
+  EXPECT_TRUE(ix.neighbors(4).empty());
+  EXPECT_EQ(ix.drift().added_documents, 0);
+}
+
+TEST(IndexFormat, OptionsSurviveTheRoundTrip) {
+  TfidfOptions o;
+  o.lowercase = false;
+  o.strip_accents = StripAccents::kUnicode;
+  o.token_pattern = R"((?u)\b\w+\b)";
+  o.ngram_min = 1;
+  o.ngram_max = 3;
+  o.min_df = DfBound::count(2);
+  o.max_df = DfBound::fraction(0.123456789012345);
+  o.max_features = 1000;
+  o.binary = true;
+  o.sublinear_tf = true;
+  o.smooth_idf = false;
+  o.use_idf = false;
+  o.norm = Norm::kL1;
+  o.stemmer = "english";
+  o.strip_latex = true;
+  o.stop_words = {"a", "the"};
+  const std::string text = serialize_tfidf_options(o);
+  const TfidfOptions back = parse_tfidf_options(text, "x");
+  EXPECT_EQ(serialize_tfidf_options(back), text);
+  EXPECT_EQ(back.max_df.value, o.max_df.value);
+  EXPECT_THROW(parse_tfidf_options(text + "future_option=1\n", "x"), InputError);
+  EXPECT_THROW(parse_tfidf_options("lowercase=1\n", "x"), InputError);
+}
+
+TEST(IndexFormat, TruncatedFileIsRejected) {
+  test::TempDir dir;
+  const std::string path = dir / "a.psx";
+  write_index(path, contents(small_corpus(), 2));
+  const std::string bytes = slurp(path);
+  for (std::size_t keep :
+       {std::size_t{0}, std::size_t{7}, std::size_t{63}, std::size_t{64}, std::size_t{200},
+        bytes.size() / 2, bytes.size() - 64, bytes.size() - 1}) {
+    const std::string p = dir / ("t" + std::to_string(keep) + ".psx");
+    spit(p, bytes.substr(0, keep));
+    expect_rejected(p, "truncated to " + std::to_string(keep) + " bytes");
+  }
+  spit(dir / "long.psx", bytes + std::string(64, '\0'));
+  expect_rejected(dir / "long.psx", "extended by 64 bytes");
+  expect_rejected(dir / "missing.psx", "missing file");
+}
+
+TEST(IndexFormat, EveryFlippedByteIsRejected) {
+  test::TempDir dir;
+  const std::string path = dir / "a.psx";
+  // The sklearn preset keeps the options section (no stop words) and the file small.
+  write_index(path, contents(small_corpus(), 2, "sklearn"));
+  const std::string bytes = slurp(path);
+  const std::string p = dir / "flip.psx";
+  int accepted = 0;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    std::string b = bytes;
+    b[i] = static_cast<char>(b[i] ^ (1 << (i % 8)));
+    spit(p, b);
+    try {
+      Index::open(p);
+      ++accepted;
+      ADD_FAILURE() << "flipped bit in byte " << i << " of " << bytes.size() << " accepted";
+    } catch (const InputError&) {
+    }
+    if (accepted > 5) break;
+  }
+}
+
+TEST(IndexFormat, OtherVersionAndBadMagicAreNamed) {
+  test::TempDir dir;
+  const std::string path = dir / "a.psx";
+  write_index(path, contents(small_corpus(), 0));
+  std::string b = slurp(path);
+  b[8] = 2;  // version 2 (the header checksum is checked after the version)
+  spit(path, b);
+  try {
+    Index::open(path);
+    ADD_FAILURE() << "version 2 accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("version 2"), std::string::npos) << e.what();
+  }
+  b[0] = 'X';
+  spit(path, b);
+  try {
+    Index::open(path);
+    ADD_FAILURE() << "bad magic accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a papersim index"), std::string::npos) << e.what();
+  }
+}
+
+TEST(IndexFormat, ChecksumsMatchASequentialCrc) {
+  std::mt19937 rng(5);
+  std::vector<unsigned char> data(20u << 20);
+  for (auto& c : data) c = static_cast<unsigned char>(rng());
+  const std::uint32_t one = index::crc32_chunks({{data.data(), data.size()}}, 1);
+  const std::uint32_t split =
+      index::crc32_chunks({{data.data(), 12345}, {data.data() + 12345, data.size() - 12345}}, 4);
+  EXPECT_EQ(one, split);
+}
+
+TEST(IndexFormat, FailedWriteLeavesThePreviousIndexAndNoTemporaryFile) {
+  test::TempDir dir;
+  const std::string path = dir / "a.psx";
+  const auto texts = small_corpus();
+  write_index(path, contents(texts, 2));
+  const std::string before = slurp(path);
+  auto backend = make_backend(BackendKind::kCpu);
+  const std::vector<std::string> more = {"graphics processors for word embeddings",
+                                         "brand new unseen vocabulary words"};
+  const std::vector<std::string_view> views(more.begin(), more.end());
+  const std::vector<IndexedDocument> docs = {{"n0", "t", "s"}, {"n1", "t", "s"}};
+  for (std::uint64_t fail_at : {std::uint64_t{1}, std::uint64_t{700}, before.size() / 2}) {
+    EXPECT_THROW(index::add_documents(path, docs, views, *backend, SimilarityParams{},
+                                      [fail_at](std::uint64_t written) {
+                                        if (written >= fail_at) throw Error("injected failure");
+                                      }),
+                 Error);
+    EXPECT_EQ(slurp(path), before) << "after a failure at byte " << fail_at;
+    std::size_t files = 0;
+    for (const auto& e : fs::directory_iterator(dir.path())) files += e.is_regular_file();
+    EXPECT_EQ(files, 1u) << "temporary file left behind";
+    Index::open(path);
+  }
+  const IndexAddResult r = add_to_index(path, docs, views, *backend, SimilarityParams{});
+  EXPECT_EQ(r.documents, static_cast<std::int64_t>(texts.size() + 2));
+  EXPECT_EQ(Index::open(path).documents(), r.documents);
+}
+
+TEST(IndexFormat, ConcurrentAddIsRefused) {
+  test::TempDir dir;
+  const std::string path = dir / "a.psx";
+  write_index(path, contents(small_corpus(), 2));
+  const std::string before = slurp(path);
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX), 0);  // As a running add holds it.
+  auto backend = make_backend(BackendKind::kCpu);
+  const std::vector<std::string> more = {"graphics processors"};
+  try {
+    add_to_index(path, {{"n", "t", "s"}}, {more.begin(), more.end()}, *backend, {});
+    ADD_FAILURE() << "add ran while another held the index";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("another papersim"), std::string::npos) << e.what();
+  }
+  close(fd);
+  EXPECT_EQ(slurp(path), before);
+  add_to_index(path, {{"n", "t", "s"}}, {more.begin(), more.end()}, *backend, {});
+  EXPECT_EQ(Index::open(path).documents(), 8);
+}
