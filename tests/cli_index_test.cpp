@@ -197,10 +197,11 @@ TEST_F(IndexCli, DuplicatesAgainstAnIndexMatchAgainst) {
   std::vector<std::string> refs(seeds_.begin() + 1, seeds_.end());
   const std::string idx = quote(dir_ / "r.psx");
   ASSERT_EQ(run(papersim("index build" + join_quoted(refs) + " -q -o " + idx)).exit_code, 0);
+  std::string against;  // --against takes one file per occurrence
+  for (const auto& r : refs) against += " --against " + quote(r);
   const RunResult a = run(papersim("duplicates " + quote(seeds_[0]) + " --index " + idx +
                                    " -q --clusters " + quote(dir_ / "c.jsonl") + " -o -"));
-  const RunResult b = run(
-      papersim("duplicates " + quote(seeds_[0]) + " --against" + join_quoted(refs) + " -q -o -"));
+  const RunResult b = run(papersim("duplicates " + quote(seeds_[0]) + against + " -q -o -"));
   ASSERT_EQ(a.exit_code, 0);
   ASSERT_EQ(b.exit_code, 0);
   const auto pa = lines(a.out), pb = lines(b.out);
