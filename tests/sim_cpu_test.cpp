@@ -6,8 +6,8 @@
 
 #include "papersim/error.hpp"
 #include "papersim/similarity.hpp"
-#include "sim/finalize.hpp"
 #include "sim/cpu_backend.hpp"
+#include "sim/finalize.hpp"
 #include "sim_test_util.hpp"
 
 namespace papersim::detail {

@@ -244,11 +244,14 @@ void register_build(CLI::App& index) {
     SimilarityParams p = a->engine.to_params();
     p.k = a->k;
     p.threshold = -1.0f;
-    if (a->k > 0) validate_params(p);
+    // Options, backend and devices are checked before any input is read.
+    std::unique_ptr<SimilarityBackend> backend;
+    if (a->k > 0) backend = make_checked_backend(a->engine, p);
+    check_tfidf_options(a->tfidf, ctx);
     index::check_writable(a->out);
     Vectorized v = load_and_vectorize(a->inputs, {}, a->reader, a->tfidf, ctx, false);
     SimilarityResult r;
-    if (a->k > 0) r = run_similarity(v, a->engine, p, ctx);
+    if (backend) r = run_similarity(v, *backend, p, ctx);
     const auto tw = Clock::now();
     IndexContents c;
     c.options = v.options;

@@ -224,12 +224,6 @@ std::unique_ptr<SimilarityBackend> make_checked_backend(const EngineCli& engine,
   return backend;
 }
 
-SimilarityResult run_similarity(const Vectorized& v, const EngineCli& engine,
-                                SimilarityParams params, const RunContext& ctx) {
-  auto backend = make_checked_backend(engine, params);
-  return run_similarity(v, *backend, std::move(params), ctx);
-}
-
 SimilarityResult run_join(SimilarityBackend& backend, const CsrView& queries,
                           const CsrView* references, SimilarityParams params,
                           const RunContext& ctx) {

@@ -106,9 +106,6 @@ SimilarityResult run_join(SimilarityBackend& backend, const CsrView& queries,
 /// Run `backend` (self join, or queries × references) with a progress bar.
 SimilarityResult run_similarity(const Vectorized& v, SimilarityBackend& backend,
                                 SimilarityParams params, const RunContext& ctx);
-/// The same with the backend chosen by `engine`.
-SimilarityResult run_similarity(const Vectorized& v, const EngineCli& engine,
-                                SimilarityParams params, const RunContext& ctx);
 
 /// Threshold pairs in the full matrix's row space (cross pairs shifted), for clusters.
 std::vector<ScoredPair> pairs_in_doc_space(const Vectorized& v,
