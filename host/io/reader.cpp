@@ -184,7 +184,7 @@ InputFormat detect_format(const std::string& path, std::string_view text,
     }
   }
   std::size_t p = 0;
-  while (p < text.size() && std::isspace(static_cast<unsigned char>(text[p]))) ++p;
+  while (p < text.size() && is_record_space(text[p])) ++p;
   const char first = p < text.size() ? text[p] : '\0';
   if (ends_with(name, ".jsonl") || ends_with(name, ".ndjson") || ends_with(name, ".jsonlines")) {
     return InputFormat::kJsonl;

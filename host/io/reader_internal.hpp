@@ -149,6 +149,15 @@ bool assemble_plain(const FieldPlan& plan, std::string_view title, std::string_v
 /// Whether `s` is valid UTF-8.
 bool valid_utf8(std::string_view s);
 
+/// White space between records: what std::isspace accepts in the C locale
+/// (space, \t, \n, \v, \f, \r). Format detection, the JSON record scanner
+/// and the blank-line test of JSON Lines all use this one definition, so a
+/// byte that detection skips is never left for the scanner to trip on.
+/// simdjson itself sees only the record bytes between such runs.
+inline bool is_record_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
 // Format parsers. `text` excludes any UTF-8 BOM; for the JSON parsers,
 // `readable` bytes from text.data() may be read (>= text.size()): records
 // ending within kPadding of that limit are copied before parsing.
