@@ -44,11 +44,17 @@ struct CorpusArgs {
     engine.add_to(cmd);
   }
   RunContext context() const { return {engine.quiet, engine.threads}; }
+  /// Every file the command reads, for check_outputs_not_inputs.
+  std::vector<std::string> read_files() const {
+    std::vector<std::string> files = inputs;
+    files.insert(files.end(), against.begin(), against.end());
+    if (tfidf.stop_words != "none" && tfidf.stop_words != "english") {
+      files.push_back(tfidf.stop_words);
+    }
+    return files;
+  }
 };
 
-void check_k(std::int64_t k) {
-  if (k < 1) throw UsageError("-k must be >= 1, got " + std::to_string(k));
-}
 void check_score(const char* name, float v) {
   if (!(v >= 0.0f && v <= 1.0f)) {
     throw UsageError(std::string(name) + " must be in [0, 1], got " + format_score(v));
@@ -73,7 +79,7 @@ void register_info(CLI::App& app) {
   });
 }
 
-void register_vectorize(CLI::App& app) {
+void register_vectorize(CLI::App& app, TempFileRegistry& temps) {
   auto args = std::make_shared<CorpusArgs>();
   auto out_matrix = std::make_shared<std::string>();
   auto out_vocab = std::make_shared<std::string>();
@@ -85,22 +91,23 @@ void register_vectorize(CLI::App& app) {
                   "Matrix Market file: rows = doc, columns = vocabulary index");
   cmd->add_option("--out-vocab", *out_vocab, "Vocabulary, one term per line, in column order");
   cmd->add_option("--out-docs", *out_docs, "One JSON object per document: doc, id, source, title");
-  cmd->callback([args, out_matrix, out_vocab, out_docs] {
+  cmd->callback([args, out_matrix, out_vocab, out_docs, &temps] {
     const auto t0 = Clock::now();
     RunContext ctx = args->context();
+    check_outputs_not_inputs({*out_matrix, *out_vocab, *out_docs}, args->read_files());
     Vectorized v = load_and_vectorize(args->inputs, {}, args->reader, args->tfidf, ctx, false);
     if (!out_matrix->empty()) {
-      OutputFile f(*out_matrix);
+      OutputFile f(*out_matrix, temps);
       write_matrix_market(v.x, f.stream());
       f.close();
     }
     if (!out_vocab->empty()) {
-      OutputFile f(*out_vocab);
+      OutputFile f(*out_vocab, temps);
       for (const auto& t : v.model.vocabulary) f.stream() << t << '\n';
       f.close();
     }
     if (!out_docs->empty()) {
-      OutputFile f(*out_docs);
+      OutputFile f(*out_docs, temps);
       write_docs(f.stream(), v.corpus.docs);
       f.close();
     }
@@ -108,7 +115,7 @@ void register_vectorize(CLI::App& app) {
   });
 }
 
-void register_related(CLI::App& app) {
+void register_related(CLI::App& app, TempFileRegistry& temps) {
   auto args = std::make_shared<CorpusArgs>();
   auto k = std::make_shared<std::int64_t>(10);
   auto min_score = std::make_shared<float>(-1.0f);
@@ -116,11 +123,11 @@ void register_related(CLI::App& app) {
   auto format = std::make_shared<std::string>("jsonl");
   auto* cmd = app.add_subcommand("related", "Top-k most similar papers for every paper");
   args->add_to(*cmd, true);
-  cmd->add_option("-k", *k, "Neighbours per paper (any k >= 1)")->capture_default_str();
+  add_k_option(*cmd, *k, "Neighbours per paper");
   auto* min_opt = cmd->add_option("--min-score", *min_score, "Only neighbours with score >= S");
   cmd->add_option("-o,--output", *out, "Output file (- for stdout)")->capture_default_str();
   cmd->add_option("--format", *format, "jsonl, csv or tsv")->capture_default_str();
-  cmd->callback([=] {
+  cmd->callback([=, &temps] {
     const auto t0 = Clock::now();
     check_k(*k);
     if (min_opt->count()) check_score("--min-score", *min_score);
@@ -131,7 +138,8 @@ void register_related(CLI::App& app) {
     p.threshold = -1.0f;
     p.min_score = min_opt->count() ? *min_score : -1.0f;
     validate_params(p);
-    OutputFile file(*out);  // fail on an unwritable output before the work
+    check_outputs_not_inputs({*out}, args->read_files());
+    OutputFile file(*out, temps);  // fail on an unwritable output before the work
     Vectorized v =
         load_and_vectorize(args->inputs, args->against, args->reader, args->tfidf, ctx, false);
     SimilarityResult r = run_similarity(v, args->engine, p, ctx);
@@ -142,7 +150,7 @@ void register_related(CLI::App& app) {
   });
 }
 
-void register_duplicates(CLI::App& app) {
+void register_duplicates(CLI::App& app, TempFileRegistry& temps) {
   auto args = std::make_shared<CorpusArgs>();
   auto threshold = std::make_shared<float>(kDefaultThreshold);
   auto out = std::make_shared<std::string>("-");
@@ -157,7 +165,7 @@ void register_duplicates(CLI::App& app) {
   cmd->add_option("--clusters", *clusters_out,
                   "Also write clusters (connected components) as JSON Lines");
   cmd->add_option("--format", *format, "Pairs format: jsonl, csv or tsv")->capture_default_str();
-  cmd->callback([=] {
+  cmd->callback([=, &temps] {
     const auto t0 = Clock::now();
     check_score("--threshold", *threshold);
     const OutFormat fmt = parse_out_format(*format);
@@ -166,9 +174,10 @@ void register_duplicates(CLI::App& app) {
     p.k = 0;
     p.threshold = *threshold;
     validate_params(p);
-    OutputFile file(*out);
+    check_outputs_not_inputs({*out, *clusters_out}, args->read_files());
+    OutputFile file(*out, temps);
     std::unique_ptr<OutputFile> cfile;
-    if (!clusters_out->empty()) cfile = std::make_unique<OutputFile>(*clusters_out);
+    if (!clusters_out->empty()) cfile = std::make_unique<OutputFile>(*clusters_out, temps);
     Vectorized v =
         load_and_vectorize(args->inputs, args->against, args->reader, args->tfidf, ctx, false);
     SimilarityResult r = run_similarity(v, args->engine, p, ctx);
@@ -187,12 +196,12 @@ void register_duplicates(CLI::App& app) {
 
 }  // namespace
 
-void register_commands(CLI::App& app) {
+void register_commands(CLI::App& app, TempFileRegistry& temps) {
   register_info(app);
-  register_vectorize(app);
-  register_related(app);
-  register_duplicates(app);
-  register_extra_commands(app);
+  register_vectorize(app, temps);
+  register_related(app, temps);
+  register_duplicates(app, temps);
+  register_extra_commands(app, temps);
 }
 
 }  // namespace papersim::cli

@@ -1,6 +1,8 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include "common/atomic_file.hpp"
+
 namespace papersim::cli {
 
 // Exit codes (documented in the README).
@@ -12,9 +14,11 @@ constexpr int kExitRuntime = 1;  // anything else (CUDA errors, out of memory)
 /// Default --threshold of `duplicates` (chosen by measurement; see the README).
 constexpr float kDefaultThreshold = 0.8f;
 
-void register_commands(CLI::App& app);
+/// Every subcommand; their output files register their temporaries in `temps`
+/// (removed by main's signal handlers).
+void register_commands(CLI::App& app, TempFileRegistry& temps);
 
 /// synth, report and demo (commands_extra.cpp).
-void register_extra_commands(CLI::App& app);
+void register_extra_commands(CLI::App& app, TempFileRegistry& temps);
 
 }  // namespace papersim::cli

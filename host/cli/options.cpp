@@ -1,6 +1,7 @@
 #include "cli/options.hpp"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -50,6 +51,36 @@ std::size_t parse_bytes(const std::string& text) {
   if (!(value > 0) || !std::isfinite(value))
     throw UsageError("size must be positive: '" + text + "'");
   return static_cast<std::size_t>(value * mult);
+}
+
+void check_k(std::int64_t k) {
+  if (k < 1) throw UsageError("-k must be >= 1, got " + std::to_string(k));
+  if (k > kMaxK) {
+    throw UsageError("-k must be <= " + std::to_string(kMaxK) + ", got " + std::to_string(k) +
+                     " (a k of at least the number of documents lists every neighbour)");
+  }
+}
+
+CLI::Option* add_k_option(CLI::App& cmd, std::int64_t& k, const std::string& description) {
+  // Checked as text: CLI11 would saturate an out-of-range number silently.
+  CLI::Validator range(
+      [](std::string& text) -> std::string {
+        std::int64_t v = 0;
+        const char* end = text.data() + text.size();
+        const auto res = std::from_chars(text.data(), end, v);
+        if (res.ec == std::errc::result_out_of_range ||
+            (res.ec == std::errc() && res.ptr == end && v > kMaxK)) {
+          return "must be <= " + std::to_string(kMaxK) + ", got " + text +
+                 " (a k of at least the number of documents lists every neighbour)";
+        }
+        if (res.ec != std::errc() || res.ptr != end) return "not an integer: '" + text + "'";
+        if (v < 1) return "must be >= 1, got " + text;
+        return std::string();
+      },
+      "1.." + std::to_string(kMaxK));
+  return cmd.add_option("-k", k, description + " (1 to " + std::to_string(kMaxK) + ")")
+      ->check(range)
+      ->capture_default_str();
 }
 
 void ReaderCli::add_to(CLI::App& app) {
