@@ -209,6 +209,40 @@ TEST_F(Reliability, SignalsRemoveTemporariesAndKeepEarlierOutput) {
   EXPECT_EQ(read_file(keep), keep_text);
 }
 
+TEST_F(Reliability, EndlessAndHugeInputsAreReportedNotOutOfMemory) {
+  std::string err;
+  if (std::filesystem::exists("/dev/zero")) {
+    EXPECT_EQ(code("related /dev/zero -q -o /dev/null", &err), 3);
+    EXPECT_NE(err.find("/dev/zero: binary data"), std::string::npos) << err;
+    EXPECT_EQ(code("related - -q -o /dev/null < /dev/zero", &err), 3);
+    EXPECT_NE(err.find("stdin: binary data"), std::string::npos) << err;
+    // A line that never ends.
+    const int c = run("timeout 120 sh -c \"tr '\\\\000' a < /dev/zero | " + quote(bin()) +
+                          " related - -q -o /dev/null --max-record-bytes 1M\"",
+                      tmp_ / "err.txt")
+                      .exit_code;
+    err = read_file(tmp_ / "err.txt");
+    EXPECT_EQ(c, 3) << err;
+    EXPECT_NE(err.find("stdin:1: record exceeds --max-record-bytes and has no line end"),
+              std::string::npos)
+        << err;
+  }
+  // One record over the limit among good ones: skipped with file:line, an error under --strict.
+  const std::string big =
+      tmp_.write("big.jsonl", read_file(input_) + "{\"title\":\"Big\",\"abstract\":\"" +
+                                  std::string(3 << 20, 'w') + "\"}\n" + read_file(input_));
+  EXPECT_EQ(
+      code("related - -q --backend cpu -o /dev/null --max-record-bytes 1M < " + quote(big), &err),
+      0)
+      << err;
+  EXPECT_EQ(
+      code("related " + quote(big) + " --backend cpu -o /dev/null --max-record-bytes 1M", &err), 0);
+  EXPECT_NE(err.find("big.jsonl:4: record exceeds --max-record-bytes"), std::string::npos) << err;
+  EXPECT_EQ(code("related - --strict -o /dev/null --max-record-bytes 1M < " + quote(big), &err), 3);
+  EXPECT_NE(err.find("stdin:4: record exceeds --max-record-bytes"), std::string::npos) << err;
+  EXPECT_EQ(code("related " + quote(big) + " -o /dev/null --max-record-bytes 1X", &err), 2);
+}
+
 TEST_F(Reliability, HugeKIsRejected) {
   std::string err;
   for (const char* k : {"9223372036854775807", "8070000000000000000", "100000000000000000000",

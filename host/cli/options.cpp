@@ -104,6 +104,11 @@ void ReaderCli::add_to(CLI::App& app) {
   app.add_flag("--strict", strict,
                "Stop with an error at the first bad record instead of skipping it")
       ->group("Input");
+  app.add_option("--max-record-bytes", max_record_bytes,
+                 "Largest record (line, array element, row, paragraph); larger ones are "
+                 "skipped and reported (an error under --strict)")
+      ->capture_default_str()
+      ->group("Input");
 }
 
 ReaderOptions ReaderCli::to_options() const {
@@ -115,6 +120,7 @@ ReaderOptions ReaderCli::to_options() const {
   o.fields = split_list(fields, ',');
   if (o.fields.empty()) throw UsageError("--fields: empty list");
   o.strict = strict;
+  o.max_record_bytes = parse_bytes(max_record_bytes);
   return o;
 }
 

@@ -20,6 +20,7 @@ struct ReaderCli {
   std::vector<std::string> text_fields;
   std::string fields = "title,abstract";
   bool strict = false;
+  std::string max_record_bytes = "64M";
 
   void add_to(CLI::App& app);
   ReaderOptions to_options() const;

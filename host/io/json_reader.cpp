@@ -78,6 +78,12 @@ bool parse_record(simdjson::dom::parser& parser, std::string_view text, std::siz
                   PendingDoc& out, Skip& skip, std::string& scratch) {
   const char* begin = text.data() + span.begin;
   const std::size_t len = span.end - span.begin;
+  if (len > plan.max_record) {
+    skip.line = span.line;
+    skip.reason = kReasonTooLarge;
+    skip.detail = too_large_detail(len, plan.max_record);
+    return false;
+  }
   if (span.end + kPadding > readable) {
     // Too close to the end of the buffer to parse in place.
     scratch.assign(begin, len);

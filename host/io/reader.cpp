@@ -29,6 +29,8 @@ FieldPlan::FieldPlan(const ReaderOptions& options) {
     if (!f.empty()) text.push_back(add(f));
   }
   pack = options.pack_texts;
+  max_record = options.max_record_bytes > 0 ? options.max_record_bytes
+                                            : ReaderOptions::kDefaultMaxRecordBytes;
   for (const auto& f : options.fields) {
     if (f == "title") {
       parts.push_back(kTitlePart);
@@ -250,7 +252,7 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
   for (const auto& path : paths) {
     const std::string shown = path == "-" ? "stdin" : path;
     const std::string name = base_name(path);
-    io::InputBuffer input = io::read_input(path, threads);
+    io::InputBuffer input = io::read_input(path, threads, plan.max_record);
     std::string_view text = input.view();
     std::size_t readable = input.readable();
     if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) {
@@ -282,6 +284,16 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
         break;
       case InputFormat::kAuto:
         break;
+    }
+    // Lines dropped while streaming are records too, skipped; all skips in line order.
+    for (const auto& e : input.elided()) {
+      result.skips.push_back(
+          {e.line, io::kReasonTooLarge, io::too_large_detail(e.bytes, plan.max_record)});
+      ++result.records;
+    }
+    if (!input.elided().empty()) {
+      std::stable_sort(result.skips.begin(), result.skips.end(),
+                       [](const io::Skip& a, const io::Skip& b) { return a.line < b.line; });
     }
     input = io::InputBuffer();  // the documents own copies; free the file now
 
