@@ -50,7 +50,11 @@ std::size_t parse_bytes(const std::string& text) {
   }
   if (!(value > 0) || !std::isfinite(value))
     throw UsageError("size must be positive: '" + text + "'");
-  return static_cast<std::size_t>(value * mult);
+  const double bytes = value * mult;
+  // Beyond 2^62 bytes no size is meaningful (and the conversion would overflow).
+  if (!(bytes < 4.6e18)) throw UsageError("size too large: '" + text + "'");
+  if (bytes < 1) throw UsageError("size must be at least 1 byte: '" + text + "'");
+  return static_cast<std::size_t>(bytes);
 }
 
 void check_k(std::int64_t k) {

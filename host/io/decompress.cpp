@@ -112,7 +112,9 @@ void StreamGuard::check(Sink& sink, std::size_t from) {
   if (off_) return;
   char* b = sink.buf;
   std::size_t end = sink.size;
-  if (from == 0 && compressed(std::string_view(b, end))) {
+  const bool first_call = !seen_bytes_;
+  seen_bytes_ = true;
+  if (first_call && compressed(std::string_view(b, end))) {
     // Compressed bytes are checked once decoded. (A raw read's first call
     // holds a full buffer, or the whole input when shorter.)
     off_ = true;
@@ -132,8 +134,10 @@ void StreamGuard::check(Sink& sink, std::size_t from) {
                      "more than " + format_bytes(max_total_) +
                          " (the physical memory) read without an end: an endless input?");
   }
-  if (!lines_) return;
-  std::size_t p = from;
+  // Lines are only cut once the first non-space byte tells a JSON array from
+  // the rest; the bytes before it are scanned then.
+  if (!started_ || !lines_) return;
+  std::size_t p = pos_;
   while (p < end) {
     const void* hit = std::memchr(b + p, '\n', end - p);
     if (!dropping_) {
@@ -174,6 +178,7 @@ void StreamGuard::check(Sink& sink, std::size_t from) {
     }
   }
   sink.size = end;
+  pos_ = end;
   if (dropping_ && dropped_ > kEndlessFactor * max_record_) {
     throw InputError(name_, line_,
                      kReasonTooLarge + std::string(" and has no line end after ") +

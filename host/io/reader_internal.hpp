@@ -54,8 +54,9 @@ class StreamGuard {
   std::string name_;
   std::uint64_t max_record_;
   std::uint64_t max_total_;
-  bool started_ = false, off_ = false, lines_ = true, dropping_ = false;
-  std::size_t run_start_ = 0;
+  bool seen_bytes_ = false, started_ = false, off_ = false, lines_ = true, dropping_ = false;
+  std::size_t run_start_ = 0;  // first byte of the current line
+  std::size_t pos_ = 0;        // first byte not yet scanned for line ends
   std::uint64_t dropped_ = 0;
   std::int64_t line_ = 1;
   std::vector<ElidedLine> elided_;
