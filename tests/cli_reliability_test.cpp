@@ -216,6 +216,9 @@ TEST_F(Reliability, EndlessAndHugeInputsAreReportedNotOutOfMemory) {
     EXPECT_NE(err.find("/dev/zero: binary data"), std::string::npos) << err;
     EXPECT_EQ(code("related - -q -o /dev/null < /dev/zero", &err), 3);
     EXPECT_NE(err.find("stdin: binary data"), std::string::npos) << err;
+    EXPECT_EQ(code("related " + quote(input_) + " -q -o /dev/null --stop-words /dev/zero", &err),
+              3);
+    EXPECT_NE(err.find("/dev/zero: binary data"), std::string::npos) << err;
     // A line that never ends.
     const int c = run("timeout 120 sh -c \"tr '\\\\000' a < /dev/zero | " + quote(bin()) +
                           " related - -q -o /dev/null --max-record-bytes 1M\"",

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "papersim/error.hpp"
+#include "papersim/reader.hpp"
 
 namespace papersim::cli {
 
@@ -195,8 +196,9 @@ TfidfOptions TfidfCli::to_options(int threads) const {
     } else if (stop_words == "english") {
       o.stop_words = english_stop_words();
     } else {
-      std::ifstream in(stop_words);
-      if (!in) throw InputError(stop_words, 0, "cannot open stop-word file");
+      // Read as any input (decompressed; binary or endless data refused), so
+      // `--stop-words /dev/zero` is an error, not a hang.
+      std::istringstream in(read_file_decompressed(stop_words));
       o.stop_words.clear();
       std::string w;
       while (std::getline(in, w)) {
