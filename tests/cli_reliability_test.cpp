@@ -207,6 +207,10 @@ TEST_F(Reliability, SignalsRemoveTemporariesAndKeepEarlierOutput) {
   EXPECT_EQ(interrupted_status(keep, SIGTERM, temps), 143);
   EXPECT_EQ(temporaries(), 0);
   EXPECT_EQ(read_file(keep), keep_text);
+  // kill -9 cannot be caught: the temporary stays, the target is still intact.
+  EXPECT_EQ(interrupted_status(keep, SIGKILL, temps), 1000 + SIGKILL);
+  EXPECT_EQ(read_file(keep), keep_text);
+  EXPECT_EQ(temporaries(), 1);
 }
 
 TEST_F(Reliability, EndlessAndHugeInputsAreReportedNotOutOfMemory) {

@@ -95,21 +95,19 @@ void register_vectorize(CLI::App& app, TempFileRegistry& temps) {
     const auto t0 = Clock::now();
     RunContext ctx = args->context();
     check_outputs_not_inputs({*out_matrix, *out_vocab, *out_docs}, args->read_files());
+    // All outputs are created first (an unwritable one fails before the work)
+    // and put in place together at the end, so a failure leaves all as they were.
+    auto matrix = open_optional_output(*out_matrix, temps);
+    auto vocab = open_optional_output(*out_vocab, temps);
+    auto docs = open_optional_output(*out_docs, temps);
     Vectorized v = load_and_vectorize(args->inputs, {}, args->reader, args->tfidf, ctx, false);
-    if (!out_matrix->empty()) {
-      OutputFile f(*out_matrix, temps);
-      write_matrix_market(v.x, f.stream());
-      f.close();
+    if (matrix) write_matrix_market(v.x, matrix->stream());
+    if (vocab) {
+      for (const auto& t : v.model.vocabulary) vocab->stream() << t << '\n';
     }
-    if (!out_vocab->empty()) {
-      OutputFile f(*out_vocab, temps);
-      for (const auto& t : v.model.vocabulary) f.stream() << t << '\n';
-      f.close();
-    }
-    if (!out_docs->empty()) {
-      OutputFile f(*out_docs, temps);
-      write_docs(f.stream(), v.corpus.docs);
-      f.close();
+    if (docs) write_docs(docs->stream(), v.corpus.docs);
+    for (auto* f : {matrix.get(), vocab.get(), docs.get()}) {
+      if (f) f->close();
     }
     print_summary({&v, nullptr, -1, -1, since(t0)}, ctx);
   });
@@ -176,20 +174,20 @@ void register_duplicates(CLI::App& app, TempFileRegistry& temps) {
     validate_params(p);
     check_outputs_not_inputs({*out, *clusters_out}, args->read_files());
     OutputFile file(*out, temps);
-    std::unique_ptr<OutputFile> cfile;
-    if (!clusters_out->empty()) cfile = std::make_unique<OutputFile>(*clusters_out, temps);
+    auto cfile = open_optional_output(*clusters_out, temps);
     Vectorized v =
         load_and_vectorize(args->inputs, args->against, args->reader, args->tfidf, ctx, false);
     SimilarityResult r = run_similarity(v, args->engine, p, ctx);
     write_pairs(file.stream(), fmt, v.corpus.docs, r.pairs, 0, v.cross ? v.queries : 0);
-    file.close();
     std::int64_t nclusters = -1;
     if (cfile) {
       auto clusters = connected_components(v.x, pairs_in_doc_space(v, r.pairs));
       nclusters = static_cast<std::int64_t>(clusters.size());
       write_clusters(cfile->stream(), v.corpus.docs, clusters);
-      cfile->close();
     }
+    // Both files are put in place only once both are written.
+    file.close();
+    if (cfile) cfile->close();
     print_summary({&v, &r, static_cast<std::int64_t>(r.pairs.size()), nclusters, since(t0)}, ctx);
   });
 }

@@ -72,6 +72,9 @@ void register_report(CLI::App& app, TempFileRegistry& temps) {
     p.k = a->k;
     p.threshold = a->threshold;
     validate_params(p);
+    if (a->pairs.empty() != a->related.empty()) {
+      throw UsageError("report: give both --pairs and --related, or neither");
+    }
     std::vector<std::string> read = a->inputs;
     read.insert(read.end(), {a->pairs, a->related, a->tfidf.stop_words});
     check_outputs_not_inputs({a->out}, read);

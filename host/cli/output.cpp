@@ -70,6 +70,11 @@ void OutputFile::close() {
   file_.commit();
 }
 
+std::unique_ptr<OutputFile> open_optional_output(const std::string& path, TempFileRegistry& temps) {
+  if (path.empty()) return nullptr;
+  return std::make_unique<OutputFile>(path, temps);
+}
+
 void check_outputs_not_inputs(const std::vector<std::string>& outputs,
                               const std::vector<std::string>& inputs) {
   namespace fs = std::filesystem;

@@ -42,6 +42,9 @@ class OutputFile {
   std::ostream stream_;
 };
 
+/// An OutputFile for `path`, or null when `path` is empty (an output not asked for).
+std::unique_ptr<OutputFile> open_optional_output(const std::string& path, TempFileRegistry& temps);
+
 /// Refuse outputs that would overwrite an input, before anything is read or
 /// written: an output naming the same file as an input (by device and inode,
 /// so "./x", "/abs/x" and hard links match) or as another output (the same
