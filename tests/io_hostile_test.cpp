@@ -193,6 +193,20 @@ TEST_F(Hostile, EndlessOrBinaryStreamsAreReportedAsSuch) {
   EXPECT_THROW(read_corpus({"-"}, ReaderOptions{}), InputError);
 }
 
+TEST_F(Hostile, StandardInputJsonOnOneLineIsCutIntoElements) {
+  // Objects one after another on one long line: over the limit as a line,
+  // but each element is small, so --input-format json reads them all.
+  ReaderOptions o;
+  o.max_record_bytes = 1000;
+  o.format = InputFormat::kJson;
+  std::string in;
+  for (int i = 0; i < 100; ++i) in += record(20, "T" + std::to_string(i));
+  ASSERT_NE(std::freopen(dir_.write("in", in).c_str(), "rb", stdin), nullptr);
+  Corpus c = read_corpus({"-"}, o);
+  EXPECT_EQ(c.docs.size(), 100u);
+  EXPECT_EQ(c.stats.skipped_total(), 0);
+}
+
 TEST_F(Hostile, StandardInputSkipsAnOverLongLineKeepingLineNumbers) {
   ReaderOptions o;
   o.max_record_bytes = 1 << 16;  // the 3 MiB line is dropped, not taken for an endless one

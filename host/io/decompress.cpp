@@ -103,10 +103,11 @@ std::uint64_t physical_memory() {
 
 }  // namespace
 
-StreamGuard::StreamGuard(std::string name, std::size_t max_record)
+StreamGuard::StreamGuard(std::string name, std::size_t max_record, bool cut_lines)
     : name_(std::move(name)),
       max_record_(max_record > 0 ? max_record : ReaderOptions::kDefaultMaxRecordBytes),
-      max_total_(physical_memory()) {}
+      max_total_(physical_memory()),
+      lines_(cut_lines) {}
 
 void StreamGuard::check(Sink& sink, std::size_t from) {
   if (off_) return;
@@ -126,7 +127,7 @@ void StreamGuard::check(Sink& sink, std::size_t from) {
     while (p < end && is_record_space(b[p])) ++p;
     if (p < end) {
       started_ = true;
-      lines_ = b[p] != '[';
+      lines_ = lines_ && b[p] != '[';
     }
   }
   if (sink.size > max_total_) {
@@ -433,9 +434,9 @@ void* map_file(const std::string& path, std::size_t& size) {
 }
 
 void decompress(const std::string& name, std::string_view in, int threads, std::size_t max_record,
-                InputBuffer& out) {
+                bool cut_lines, InputBuffer& out) {
   Sink sink(in.size() * 8);
-  StreamGuard guard(name, max_record);
+  StreamGuard guard(name, max_record, cut_lines);
   sink.guard = &guard;
   if (starts_with(in, kGzip, sizeof kGzip)) {
     gunzip(name, in, sink);
@@ -453,7 +454,8 @@ void decompress(const std::string& name, std::string_view in, int threads, std::
 
 }  // namespace
 
-InputBuffer read_input(const std::string& path, int threads, std::size_t max_record) {
+InputBuffer read_input(const std::string& path, int threads, std::size_t max_record,
+                       bool cut_lines) {
   const std::string name = path == "-" ? "stdin" : path;
   InputBuffer result;
   if (path != "-") {
@@ -462,7 +464,7 @@ InputBuffer read_input(const std::string& path, int threads, std::size_t max_rec
       result.adopt_map(map, size, size);
       if (compressed(result.view())) {
         InputBuffer plain;
-        decompress(name, result.view(), threads, max_record, plain);
+        decompress(name, result.view(), threads, max_record, cut_lines, plain);
         return plain;
       }
       check_text(name, result.view());
@@ -470,13 +472,13 @@ InputBuffer read_input(const std::string& path, int threads, std::size_t max_rec
     }
   }
   Sink raw(1 << 20);
-  StreamGuard guard(name, max_record);
+  StreamGuard guard(name, max_record, cut_lines);
   raw.guard = &guard;
   read_raw(path, raw);
   guard.finish();
   const std::string_view view(raw.buf, raw.size);
   if (compressed(view)) {
-    decompress(name, view, threads, max_record, result);
+    decompress(name, view, threads, max_record, cut_lines, result);
   } else {
     result.own(raw);
     result.elided() = std::move(guard.elided());

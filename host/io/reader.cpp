@@ -252,7 +252,8 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
   for (const auto& path : paths) {
     const std::string shown = path == "-" ? "stdin" : path;
     const std::string name = base_name(path);
-    io::InputBuffer input = io::read_input(path, threads, plan.max_record);
+    io::InputBuffer input =
+        io::read_input(path, threads, plan.max_record, options.format != InputFormat::kJson);
     std::string_view text = input.view();
     std::size_t readable = input.readable();
     if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) {

@@ -43,7 +43,9 @@ class StreamGuard {
  public:
   static constexpr std::size_t kProbeBytes = 64 << 10;
   static constexpr std::uint64_t kEndlessFactor = 64;
-  StreamGuard(std::string name, std::size_t max_record);
+  /// `cut_lines` false: the input is known to be JSON (--input-format json),
+  /// whose records need not be lines; only binary data and size are checked.
+  StreamGuard(std::string name, std::size_t max_record, bool cut_lines = true);
   /// Inspect the bytes [from, sink.size) just appended; may drop some.
   void check(Sink& sink, std::size_t from);
   /// The stream ended: report a last line still being dropped.
@@ -129,7 +131,8 @@ class InputBuffer {
 /// `threads` threads where the codec can (xz). Streams are bounded by a
 /// StreamGuard with `max_record` (0 = ReaderOptions' default); a mapped
 /// regular file is only checked for binary data. Throws InputError.
-InputBuffer read_input(const std::string& path, int threads, std::size_t max_record = 0);
+InputBuffer read_input(const std::string& path, int threads, std::size_t max_record = 0,
+                       bool cut_lines = true);
 
 /// Which record fields a reader extracts, compiled once from ReaderOptions.
 /// Structured formats fill `values[i]` for `names[i]`.
