@@ -123,7 +123,7 @@ void StreamGuard::check(Sink& sink, std::size_t from) {
   }
   check_text(name_, std::string_view(b + from, end - from), from);
   if (!started_) {
-    std::size_t p = 0;
+    std::size_t p = from;  // the bytes before `from` are all white space
     while (p < end && is_record_space(b[p])) ++p;
     if (p < end) {
       started_ = true;
