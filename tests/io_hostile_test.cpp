@@ -168,6 +168,21 @@ TEST_F(Hostile, StreamedLinesOverTheLimitAreDroppedAsTheyArrive) {
   EXPECT_TRUE(elided.empty());
 }
 
+// Found by fuzz_stream_guard: while a long line was being dropped, a chunk
+// that began with a gzip magic turned the guard off for the rest of the stream.
+TEST_F(Hostile, CompressionMagicMidStreamIsJustBytes) {
+  const std::string in = std::string(40, 'q') + "\x1f\x8b" + std::string(40, 'q') + "\nok\n";
+  for (std::size_t step : {2, 4, 40}) {
+    std::vector<io::ElidedLine> elided;
+    EXPECT_EQ(stream_through(in, step, 8, &elided), "\nok\n") << step;
+    ASSERT_EQ(elided.size(), 1u) << step;
+    EXPECT_EQ(elided[0].bytes, 82u);
+  }
+  EXPECT_THROW(
+      stream_through(std::string(40, 'q') + "\x1f\x8b" + std::string(4, '\0'), 2, 8, nullptr),
+      InputError);
+}
+
 TEST_F(Hostile, EndlessOrBinaryStreamsAreReportedAsSuch) {
   // A line that never ends: an error once it passes 64 times the limit.
   try {
