@@ -1,7 +1,11 @@
 // AtomicFile and TempFileRegistry: complete or untouched targets, no stray
 // temporaries, errors that name the file and the cause.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -110,6 +114,42 @@ TEST(AtomicFile, UncreatableOutputsAreInputErrors) {
   EXPECT_THROW(AtomicFile(dir / "missing-dir/out", nullptr), InputError);
   EXPECT_THROW(AtomicFile(dir.path(), nullptr), InputError);
   EXPECT_EQ(entries(dir), 0);
+}
+
+// In a child: live temporaries, then `sig` (or an abort); returns the wait status.
+int die_with_temporaries(const TempDir& dir, int sig) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const struct rlimit no_core { 0, 0 };
+    setrlimit(RLIMIT_CORE, &no_core);  // the crash is the point, its core dump is not
+    TempFileRegistry temps;
+    SignalCleanup cleanup(temps);
+    AtomicFile a(dir / "a", &temps), b(dir / "b", &temps);
+    a.write("partial");
+    if (sig == SIGABRT) std::abort();
+    raise(sig);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+TEST(SignalCleanup, SignalsAndCrashesRemoveTemporaries) {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) {
+    TempDir dir;
+    const int status = die_with_temporaries(dir, sig);
+    ASSERT_TRUE(WIFEXITED(status)) << sig;
+    EXPECT_EQ(WEXITSTATUS(status), 128 + sig);
+    EXPECT_EQ(entries(dir), 0) << sig;
+  }
+  for (int sig : {SIGABRT, SIGSEGV}) {
+    TempDir dir;
+    const int status = die_with_temporaries(dir, sig);
+    ASSERT_TRUE(WIFSIGNALED(status)) << sig;
+    EXPECT_EQ(WTERMSIG(status), sig);
+    EXPECT_EQ(entries(dir), 0) << sig;
+  }
 }
 
 }  // namespace

@@ -54,9 +54,20 @@ constexpr int kCleanupSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
 struct sigaction g_previous[sizeof kCleanupSignals / sizeof kCleanupSignals[0]];
 struct sigaction g_previous_xfsz;
 
+// Crashes (an abort from std::terminate, a fault): remove the temporaries, then
+// die of the same signal, so the exit status and any core dump stay as they were.
+constexpr int kFatalSignals[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+struct sigaction g_previous_fatal[sizeof kFatalSignals / sizeof kFatalSignals[0]];
+
 extern "C" void cleanup_and_exit(int sig) {
   if (TempFileRegistry* r = g_signal_registry.load()) r->remove_all();
   _exit(128 + sig);
+}
+
+extern "C" void cleanup_and_die(int sig) {
+  if (TempFileRegistry* r = g_signal_registry.load()) r->remove_all();
+  // SA_RESETHAND restored the default action: the signal now ends the process.
+  raise(sig);
 }
 
 // Blocks the cleanup signals for a scope, so that a temporary is never
@@ -92,6 +103,13 @@ SignalCleanup::SignalCleanup(TempFileRegistry& registry) {
   for (std::size_t i = 0; i < sizeof kCleanupSignals / sizeof kCleanupSignals[0]; ++i) {
     sigaction(kCleanupSignals[i], &sa, &g_previous[i]);
   }
+  struct sigaction fatal {};
+  fatal.sa_handler = cleanup_and_die;
+  fatal.sa_flags = SA_RESETHAND | SA_NODEFER;
+  sigemptyset(&fatal.sa_mask);
+  for (std::size_t i = 0; i < sizeof kFatalSignals / sizeof kFatalSignals[0]; ++i) {
+    sigaction(kFatalSignals[i], &fatal, &g_previous_fatal[i]);
+  }
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
@@ -101,6 +119,9 @@ SignalCleanup::SignalCleanup(TempFileRegistry& registry) {
 SignalCleanup::~SignalCleanup() {
   for (std::size_t i = 0; i < sizeof kCleanupSignals / sizeof kCleanupSignals[0]; ++i) {
     sigaction(kCleanupSignals[i], &g_previous[i], nullptr);
+  }
+  for (std::size_t i = 0; i < sizeof kFatalSignals / sizeof kFatalSignals[0]; ++i) {
+    sigaction(kFatalSignals[i], &g_previous_fatal[i], nullptr);
   }
   sigaction(SIGXFSZ, &g_previous_xfsz, nullptr);
   g_signal_registry.store(nullptr);

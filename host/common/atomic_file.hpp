@@ -46,7 +46,9 @@ class TempFileRegistry {
 
 /// SIGINT, SIGTERM, SIGHUP and SIGPIPE remove the registry's temporaries and
 /// end the process with 128 + the signal number (130 for Ctrl-C, 143 for
-/// SIGTERM); SIGXFSZ is ignored so that a file-size limit (`ulimit -f`) is a
+/// SIGTERM); a crash (SIGABRT, as std::terminate raises, SIGSEGV, SIGBUS,
+/// SIGFPE, SIGILL) removes them and then dies of its signal as before;
+/// SIGXFSZ is ignored so that a file-size limit (`ulimit -f`) is a
 /// write error (EFBIG) that the writer reports, not a silent kill. The handlers
 /// stay until the returned guard is destroyed. This is the one process-wide
 /// state of papersim: a signal handler cannot be handed a context.
