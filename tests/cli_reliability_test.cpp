@@ -88,6 +88,10 @@ TEST_F(Reliability, OutputNamingAnInputIsRefusedBeforeReading) {
     EXPECT_NE(err.find("refusing to overwrite an input"), std::string::npos) << err;
     EXPECT_EQ(read_file(input_), before) << args;
   }
+  // Standard input redirected from the output file.
+  EXPECT_EQ(code("related - -o " + quote(input_) + " < " + quote(input_), &err), 2);
+  EXPECT_NE(err.find("is the input (standard input)"), std::string::npos) << err;
+  EXPECT_EQ(read_file(input_), before);
   // A hard link and a symbolic link are the same file.
   const std::string hard = tmp_ / "hard.jsonl", soft = tmp_ / "soft.jsonl";
   std::filesystem::create_hard_link(input_, hard);

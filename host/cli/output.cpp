@@ -1,6 +1,7 @@
 #include "cli/output.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -78,8 +79,11 @@ std::unique_ptr<OutputFile> open_optional_output(const std::string& path, TempFi
 void check_outputs_not_inputs(const std::vector<std::string>& outputs,
                               const std::vector<std::string>& inputs) {
   namespace fs = std::filesystem;
+  // "-" as an input is whatever standard input is (`< x` names a file too).
   auto regular_id = [](const std::string& p, struct stat& st) {
-    return p != "-" && !p.empty() && ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    if (p.empty()) return false;
+    const int rc = p == "-" ? ::fstat(STDIN_FILENO, &st) : ::stat(p.c_str(), &st);
+    return rc == 0 && S_ISREG(st.st_mode);
   };
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const std::string& out = outputs[i];
@@ -89,7 +93,8 @@ void check_outputs_not_inputs(const std::vector<std::string>& outputs,
       for (const auto& in : inputs) {
         struct stat si {};
         if (regular_id(in, si) && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
-          throw UsageError("output " + out + " is the input " + in +
+          throw UsageError("output " + out + " is the input " +
+                           (in == "-" ? "(standard input)" : in) +
                            ": refusing to overwrite an input (choose another output file)");
         }
       }

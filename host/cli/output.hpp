@@ -48,7 +48,8 @@ std::unique_ptr<OutputFile> open_optional_output(const std::string& path, TempFi
 /// Refuse outputs that would overwrite an input, before anything is read or
 /// written: an output naming the same file as an input (by device and inode,
 /// so "./x", "/abs/x" and hard links match) or as another output (the same
-/// path once resolved) is a UsageError (exit 2). "-", empty names, inputs
+/// path once resolved) is a UsageError (exit 2). An input "-" is compared as
+/// the file standard input is (`< x`). Empty names, an output "-", inputs
 /// that do not exist and special files (/dev/null) are not compared.
 void check_outputs_not_inputs(const std::vector<std::string>& outputs,
                               const std::vector<std::string>& inputs);
