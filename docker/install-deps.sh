@@ -10,7 +10,8 @@ build_pkgs=(
   libcli11-dev libsimdjson-dev libutf8proc-dev libstemmer-dev libopenblas-dev
   zlib1g-dev liblzma-dev libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_pkgs=(python3 python3-numpy python3-scipy python3-sklearn chromium xz-utils zstd)
+test_pkgs=(python3 python3-numpy python3-scipy python3-sklearn chromium xz-utils zstd
+  clang libclang-rt-14-dev)
 
 pkgs=("${build_pkgs[@]}")
 if [ "${PAPERSIM_DEPS_MINIMAL:-0}" != "1" ]; then

@@ -240,7 +240,7 @@ class BadArgs : public ::testing::Test {
 TEST_F(BadArgs, ExitCodesAndMessages) {
   std::string err;
   EXPECT_EQ(code("related " + quote(input_) + " -k 0", &err), 2);
-  EXPECT_NE(err.find("-k must be >= 1"), std::string::npos) << err;
+  EXPECT_NE(err.find("must be >= 1"), std::string::npos) << err;
   EXPECT_EQ(code("duplicates " + quote(input_) + " --threshold 1.5", &err), 2);
   EXPECT_NE(err.find("[0, 1]"), std::string::npos) << err;
   EXPECT_EQ(code("duplicates " + quote(input_) + " --threshold -0.1"), 2);

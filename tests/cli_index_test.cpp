@@ -280,7 +280,7 @@ TEST_F(IndexCli, KilledAddLeavesAValidIndex) {
   const std::string copy = sub + "/k.psx";
   const auto temp_exists = [&] {
     for (const auto& e : std::filesystem::directory_iterator(sub))
-      if (e.path().filename().string().rfind(".k.psx.tmp-", 0) == 0) return true;
+      if (e.path().filename().string().rfind(".k.psx.tmp.", 0) == 0) return true;
     return false;
   };
   int old_seen = 0, new_seen = 0, mid_write = 0;

@@ -138,6 +138,35 @@ TEST(IoDecompress, CorruptOrTruncatedDataIsAnError) {
   }
 }
 
+// Bytes after the last stream are corrupt data, named alike for every codec;
+// a stream cut short is truncated.
+TEST(IoDecompress, TrailingGarbageIsCorruptTruncationIsTruncated) {
+  TempDir dir;
+  const std::string plain = sample_jsonl();
+  const std::vector<std::pair<std::string, std::string>> codecs = {
+      {"gzip", gzip(plain)}, {"xz", xz(plain)}, {"zstd", zstd(plain)}};
+  for (const auto& [codec, packed] : codecs) {
+    for (const std::string& tail : {std::string("garbage after"), std::string("x")}) {
+      try {
+        read_file_decompressed(dir.write("g.z", packed + tail));
+        ADD_FAILURE() << codec << ": trailing bytes accepted";
+      } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("corrupt " + codec + " data"), std::string::npos)
+            << codec << ": " << e.what();
+      }
+    }
+    try {
+      read_file_decompressed(dir.write("t.z", packed.substr(0, packed.size() - 7)));
+      ADD_FAILURE() << codec << ": truncated data accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(codec), std::string::npos) << e.what();
+    }
+  }
+  // xz stream padding (NUL bytes in fours) and a second stream are not garbage.
+  const std::string x = xz(plain);
+  EXPECT_EQ(read_file_decompressed(dir.write("p.xz", x + std::string(8, '\0') + x)), plain + plain);
+}
+
 TEST(IoDecompress, StandardInput) {
   TempDir dir;
   const std::string plain =

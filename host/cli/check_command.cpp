@@ -88,7 +88,7 @@ struct CheckArgs {
 
 }  // namespace
 
-void register_check(CLI::App& app) {
+void register_check(CLI::App& app, TempFileRegistry& temps) {
   auto a = std::make_shared<CheckArgs>();
   auto* cmd = app.add_subcommand(
       "check",
@@ -108,7 +108,7 @@ void register_check(CLI::App& app) {
   cmd->add_option("--report", a->report,
                   "Also write an HTML triage view: each flagged submission beside its best match, "
                   "with the word-level diff");
-  cmd->callback([a] {
+  cmd->callback([a, &temps] {
     const auto t0 = Clock::now();
     if (!(a->threshold > 0.0f && a->threshold <= 1.0f)) {
       throw UsageError("--threshold must be in (0, 1], got " + format_score(a->threshold));
@@ -120,9 +120,9 @@ void register_check(CLI::App& app) {
     p.threshold = a->threshold;
     auto backend = make_checked_backend(engine, p);  // before any input is read
     check_tfidf_options(a->corpus.tfidf, ctx);
-    OutputFile out(a->out);
-    std::unique_ptr<OutputFile> report_out;
-    if (!a->report.empty()) report_out = std::make_unique<OutputFile>(a->report);
+    check_outputs_not_inputs({a->out, a->report}, a->corpus.read_files());
+    OutputFile out(a->out, temps);
+    auto report_out = open_optional_output(a->report, temps);
 
     const bool keep_text = report_out != nullptr;  // the diffs compare the texts
     Vectorized v = a->corpus.load(ctx, keep_text);
@@ -134,7 +134,6 @@ void register_check(CLI::App& app) {
     const auto m = matches_by_submission(v, self.pairs, cross.pairs);
     const auto order = flagged_order(m);
     write_check(out.stream(), v.corpus.docs, m, order);
-    out.close();
     std::int64_t with_published = 0, with_submission = 0;
     for (std::int64_t s : order) {
       with_published +=
@@ -173,9 +172,11 @@ void register_check(CLI::App& app) {
       }
       data.docs = std::move(v.corpus.docs);
       write_report(data, report_out->stream());
-      report_out->close();
       v.corpus.docs = std::move(data.docs);  // for the summary
     }
+    // Both files are put in place only once both are written.
+    out.close();
+    if (report_out) report_out->close();
     if (!ctx.quiet) {
       // Both runs in one summary.
       SimilarityResult both;

@@ -39,9 +39,6 @@ IndexQueryArgs index_args(const CorpusArgs& a, const CLI::App& cmd) {
   return {a.index, a.inputs, &a.reader, &a.engine, &cmd, !a.against.empty()};
 }
 
-void check_k(std::int64_t k) {
-  if (k < 1) throw UsageError("-k must be >= 1, got " + std::to_string(k));
-}
 void check_score(const char* name, float v) {
   if (!(v >= 0.0f && v <= 1.0f)) {
     throw UsageError(std::string(name) + " must be in [0, 1], got " + format_score(v));
@@ -66,7 +63,7 @@ void register_info(CLI::App& app) {
   });
 }
 
-void register_vectorize(CLI::App& app) {
+void register_vectorize(CLI::App& app, TempFileRegistry& temps) {
   auto args = std::make_shared<CorpusArgs>();
   auto out_matrix = std::make_shared<std::string>();
   auto out_vocab = std::make_shared<std::string>();
@@ -78,31 +75,30 @@ void register_vectorize(CLI::App& app) {
                   "Matrix Market file: rows = doc, columns = vocabulary index");
   cmd->add_option("--out-vocab", *out_vocab, "Vocabulary, one term per line, in column order");
   cmd->add_option("--out-docs", *out_docs, "One JSON object per document: doc, id, source, title");
-  cmd->callback([args, out_matrix, out_vocab, out_docs] {
+  cmd->callback([args, out_matrix, out_vocab, out_docs, &temps] {
     const auto t0 = Clock::now();
     RunContext ctx = args->context();
     check_tfidf_options(args->tfidf, ctx);
+    check_outputs_not_inputs({*out_matrix, *out_vocab, *out_docs}, args->read_files());
+    // All outputs are created first (an unwritable one fails before the work)
+    // and put in place together at the end, so a failure leaves all as they were.
+    auto matrix = open_optional_output(*out_matrix, temps);
+    auto vocab = open_optional_output(*out_vocab, temps);
+    auto docs = open_optional_output(*out_docs, temps);
     Vectorized v = args->load(ctx, false);
-    if (!out_matrix->empty()) {
-      OutputFile f(*out_matrix);
-      write_matrix_market(v.x, f.stream());
-      f.close();
+    if (matrix) write_matrix_market(v.x, matrix->stream());
+    if (vocab) {
+      for (const auto& t : v.model.vocabulary) vocab->stream() << t << '\n';
     }
-    if (!out_vocab->empty()) {
-      OutputFile f(*out_vocab);
-      for (const auto& t : v.model.vocabulary) f.stream() << t << '\n';
-      f.close();
-    }
-    if (!out_docs->empty()) {
-      OutputFile f(*out_docs);
-      write_docs(f.stream(), v.corpus.docs);
-      f.close();
+    if (docs) write_docs(docs->stream(), v.corpus.docs);
+    for (auto* f : {matrix.get(), vocab.get(), docs.get()}) {
+      if (f) f->close();
     }
     print_summary({&v, nullptr, -1, -1, since(t0)}, ctx);
   });
 }
 
-void register_related(CLI::App& app) {
+void register_related(CLI::App& app, TempFileRegistry& temps) {
   auto args = std::make_shared<CorpusArgs>();
   auto k = std::make_shared<std::int64_t>(10);
   auto min_score = std::make_shared<float>(-1.0f);
@@ -116,11 +112,11 @@ void register_related(CLI::App& app) {
                   "What each neighbour carries, comma-separated: doc, id, title, source, score "
                   "(id,score makes a file a fraction of the size)")
       ->capture_default_str();
-  cmd->add_option("-k", *k, "Neighbours per paper (any k >= 1)")->capture_default_str();
+  add_k_option(*cmd, *k, "Neighbours per paper");
   auto* min_opt = cmd->add_option("--min-score", *min_score, "Only neighbours with score >= S");
   cmd->add_option("-o,--output", *out, "Output file (- for stdout)")->capture_default_str();
   cmd->add_option("--format", *format, "jsonl, csv or tsv")->capture_default_str();
-  cmd->callback([=] {
+  cmd->callback([=, &temps] {
     const auto t0 = Clock::now();
     check_k(*k);
     if (min_opt->count()) check_score("--min-score", *min_score);
@@ -137,7 +133,8 @@ void register_related(CLI::App& app) {
     } else {
       check_tfidf_options(args->tfidf, ctx);
     }
-    OutputFile file(*out);  // fail on an unwritable output before the work
+    check_outputs_not_inputs({*out}, args->read_files());
+    OutputFile file(*out, temps);  // fail on an unwritable output before the work
     if (!args->index.empty())
       return related_with_index(index_args(*args, *cmd), *backend, p, fmt, file, ctx);
     Vectorized v = args->load(ctx, false);
@@ -149,7 +146,7 @@ void register_related(CLI::App& app) {
   });
 }
 
-void register_duplicates(CLI::App& app) {
+void register_duplicates(CLI::App& app, TempFileRegistry& temps) {
   auto args = std::make_shared<CorpusArgs>();
   auto threshold = std::make_shared<float>(kDefaultThreshold);
   auto out = std::make_shared<std::string>("-");
@@ -165,7 +162,7 @@ void register_duplicates(CLI::App& app) {
   cmd->add_option("--clusters", *clusters_out,
                   "Also write clusters (connected components) as JSON Lines");
   cmd->add_option("--format", *format, "Pairs format: jsonl, csv or tsv")->capture_default_str();
-  cmd->callback([=] {
+  cmd->callback([=, &temps] {
     const auto t0 = Clock::now();
     check_score("--threshold", *threshold);
     const OutFormat fmt = parse_out_format(*format);
@@ -179,38 +176,39 @@ void register_duplicates(CLI::App& app) {
     } else {
       check_tfidf_options(args->tfidf, ctx);
     }
-    OutputFile file(*out);
-    std::unique_ptr<OutputFile> cfile;
-    if (!clusters_out->empty()) cfile = std::make_unique<OutputFile>(*clusters_out);
+    check_outputs_not_inputs({*out, *clusters_out}, args->read_files());
+    OutputFile file(*out, temps);
+    auto cfile = open_optional_output(*clusters_out, temps);
     if (!args->index.empty())
       return duplicates_with_index(index_args(*args, *cmd), *backend, p, fmt, file, cfile.get(),
                                    ctx);
     Vectorized v = args->load(ctx, false);
     SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx);
     write_pairs(file.stream(), fmt, v.corpus.docs, r.pairs, 0, v.cross ? v.queries : 0);
-    file.close();
     std::int64_t nclusters = -1;
     if (cfile) {
       auto clusters = connected_components(v.x, pairs_in_doc_space(v, r.pairs));
       nclusters = static_cast<std::int64_t>(clusters.size());
       write_clusters(cfile->stream(), v.corpus.docs, clusters);
-      cfile->close();
     }
+    // Both files are put in place only once both are written.
+    file.close();
+    if (cfile) cfile->close();
     print_summary({&v, &r, static_cast<std::int64_t>(r.pairs.size()), nclusters, since(t0)}, ctx);
   });
 }
 
 }  // namespace
 
-void register_commands(CLI::App& app) {
+void register_commands(CLI::App& app, TempFileRegistry& temps) {
   register_info(app);
-  register_vectorize(app);
-  register_related(app);
-  register_duplicates(app);
-  register_dedup(app);
-  register_check(app);
-  register_index_commands(app);
-  register_synth_report_demo_commands(app);
+  register_vectorize(app, temps);
+  register_related(app, temps);
+  register_duplicates(app, temps);
+  register_dedup(app, temps);
+  register_check(app, temps);
+  register_index_commands(app, temps);
+  register_synth_report_demo_commands(app, temps);
 }
 
 }  // namespace papersim::cli

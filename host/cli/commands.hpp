@@ -1,6 +1,8 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include "common/atomic_file.hpp"
+
 namespace papersim::cli {
 
 // Exit codes (documented in the README).
@@ -12,18 +14,20 @@ constexpr int kExitRuntime = 1;  // anything else (CUDA errors, out of memory)
 /// Default --threshold of `duplicates` (chosen by measurement; see the README).
 constexpr float kDefaultThreshold = 0.8f;
 
-void register_commands(CLI::App& app);
+/// Every subcommand; their output files register their temporaries in `temps`
+/// (removed by main's signal handlers).
+void register_commands(CLI::App& app, TempFileRegistry& temps);
 
 /// Default --threshold of `check` (chosen on revised arXiv abstracts; see the README).
 constexpr float kDefaultCheckThreshold = 0.45f;
 
 /// check (check_command.cpp).
-void register_check(CLI::App& app);
+void register_check(CLI::App& app, TempFileRegistry& temps);
 
 /// dedup (dedup_command.cpp).
-void register_dedup(CLI::App& app);
+void register_dedup(CLI::App& app, TempFileRegistry& temps);
 
 /// synth, report and demo (synth_report_demo_commands.cpp).
-void register_synth_report_demo_commands(CLI::App& app);
+void register_synth_report_demo_commands(CLI::App& app, TempFileRegistry& temps);
 
 }  // namespace papersim::cli

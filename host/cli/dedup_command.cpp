@@ -81,7 +81,7 @@ struct DedupArgs {
 
 }  // namespace
 
-void register_dedup(CLI::App& app) {
+void register_dedup(CLI::App& app, TempFileRegistry& temps) {
   auto a = std::make_shared<DedupArgs>();
   auto* cmd = app.add_subcommand(
       "dedup",
@@ -98,7 +98,7 @@ void register_dedup(CLI::App& app) {
                   "Output format: auto (by the output's extension, else as the inputs), jsonl, "
                   "json or csv (CSV/TSV inputs with one header, written back with their columns)")
       ->capture_default_str();
-  cmd->callback([a] {
+  cmd->callback([a, &temps] {
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
     if (!(a->threshold >= 0.0f && a->threshold <= 1.0f)) {
@@ -115,6 +115,7 @@ void register_dedup(CLI::App& app) {
     auto backend = make_checked_backend(a->corpus.engine, p);  // before any input is read
     check_tfidf_options(a->corpus.tfidf, ctx);
     const ReaderOptions ro = a->corpus.reader.to_options();
+    check_outputs_not_inputs({a->out, a->removed}, a->corpus.read_files());
 
     // The raw records first: an input that cannot be written back fails before the work.
     std::vector<RawRecords> raw;
@@ -143,9 +144,8 @@ void register_dedup(CLI::App& app) {
                all_delimited) {
       fmt = DedupFormat::kDelimited;
     }
-    OutputFile out(a->out);
-    std::unique_ptr<OutputFile> removed_out;
-    if (!a->removed.empty()) removed_out = std::make_unique<OutputFile>(a->removed);
+    OutputFile out(a->out, temps);
+    auto removed_out = open_optional_output(a->removed, temps);
 
     Vectorized v = a->corpus.load(ctx, false);
     SimilarityResult r = run_similarity(v, *backend, p, ctx);

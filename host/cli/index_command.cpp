@@ -218,7 +218,7 @@ void print_query_summary(const QueryRun& r, const SimilarityResult& res, std::in
   std::fprintf(stderr, "  total time        %.2f s\n", total);
 }
 
-void register_build(CLI::App& index) {
+void register_build(CLI::App& index, TempFileRegistry& temps) {
   struct Args {
     std::vector<std::string> inputs;
     std::string out;
@@ -237,9 +237,12 @@ void register_build(CLI::App& index) {
   a->reader.add_to(*cmd);
   a->tfidf.add_to(*cmd);
   a->engine.add_to(*cmd);
-  cmd->callback([a] {
+  cmd->callback([a, &temps] {
     const auto t0 = Clock::now();
     if (a->k < 0) throw UsageError("-k must be >= 0, got " + std::to_string(a->k));
+    if (a->k > kMaxK) {
+      throw UsageError("-k must be <= " + std::to_string(kMaxK) + ", got " + std::to_string(a->k));
+    }
     const RunContext ctx{a->engine.quiet, a->engine.threads};
     SimilarityParams p = a->engine.to_params();
     p.k = a->k;
@@ -249,6 +252,7 @@ void register_build(CLI::App& index) {
     if (a->k > 0) backend = make_checked_backend(a->engine, p);
     check_tfidf_options(a->tfidf, ctx);
     index::check_writable(a->out);
+    check_outputs_not_inputs({a->out}, files_read(a->inputs, a->tfidf));
     Vectorized v = load_and_vectorize(a->inputs, {}, a->reader, a->tfidf, ctx, false);
     SimilarityResult r;
     if (backend) r = run_similarity(v, *backend, p, ctx);
@@ -263,7 +267,7 @@ void register_build(CLI::App& index) {
     // The strings move: the summary needs only the number of documents.
     for (auto& d : v.corpus.docs)
       c.docs.push_back({std::move(d.id), std::move(d.title), std::move(d.source)});
-    write_index(a->out, c);
+    write_index(a->out, c, &temps);
     const double write_seconds = since(tw);
     // Back for the summary.
     v.model = std::move(c.model);
@@ -276,7 +280,7 @@ void register_build(CLI::App& index) {
   });
 }
 
-void register_add(CLI::App& index) {
+void register_add(CLI::App& index, TempFileRegistry& temps) {
   struct Args {
     std::string path;
     std::vector<std::string> inputs;
@@ -290,7 +294,7 @@ void register_add(CLI::App& index) {
   cmd->add_option("inputs", a->inputs, "Input files of the documents to add")->required();
   a->reader.add_to(*cmd);
   a->engine.add_to(*cmd);
-  cmd->callback([a] {
+  cmd->callback([a, &temps] {
     const auto t0 = Clock::now();
     const RunContext ctx{a->engine.quiet, a->engine.threads};
     SimilarityParams p = a->engine.to_params();
@@ -298,6 +302,7 @@ void register_add(CLI::App& index) {
     if (!std::filesystem::is_regular_file(a->path))
       throw InputError(a->path, 0, "no such index file");
     index::check_writable(a->path);
+    check_outputs_not_inputs({a->path}, a->inputs);
     auto backend = make_checked_backend(a->engine, p);
     double read_seconds = 0;
     Corpus c = read_documents(a->inputs, a->reader, ctx, &read_seconds);
@@ -312,7 +317,7 @@ void register_add(CLI::App& index) {
           a->path.c_str(),
           exact ? "exact sparse join on the host" : ("backend " + backend->name()).c_str());
     }
-    const IndexAddResult r = add_to_index(a->path, docs, texts_of(c), *backend, p);
+    const IndexAddResult r = add_to_index(a->path, docs, texts_of(c), *backend, p, &temps);
     if (ctx.quiet) return;
     std::fprintf(stderr, "\nsummary\n");
     std::fprintf(stderr, "  added             %s documents from %lld file(s); index now %s\n",
@@ -334,7 +339,7 @@ void register_add(CLI::App& index) {
   });
 }
 
-void register_index_related(CLI::App& index) {
+void register_index_related(CLI::App& index, TempFileRegistry& temps) {
   struct Args {
     std::string path, out = "-", format = "jsonl";
     int threads = 0;
@@ -347,14 +352,15 @@ void register_index_related(CLI::App& index) {
   cmd->add_option("--format", a->format, "jsonl, csv or tsv")->capture_default_str();
   cmd->add_option("--threads", a->threads, "Host threads (default: all cores)");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress or summary");
-  cmd->callback([a] {
+  cmd->callback([a, &temps] {
     const auto t0 = Clock::now();
     const OutFormat fmt = parse_out_format(a->format);
     if (a->threads < 0) throw UsageError("--threads must be >= 0");
+    check_outputs_not_inputs({a->out}, {a->path});
     const Index ix = Index::open(a->path);
     if (ix.k() == 0)
       throw UsageError(a->path + ": the index holds no top-k lists (build it with -k)");
-    OutputFile file(a->out);
+    OutputFile file(a->out, temps);
     const std::int64_t n = ix.documents();
     std::vector<Document> docs(static_cast<std::size_t>(n));
     std::vector<std::vector<Neighbor>> lists(static_cast<std::size_t>(n));
@@ -413,13 +419,13 @@ void register_index_info(CLI::App& index) {
 
 }  // namespace
 
-void register_index_commands(CLI::App& app) {
+void register_index_commands(CLI::App& app, TempFileRegistry& temps) {
   auto* index = app.add_subcommand(
       "index", "A saved index: build it once, query it (related/duplicates --index), add to it");
   index->require_subcommand(1);
-  register_build(*index);
-  register_add(*index);
-  register_index_related(*index);
+  register_build(*index, temps);
+  register_add(*index, temps);
+  register_index_related(*index, temps);
   register_index_info(*index);
 }
 

@@ -13,7 +13,7 @@
 
 namespace papersim::cli {
 
-void register_index_commands(CLI::App& app);
+void register_index_commands(CLI::App& app, TempFileRegistry& temps);
 
 /// What `related`/`duplicates` pass on when given `--index`.
 struct IndexQueryArgs {

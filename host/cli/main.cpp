@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/suggestions.hpp"
+#include "common/atomic_file.hpp"
 #include "papersim/error.hpp"
 
 int main(int argc, char** argv) {
@@ -17,7 +18,11 @@ int main(int argc, char** argv) {
       "papersim"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "papersim 0.1.0");
-  cli::register_commands(app);
+  // Output temporaries of this run: removed by the commands on any error
+  // (destructors) and by the signal handlers on Ctrl-C / kill.
+  TempFileRegistry temps;
+  SignalCleanup cleanup(temps);
+  cli::register_commands(app, temps);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

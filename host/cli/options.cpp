@@ -1,11 +1,13 @@
 #include "cli/options.hpp"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 
 #include "papersim/error.hpp"
+#include "papersim/reader.hpp"
 
 namespace papersim::cli {
 
@@ -49,7 +51,41 @@ std::size_t parse_bytes(const std::string& text) {
   }
   if (!(value > 0) || !std::isfinite(value))
     throw UsageError("size must be positive: '" + text + "'");
-  return static_cast<std::size_t>(value * mult);
+  const double bytes = value * mult;
+  // Beyond 2^62 bytes no size is meaningful (and the conversion would overflow).
+  if (!(bytes < 4.6e18)) throw UsageError("size too large: '" + text + "'");
+  if (bytes < 1) throw UsageError("size must be at least 1 byte: '" + text + "'");
+  return static_cast<std::size_t>(bytes);
+}
+
+void check_k(std::int64_t k) {
+  if (k < 1) throw UsageError("-k must be >= 1, got " + std::to_string(k));
+  if (k > kMaxK) {
+    throw UsageError("-k must be <= " + std::to_string(kMaxK) + ", got " + std::to_string(k) +
+                     " (a k of at least the number of documents lists every neighbour)");
+  }
+}
+
+CLI::Option* add_k_option(CLI::App& cmd, std::int64_t& k, const std::string& description) {
+  // Checked as text: CLI11 would saturate an out-of-range number silently.
+  CLI::Validator range(
+      [](std::string& text) -> std::string {
+        std::int64_t v = 0;
+        const char* end = text.data() + text.size();
+        const auto res = std::from_chars(text.data(), end, v);
+        if (res.ec == std::errc::result_out_of_range ||
+            (res.ec == std::errc() && res.ptr == end && v > kMaxK)) {
+          return "must be <= " + std::to_string(kMaxK) + ", got " + text +
+                 " (a k of at least the number of documents lists every neighbour)";
+        }
+        if (res.ec != std::errc() || res.ptr != end) return "not an integer: '" + text + "'";
+        if (v < 1) return "must be >= 1, got " + text;
+        return std::string();
+      },
+      "1.." + std::to_string(kMaxK));
+  return cmd.add_option("-k", k, description + " (1 to " + std::to_string(kMaxK) + ")")
+      ->check(range)
+      ->capture_default_str();
 }
 
 CLI::Option* add_list_option(CLI::App& app, const std::string& name,
@@ -85,6 +121,11 @@ void ReaderCli::add_to(CLI::App& app) {
   app.add_flag("--strict", strict,
                "Stop with an error at the first bad record instead of skipping it")
       ->group("Input");
+  app.add_option("--max-record-bytes", max_record_bytes,
+                 "Largest record (line, array element, row, paragraph); larger ones are "
+                 "skipped and reported (an error under --strict)")
+      ->capture_default_str()
+      ->group("Input");
 }
 
 ReaderOptions ReaderCli::to_options() const {
@@ -119,6 +160,7 @@ ReaderOptions ReaderCli::to_options() const {
       if (f != "title" && f != "abstract") o.required_columns.push_back({f});
     }
   }
+  o.max_record_bytes = parse_bytes(max_record_bytes);
   return o;
 }
 
@@ -252,8 +294,9 @@ TfidfOptions TfidfCli::to_options(int threads) const {
     } else if (stop_words == "english") {
       o.stop_words = english_stop_words();
     } else {
-      std::ifstream in(stop_words);
-      if (!in) throw InputError(stop_words, 0, "cannot open stop-word file");
+      // Read as any input (decompressed; binary or endless data refused), so
+      // `--stop-words /dev/zero` is an error, not a hang.
+      std::istringstream in(read_file_decompressed(stop_words));
       o.stop_words.clear();
       std::string w;
       while (std::getline(in, w)) {

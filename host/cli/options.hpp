@@ -27,6 +27,7 @@ struct ReaderCli {
   std::string fields = "title,abstract";
   std::string delimiter;
   bool strict = false;
+  std::string max_record_bytes = "64M";
 
   void add_to(CLI::App& app);
   ReaderOptions to_options() const;
@@ -89,6 +90,18 @@ struct EngineCli {
   void add_to(CLI::App& app);
   SimilarityParams to_params() const;
 };
+
+/// Largest -k accepted: more neighbours than any corpus has (a k of at least
+/// the number of documents lists every neighbour), and far below the
+/// magnitudes where the engine's candidate counts would overflow.
+constexpr std::int64_t kMaxK = 1000000000;
+
+/// Add "-k" bound to `k`: the text must be an integer in [1, kMaxK], else a
+/// usage error (exit 2) names the limit before any input is read.
+CLI::Option* add_k_option(CLI::App& cmd, std::int64_t& k, const std::string& description);
+
+/// The same range check for a k that did not come through add_k_option. @throws UsageError.
+void check_k(std::int64_t k);
 
 /// Parse "512M", "2G", "1.5GiB", "1000000" into bytes. @throws UsageError.
 std::size_t parse_bytes(const std::string& text);

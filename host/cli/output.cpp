@@ -1,8 +1,14 @@
 #include "cli/output.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <streambuf>
+#include <string_view>
 
 #include "common/util.hpp"
 #include "papersim/error.hpp"
@@ -16,25 +22,95 @@ OutFormat parse_out_format(const std::string& name) {
   throw UsageError("--format: expected jsonl, csv or tsv, got '" + name + "'");
 }
 
-OutputFile::OutputFile(const std::string& path) : path_(path) {
-  if (path == "-") {
-    out_ = &std::cout;
-    return;
+// The ostream's buffer: a megabyte of bytes handed to the AtomicFile. A write
+// error is kept (the stream turns bad) and thrown by close(), with its cause.
+class OutputFile::Buffer : public std::streambuf {
+ public:
+  explicit Buffer(AtomicFile& file) : file_(file), buf_(1 << 20) { reset(); }
+  bool flush_all() {
+    if (!error_.empty()) return false;
+    const std::size_t n = static_cast<std::size_t>(pptr() - pbase());
+    try {
+      if (n > 0) file_.write(std::string_view(pbase(), n));
+    } catch (const std::exception& e) {
+      error_ = e.what();
+      return false;
+    }
+    reset();
+    return true;
   }
-  auto file = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
-  if (!*file) throw InputError(path, 0, "cannot create output file");
-  out_ = file.get();
-  owned_ = std::move(file);
-}
+  const std::string& error() const { return error_; }
 
-OutputFile::~OutputFile() {
-  if (out_) out_->flush();
-}
+ protected:
+  int_type overflow(int_type c) override {
+    if (!flush_all()) return traits_type::eof();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override { return flush_all() ? 0 : -1; }
+
+ private:
+  void reset() { setp(buf_.data(), buf_.data() + buf_.size()); }
+  AtomicFile& file_;
+  std::vector<char> buf_;
+  std::string error_;
+};
+
+OutputFile::OutputFile(const std::string& path, TempFileRegistry& temps)
+    : file_(path, &temps), buffer_(std::make_unique<Buffer>(file_)), stream_(buffer_.get()) {}
+
+OutputFile::~OutputFile() = default;  // the AtomicFile removes an uncommitted temporary
 
 void OutputFile::close() {
-  out_->flush();
-  if (!*out_) throw Error(path_ + ": write failed (disk full?)");
-  if (owned_) static_cast<std::ofstream*>(owned_.get())->close();
+  stream_.flush();
+  if (!buffer_->flush_all()) throw Error(buffer_->error());
+  if (!stream_) throw Error(file_.path() + ": write failed");
+  file_.commit();
+}
+
+std::unique_ptr<OutputFile> open_optional_output(const std::string& path, TempFileRegistry& temps) {
+  if (path.empty()) return nullptr;
+  return std::make_unique<OutputFile>(path, temps);
+}
+
+void check_outputs_not_inputs(const std::vector<std::string>& outputs,
+                              const std::vector<std::string>& inputs) {
+  namespace fs = std::filesystem;
+  // "-" as an input is whatever standard input is (`< x` names a file too).
+  auto regular_id = [](const std::string& p, struct stat& st) {
+    if (p.empty()) return false;
+    const int rc = p == "-" ? ::fstat(STDIN_FILENO, &st) : ::stat(p.c_str(), &st);
+    return rc == 0 && S_ISREG(st.st_mode);
+  };
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const std::string& out = outputs[i];
+    if (out.empty() || out == "-") continue;
+    struct stat so {};
+    if (regular_id(out, so)) {
+      for (const auto& in : inputs) {
+        struct stat si {};
+        if (regular_id(in, si) && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+          throw UsageError("output " + out + " is the input " +
+                           (in == "-" ? "(standard input)" : in) +
+                           ": refusing to overwrite an input (choose another output file)");
+        }
+      }
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      const std::string& other = outputs[j];
+      if (other.empty() || other == "-") continue;
+      struct stat st {};
+      const bool special = ::stat(out.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+      std::error_code e1, e2;
+      if (!special && fs::weakly_canonical(out, e1) == fs::weakly_canonical(other, e2) && !e1 &&
+          !e2) {
+        throw UsageError("outputs " + other + " and " + out + " are the same file");
+      }
+    }
+  }
 }
 
 NeighborFields NeighborFields::parse(const std::string& list) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/atomic_file.hpp"
 #include "papersim/clusters.hpp"
 #include "papersim/document.hpp"
 #include "papersim/similarity.hpp"
@@ -16,19 +17,29 @@ namespace papersim::cli {
 enum class OutFormat { kJsonl, kCsv, kTsv };
 OutFormat parse_out_format(const std::string& name);
 
-/// An output file or standard output ("-"); throws InputError if it cannot be created.
+/// An output file or standard output ("-") as a std::ostream, written safely
+/// (common/atomic_file.hpp): a regular file appears, complete, only when
+/// close() succeeds; destroyed without close() (an exception, a failed run),
+/// it removes its temporary and leaves any earlier file of that name as it
+/// was. Create it after the options are validated and the outputs checked
+/// against the inputs (check_outputs_not_inputs).
 class OutputFile {
  public:
-  explicit OutputFile(const std::string& path);
+  /// @throws InputError when the output cannot be created (exit 3).
+  OutputFile(const std::string& path, TempFileRegistry& temps);
   ~OutputFile();
-  std::ostream& stream() { return *out_; }
-  /// Flush and check for write errors (disk full); throws Error.
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+  std::ostream& stream() { return stream_; }
+  /// Flush, sync and put the file in place; throws Error naming the file and
+  /// the cause (disk full, file too large) when any write failed (exit 1).
   void close();
 
  private:
-  std::string path_;
-  std::unique_ptr<std::ostream> owned_;
-  std::ostream* out_;
+  class Buffer;
+  AtomicFile file_;
+  std::unique_ptr<Buffer> buffer_;
+  std::ostream stream_;
 };
 
 /// What each neighbour of a related list carries (--neighbor-fields).
@@ -38,6 +49,18 @@ struct NeighborFields {
   /// @throws UsageError for an unknown name or a list without doc or id.
   static NeighborFields parse(const std::string& list);
 };
+
+/// An OutputFile for `path`, or null when `path` is empty (an output not asked for).
+std::unique_ptr<OutputFile> open_optional_output(const std::string& path, TempFileRegistry& temps);
+
+/// Refuse outputs that would overwrite an input, before anything is read or
+/// written: an output naming the same file as an input (by device and inode,
+/// so "./x", "/abs/x" and hard links match) or as another output (the same
+/// path once resolved) is a UsageError (exit 2). An input "-" is compared as
+/// the file standard input is (`< x`). Empty names, an output "-", inputs
+/// that do not exist and special files (/dev/null) are not compared.
+void check_outputs_not_inputs(const std::vector<std::string>& outputs,
+                              const std::vector<std::string>& inputs);
 
 /// Related lists: one record per query document. `query_offset` maps query row
 /// r to doc r + query_offset; `ref_offset` maps neighbour rows likewise.

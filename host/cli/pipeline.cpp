@@ -189,6 +189,21 @@ Vectorized CorpusArgs::load(const RunContext& ctx, bool keep_text) const {
   return v;
 }
 
+std::vector<std::string> files_read(const std::vector<std::string>& inputs, const TfidfCli& tfidf) {
+  std::vector<std::string> files = inputs;
+  if (tfidf.stop_words != "none" && tfidf.stop_words != "english") {
+    files.push_back(tfidf.stop_words);
+  }
+  return files;
+}
+
+std::vector<std::string> CorpusArgs::read_files() const {
+  std::vector<std::string> files = files_read(inputs, tfidf);
+  files.insert(files.end(), against.begin(), against.end());
+  if (!index.empty()) files.push_back(index);
+  return files;
+}
+
 std::string utc_now() {
   std::time_t t = std::time(nullptr);
   char buf[32];

@@ -81,9 +81,16 @@ struct CorpusArgs {
   void add_to(CLI::App& cmd, const std::string& inputs_help, const std::string& against_help,
               bool with_collapse);
   RunContext context() const { return {engine.quiet, engine.threads}; }
+  /// Every file the command reads (inputs, --against, --index, a stop-word
+  /// file), for check_outputs_not_inputs.
+  std::vector<std::string> read_files() const;
   /// load_and_vectorize, then collapse_ids under --collapse-ids.
   Vectorized load(const RunContext& ctx, bool keep_text) const;
 };
+
+/// `inputs` and the stop-word file `tfidf` names, if any: what a command that
+/// fits TF-IDF reads, for check_outputs_not_inputs.
+std::vector<std::string> files_read(const std::vector<std::string>& inputs, const TfidfCli& tfidf);
 
 /// The current UTC time as ISO 8601 ("2026-12-02T06:40:00Z"), for report stamps.
 std::string utc_now();

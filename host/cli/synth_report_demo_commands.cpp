@@ -26,7 +26,7 @@ double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-void register_report(CLI::App& app) {
+void register_report(CLI::App& app, TempFileRegistry& temps) {
   struct Args {
     CorpusArgs corpus;
     std::int64_t k = 10;
@@ -43,7 +43,7 @@ void register_report(CLI::App& app) {
                    "Reference files, repeatable or comma-separated: only INPUT -> REF pairs and "
                    "neighbours; the summary and histogram show the inputs only",
                    true);
-  cmd->add_option("-k", a->k, "Related papers listed per paper")->capture_default_str();
+  add_k_option(*cmd, a->k, "Related papers listed per paper");
   cmd->add_option("-t,--threshold", a->threshold,
                   "Duplicate threshold (with --pairs: the one `duplicates` ran with)")
       ->capture_default_str();
@@ -52,9 +52,9 @@ void register_report(CLI::App& app) {
                   "Use this `duplicates` JSONL output instead of computing pairs");
   cmd->add_option("--related", a->related,
                   "Use this `related` JSONL output instead of computing top-k");
-  cmd->callback([a] {
+  cmd->callback([a, &temps] {
     const auto t0 = Clock::now();
-    if (a->k < 1) throw UsageError("-k must be >= 1, got " + std::to_string(a->k));
+    check_k(a->k);
     if (!(a->threshold >= 0.0f && a->threshold <= 1.0f)) {
       throw UsageError("--threshold must be in [0, 1], got " + format_score(a->threshold));
     }
@@ -79,7 +79,10 @@ void register_report(CLI::App& app) {
       validate_params(p);
     }
     check_tfidf_options(a->corpus.tfidf, ctx);
-    OutputFile file(a->out);
+    std::vector<std::string> read = a->corpus.read_files();
+    read.insert(read.end(), {a->pairs, a->related});
+    check_outputs_not_inputs({a->out}, read);
+    OutputFile file(a->out, temps);
     Vectorized v = a->corpus.load(ctx, true);
 
     ReportData data;
@@ -169,7 +172,7 @@ std::string default_truth_path(const std::string& out) {
   return base + ".truth.jsonl";
 }
 
-void register_synth(CLI::App& app) {
+void register_synth(CLI::App& app, TempFileRegistry& temps) {
   struct Args {
     SynthOptions options;
     std::string out;
@@ -188,12 +191,14 @@ void register_synth(CLI::App& app) {
   cmd->add_option("--threads", a->options.threads,
                   "Worker threads (default: all cores; output unchanged)");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress or summary on stderr");
-  cmd->callback([a] {
+  cmd->callback([a, &temps] {
     check_synth(a->options);
     const std::string truth = a->truth.empty() ? default_truth_path(a->out) : a->truth;
+    check_outputs_not_inputs({a->out, truth}, {});
     Progress progress("docs", a->options.docs, !a->quiet);
     SynthStats s = synthesize_to_file(
-        a->options, a->out, truth, [&](std::int64_t done, std::int64_t) { progress.update(done); });
+        a->options, a->out, truth, [&](std::int64_t done, std::int64_t) { progress.update(done); },
+        &temps);
     progress.finish();
     if (!a->quiet) {
       std::fprintf(
@@ -208,7 +213,7 @@ void register_synth(CLI::App& app) {
   });
 }
 
-void register_demo(CLI::App& app) {
+void register_demo(CLI::App& app, TempFileRegistry& temps) {
   struct Args {
     SynthOptions options;
     std::string dir = "papersim-demo";
@@ -224,13 +229,13 @@ void register_demo(CLI::App& app) {
   add_synth_options(*cmd, a->options);
   cmd->add_option("--dir", a->dir, "Directory for the corpus and the outputs")
       ->capture_default_str();
-  cmd->add_option("-k", a->k, "Related papers per paper")->capture_default_str();
+  add_k_option(*cmd, a->k, "Related papers per paper");
   cmd->add_option("-t,--threshold", a->threshold, "Duplicate threshold")->capture_default_str();
   a->engine.add_to(*cmd);
-  cmd->callback([a] {
+  cmd->callback([a, &temps] {
     const auto t0 = Clock::now();
     check_synth(a->options);
-    if (a->k < 1) throw UsageError("-k must be >= 1");
+    check_k(a->k);
     if (!(a->threshold >= 0.0f && a->threshold <= 1.0f))
       throw UsageError("--threshold must be in [0, 1]");
     RunContext ctx{a->engine.quiet, a->engine.threads};
@@ -248,7 +253,7 @@ void register_demo(CLI::App& app) {
           "papersim demo: generating %s synthetic abstracts (%.1f%% planted copies) in %s\n",
           format_count(a->options.docs).c_str(), a->options.dup_fraction * 100, a->dir.c_str());
     }
-    synthesize_to_file(a->options, corpus, truth_path);
+    synthesize_to_file(a->options, corpus, truth_path, {}, &temps);
     const std::vector<PlantedPair> truth = synth_planted_pairs(a->options);
 
     ReaderCli reader;
@@ -256,18 +261,18 @@ void register_demo(CLI::App& app) {
     Vectorized v = load_and_vectorize({corpus}, {}, reader, tfidf, ctx, false);
     SimilarityResult r = run_similarity(v, *backend, p, ctx);
     {
-      OutputFile f(a->dir + "/related.jsonl");
+      OutputFile f(a->dir + "/related.jsonl", temps);
       write_related(f.stream(), OutFormat::kJsonl, v.corpus.docs, r.topk, 0, 0, ctx.threads);
       f.close();
     }
     {
-      OutputFile f(a->dir + "/pairs.jsonl");
+      OutputFile f(a->dir + "/pairs.jsonl", temps);
       write_pairs(f.stream(), OutFormat::kJsonl, v.corpus.docs, r.pairs, 0, 0);
       f.close();
     }
     const auto clusters = connected_components(v.x, r.pairs);
     {
-      OutputFile f(a->dir + "/clusters.jsonl");
+      OutputFile f(a->dir + "/clusters.jsonl", temps);
       write_clusters(f.stream(), v.corpus.docs, clusters);
       f.close();
     }
@@ -309,10 +314,10 @@ void register_demo(CLI::App& app) {
 
 }  // namespace
 
-void register_synth_report_demo_commands(CLI::App& app) {
-  register_synth(app);
-  register_report(app);
-  register_demo(app);
+void register_synth_report_demo_commands(CLI::App& app, TempFileRegistry& temps) {
+  register_synth(app, temps);
+  register_report(app, temps);
+  register_demo(app, temps);
 }
 
 }  // namespace papersim::cli

@@ -63,28 +63,11 @@ const char* section_name(IndexSection kind);
 /// (failure injection in tests) — the previous file then stays as it was.
 using WriteHook = std::function<void(std::uint64_t written)>;
 
-/// Write header, section table and sections to `path` atomically (temporary
-/// file in the same directory, fsync, rename, fsync of the directory).
+/// Write header, section table and sections to `path` through an AtomicFile
+/// (temporary in the same directory, fsync, rename, fsync of the directory);
+/// `temps` (may be null) lets a signal handler remove the temporary.
 void write_sections(const std::string& path, const std::vector<SectionData>& sections, int threads,
-                    const WriteHook& hook = {});
-
-/// A new file that replaces `path` only on commit(). The temporary file sits in
-/// the same directory (so rename is atomic) and is removed if commit() is never reached.
-class AtomicFile {
- public:
-  explicit AtomicFile(const std::string& path);
-  ~AtomicFile();
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-  void write(const void* data, std::uint64_t bytes);
-  /// fsync, close, rename over the destination, fsync the directory.
-  void commit();
-  const std::string& temp_path() const { return temp_; }
-
- private:
-  std::string path_, temp_;
-  int fd_ = -1;
-};
+                    const WriteHook& hook = {}, TempFileRegistry* temps = nullptr);
 
 /// Fail early (before any work) when `path` could not be written: its directory
 /// must exist and be writable. @throws InputError (exit 3).
@@ -126,6 +109,7 @@ inline constexpr std::int64_t kExactJoinMaxRows = 50000;
 IndexAddResult add_documents(const std::string& path, const std::vector<IndexedDocument>& docs,
                              const std::vector<std::string_view>& texts, SimilarityBackend& backend,
                              const SimilarityParams& params, const WriteHook& hook,
-                             std::int64_t exact_join_max_rows = kExactJoinMaxRows);
+                             std::int64_t exact_join_max_rows = kExactJoinMaxRows,
+                             TempFileRegistry* temps = nullptr);
 
 }  // namespace papersim::index

@@ -45,8 +45,8 @@ std::vector<std::vector<Neighbor>> topk_lists(SimilarityBackend& backend, const 
 
 IndexAddResult add_to_index(const std::string& path, const std::vector<IndexedDocument>& docs,
                             const std::vector<std::string_view>& texts, SimilarityBackend& backend,
-                            const SimilarityParams& params) {
-  return index::add_documents(path, docs, texts, backend, params, {});
+                            const SimilarityParams& params, TempFileRegistry* temps) {
+  return index::add_documents(path, docs, texts, backend, params, {}, kExactJoinMaxRows, temps);
 }
 
 namespace index {
@@ -90,7 +90,7 @@ class AddLock {
 IndexAddResult add_documents(const std::string& path, const std::vector<IndexedDocument>& docs,
                              const std::vector<std::string_view>& texts, SimilarityBackend& backend,
                              const SimilarityParams& params, const WriteHook& hook,
-                             std::int64_t exact_join_max_rows) {
+                             std::int64_t exact_join_max_rows, TempFileRegistry* temps) {
   if (docs.size() != texts.size())
     throw UsageError("add_to_index: one document entry per text needed");
   index::check_writable(path);
@@ -279,7 +279,7 @@ IndexAddResult add_documents(const std::string& path, const std::vector<IndexedD
   s.push_back({IndexSection::kNewTermOffsets, {chunk_of(term_off)}});
   s.push_back({IndexSection::kNewTermBytes, {{term_bytes.data(), term_bytes.size()}}});
   s.push_back({IndexSection::kNewTermDf, {chunk_of(term_df)}});
-  index::write_sections(path, s, params.threads, hook);
+  index::write_sections(path, s, params.threads, hook, temps);
   res.write_seconds = seconds_since(t0);
   res.drift = Index::open(path).drift();
   return res;

@@ -14,6 +14,7 @@
 #include <limits>
 #include <sstream>
 
+#include "common/atomic_file.hpp"
 #include "common/util.hpp"
 #include "index/format.hpp"
 #include "papersim/error.hpp"
@@ -105,67 +106,8 @@ void check_writable(const std::string& path) {
   if (std::filesystem::is_directory(path)) throw InputError(path, 0, "is a directory");
 }
 
-AtomicFile::AtomicFile(const std::string& path) : path_(path) {
-  check_writable(path);
-  const std::filesystem::path p(path);
-  temp_ = (std::filesystem::path(parent_dir(path)) / ("." + p.filename().string() + ".tmp-XXXXXX"))
-              .string();
-  std::vector<char> name(temp_.begin(), temp_.end());
-  name.push_back('\0');
-  fd_ = mkstemp(name.data());
-  if (fd_ < 0) throw InputError(path, 0, "cannot create temporary file: " + errno_text());
-  temp_ = name.data();
-  // mkstemp creates 0600; an index is an ordinary data file (keep an existing file's mode).
-  struct stat st {};
-  mode_t mode = 0644;
-  if (stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
-  fchmod(fd_, mode);
-}
-
-AtomicFile::~AtomicFile() {
-  if (fd_ >= 0) {
-    close(fd_);
-    unlink(temp_.c_str());
-  }
-}
-
-void AtomicFile::write(const void* data, std::uint64_t bytes) {
-  const auto* p = static_cast<const char*>(data);
-  while (bytes > 0) {
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(bytes, 1u << 30));
-    const ssize_t w = ::write(fd_, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw Error(path_ + ": write failed: " + errno_text());
-    }
-    p += w;
-    bytes -= static_cast<std::uint64_t>(w);
-  }
-}
-
-void AtomicFile::commit() {
-  if (fsync(fd_) != 0) throw Error(path_ + ": fsync failed: " + errno_text());
-  const int fd = fd_;
-  fd_ = -1;
-  if (close(fd) != 0) {
-    unlink(temp_.c_str());
-    throw Error(path_ + ": close failed: " + errno_text());
-  }
-  if (std::rename(temp_.c_str(), path_.c_str()) != 0) {
-    const std::string why = errno_text();
-    unlink(temp_.c_str());
-    throw Error(path_ + ": rename failed: " + why);
-  }
-  // The rename itself reaches the disk only with the directory.
-  const int dir = open(parent_dir(path_).c_str(), O_RDONLY | O_DIRECTORY);
-  if (dir >= 0) {
-    fsync(dir);
-    close(dir);
-  }
-}
-
 void write_sections(const std::string& path, const std::vector<SectionData>& sections, int threads,
-                    const WriteHook& hook) {
+                    const WriteHook& hook, TempFileRegistry* temps) {
   const auto n = static_cast<std::uint32_t>(sections.size());
   const auto align = [](std::uint64_t x) { return (x + kAlign - 1) / kAlign * kAlign; };
   std::vector<unsigned char> table(n * kTableEntryBytes, 0);
@@ -195,11 +137,12 @@ void write_sections(const std::string& path, const std::vector<SectionData>& sec
   const auto header_crc = static_cast<std::uint32_t>(crc32(0L, header, 28));
   std::memcpy(header + 28, &header_crc, 4);
 
-  AtomicFile file(path);
+  check_writable(path);
+  AtomicFile file(path, temps);
   std::uint64_t written = 0;
   static const unsigned char kZeros[kAlign] = {};
   const auto put = [&](const void* p, std::uint64_t bytes) {
-    file.write(p, bytes);
+    file.write({static_cast<const char*>(p), static_cast<std::size_t>(bytes)});
     written += bytes;
     if (hook) hook(written);
   };
@@ -409,7 +352,7 @@ struct StringTable {
 
 }  // namespace
 
-void write_index(const std::string& path, const IndexContents& c) {
+void write_index(const std::string& path, const IndexContents& c, TempFileRegistry* temps) {
   const auto n = c.x.rows;
   const auto v = static_cast<std::int64_t>(c.model.vocabulary.size());
   if (c.x.cols != v) throw UsageError("write_index: matrix columns differ from the vocabulary");
@@ -468,7 +411,7 @@ void write_index(const std::string& path, const IndexContents& c) {
   s.push_back({IndexSection::kNewTermOffsets, {chunk_of(no_terms)}});
   s.push_back({IndexSection::kNewTermBytes, {}});
   s.push_back({IndexSection::kNewTermDf, {}});
-  index::write_sections(path, s, c.options.threads);
+  index::write_sections(path, s, c.options.threads, {}, temps);
 }
 
 }  // namespace papersim

@@ -234,6 +234,11 @@ FileResult parse_delimited(std::string_view text, char delim, const FieldPlan& p
     // A blank line holds no record.
     if (ok && count == 1 && fields[0].empty()) continue;
     const std::int64_t record = ++result.records;
+    if (row_end - row_begin > plan.max_record) {
+      result.skips.push_back(
+          {line, kReasonTooLarge, too_large_detail(row_end - row_begin, plan.max_record)});
+      continue;
+    }
     if (!ok) {
       result.skips.push_back({line, kReasonCsv, why});
       continue;

@@ -69,6 +69,129 @@ char* Sink::release(std::size_t& capacity) {
   return out;
 }
 
+std::string too_large_detail(std::uint64_t bytes, std::uint64_t max) {
+  return std::to_string(bytes) + " bytes, limit " + std::to_string(max);
+}
+
+namespace {
+
+bool compressed(std::string_view in) {
+  return starts_with(in, kGzip, sizeof kGzip) || starts_with(in, kXz, sizeof kXz) ||
+         starts_with(in, kZstd, sizeof kZstd);
+}
+
+// A NUL byte among the first bytes: not text (UTF-8 text corpora have none).
+// `head` starts at byte `offset` of the input.
+void check_text(const std::string& name, std::string_view head, std::size_t offset = 0) {
+  if (offset >= StreamGuard::kProbeBytes) return;
+  head = head.substr(0, StreamGuard::kProbeBytes - offset);
+  if (const void* nul = std::memchr(head.data(), '\0', head.size())) {
+    throw InputError(name, 0,
+                     "binary data (a NUL byte at offset " +
+                         std::to_string(offset + static_cast<std::size_t>(
+                                                     static_cast<const char*>(nul) - head.data())) +
+                         "): not a text corpus in a format papersim reads");
+  }
+}
+
+std::uint64_t physical_memory() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0
+             ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)
+             : std::numeric_limits<std::uint64_t>::max();
+}
+
+}  // namespace
+
+StreamGuard::StreamGuard(std::string name, std::size_t max_record, bool cut_lines)
+    : name_(std::move(name)),
+      max_record_(max_record > 0 ? max_record : ReaderOptions::kDefaultMaxRecordBytes),
+      max_total_(physical_memory()),
+      lines_(cut_lines) {}
+
+void StreamGuard::check(Sink& sink, std::size_t from) {
+  if (off_) return;
+  char* b = sink.buf;
+  std::size_t end = sink.size;
+  const bool first_call = !seen_bytes_;
+  seen_bytes_ = true;
+  if (first_call && compressed(std::string_view(b, end))) {
+    // Compressed bytes are checked once decoded. (A raw read's first call
+    // holds a full buffer, or the whole input when shorter.)
+    off_ = true;
+    return;
+  }
+  check_text(name_, std::string_view(b + from, end - from), from);
+  if (!started_) {
+    std::size_t p = from;  // the bytes before `from` are all white space
+    while (p < end && is_record_space(b[p])) ++p;
+    if (p < end) {
+      started_ = true;
+      lines_ = lines_ && b[p] != '[';
+    }
+  }
+  if (sink.size > max_total_) {
+    throw InputError(name_, 0,
+                     "more than " + format_bytes(max_total_) +
+                         " (the physical memory) read without an end: an endless input?");
+  }
+  // Lines are only cut once the first non-space byte tells a JSON array from
+  // the rest; the bytes before it are scanned then.
+  if (!started_ || !lines_) return;
+  std::size_t p = pos_;
+  while (p < end) {
+    const void* hit = std::memchr(b + p, '\n', end - p);
+    if (!dropping_) {
+      if (hit == nullptr) {
+        if (end - run_start_ > max_record_) {
+          // The line is already over the limit: stop keeping its bytes.
+          dropped_ = end - run_start_;
+          end = run_start_;
+          dropping_ = true;
+        }
+        break;
+      }
+      std::size_t q = static_cast<std::size_t>(static_cast<const char*>(hit) - b);
+      if (q - run_start_ > max_record_) {
+        elided_.push_back({line_, q - run_start_});
+        std::memmove(b + run_start_, b + q, end - q);
+        end -= q - run_start_;
+        q = run_start_;
+      }
+      ++line_;
+      p = q + 1;
+      run_start_ = p;
+    } else {
+      if (hit == nullptr) {
+        dropped_ += end - p;
+        end = p;
+        break;
+      }
+      const std::size_t q = static_cast<std::size_t>(static_cast<const char*>(hit) - b);
+      dropped_ += q - p;
+      elided_.push_back({line_, dropped_});
+      std::memmove(b + p, b + q, end - q);
+      end -= q - p;
+      dropping_ = false;
+      ++line_;
+      p = p + 1;
+      run_start_ = p;
+    }
+  }
+  sink.size = end;
+  pos_ = end;
+  if (dropping_ && dropped_ > kEndlessFactor * max_record_) {
+    throw InputError(name_, line_,
+                     kReasonTooLarge + std::string(" and has no line end after ") +
+                         format_bytes(dropped_) + ": an endless input?");
+  }
+}
+
+void StreamGuard::finish() {
+  if (dropping_) elided_.push_back({line_, dropped_});
+  dropping_ = false;
+}
+
 namespace {
 
 // Read a file that cannot be mapped, or stdin, whole.
@@ -83,7 +206,7 @@ void read_raw(const std::string& path, Sink& out) {
   for (;;) {
     const std::size_t want = out.avail();
     const std::size_t got = std::fread(out.tail(), 1, want, f);
-    out.size += got;
+    out.grew(got);
     if (got < want) {
       if (std::ferror(f)) {
         throw InputError(path == "-" ? "stdin" : path, 0,
@@ -111,10 +234,16 @@ void gunzip(const std::string& name, std::string_view in, Sink& out) {
     zs.next_out = reinterpret_cast<Bytef*>(out.tail());
     zs.avail_out = static_cast<uInt>(room);
     int rc = inflate(&zs, Z_NO_FLUSH);
-    out.size += room - zs.avail_out;
+    out.grew(room - zs.avail_out);
     if (rc == Z_STREAM_END) {
       // Concatenated gzip members (as `cat a.gz b.gz` makes) continue the stream.
       if (zs.avail_in == 0 && left == 0) return;
+      const std::size_t rest = zs.avail_in + left;
+      if (!starts_with(in.substr(in.size() - rest), kGzip, sizeof kGzip)) {
+        throw InputError(name, 0,
+                         "corrupt gzip data: " + std::to_string(rest) +
+                             " bytes after the end of the gzip stream");
+      }
       if (inflateReset(&zs) != Z_OK) throw InputError(name, 0, "corrupt gzip data");
       continue;
     }
@@ -128,41 +257,58 @@ void gunzip(const std::string& name, std::string_view in, Sink& out) {
   }
 }
 
-void unxz(const std::string& name, std::string_view in, Sink& out, int threads) {
-  lzma_stream zs = LZMA_STREAM_INIT;
-  lzma_ret rc;
+lzma_ret xz_decoder(lzma_stream& zs, int threads) {
 #if LZMA_VERSION >= 50040000
   // Files with several blocks decode in parallel; single-block files just run
   // on one thread.
   lzma_mt mt{};
-  mt.flags = LZMA_CONCATENATED;
+  mt.flags = 0;
   mt.threads = static_cast<uint32_t>(std::max(1, threads));
   mt.memlimit_threading = std::max<uint64_t>(lzma_physmem() / 4, 1u << 28);
   mt.memlimit_stop = std::numeric_limits<uint64_t>::max();
-  rc = lzma_stream_decoder_mt(&zs, &mt);
+  return lzma_stream_decoder_mt(&zs, &mt);
 #else
   (void)threads;
-  rc = lzma_stream_decoder(&zs, std::numeric_limits<uint64_t>::max(), LZMA_CONCATENATED);
+  return lzma_stream_decoder(&zs, std::numeric_limits<uint64_t>::max(), 0);
 #endif
-  if (rc != LZMA_OK) throw InputError(name, 0, "xz decoder init failed");
-  std::unique_ptr<lzma_stream, void (*)(lzma_stream*)> guard(&zs, lzma_end);
-  zs.next_in = reinterpret_cast<const uint8_t*>(in.data());
-  zs.avail_in = in.size();
+}
+
+// Streams one after another (as `cat a.xz b.xz` makes) are decoded one by
+// one, so that bytes after the last stream that are not another stream are
+// "corrupt" (as for gzip and zstd), and "truncated" means what it says.
+void unxz(const std::string& name, std::string_view in, Sink& out, int threads) {
+  std::size_t offset = 0;
   for (;;) {
-    std::size_t room = out.avail();
-    zs.next_out = reinterpret_cast<uint8_t*>(out.tail());
-    zs.avail_out = room;
-    rc = lzma_code(&zs, zs.avail_in == 0 ? LZMA_FINISH : LZMA_RUN);
-    out.size += room - zs.avail_out;
-    if (rc == LZMA_STREAM_END) return;
-    if (rc == LZMA_OK) continue;
-    const char* why = rc == LZMA_DATA_ERROR      ? "corrupt xz data"
-                      : rc == LZMA_BUF_ERROR     ? "truncated xz data"
-                      : rc == LZMA_FORMAT_ERROR  ? "not xz data"
-                      : rc == LZMA_MEM_ERROR     ? "out of memory decoding xz"
-                      : rc == LZMA_OPTIONS_ERROR ? "unsupported xz options"
-                                                 : "xz decoding failed";
-    throw InputError(name, 0, why);
+    lzma_stream zs = LZMA_STREAM_INIT;
+    if (xz_decoder(zs, threads) != LZMA_OK) throw InputError(name, 0, "xz decoder init failed");
+    std::unique_ptr<lzma_stream, void (*)(lzma_stream*)> guard(&zs, lzma_end);
+    zs.next_in = reinterpret_cast<const uint8_t*>(in.data() + offset);
+    zs.avail_in = in.size() - offset;
+    for (;;) {
+      std::size_t room = out.avail();
+      zs.next_out = reinterpret_cast<uint8_t*>(out.tail());
+      zs.avail_out = room;
+      const lzma_ret rc = lzma_code(&zs, zs.avail_in == 0 ? LZMA_FINISH : LZMA_RUN);
+      out.grew(room - zs.avail_out);
+      if (rc == LZMA_STREAM_END) break;
+      if (rc == LZMA_OK) continue;
+      const char* why = rc == LZMA_DATA_ERROR      ? "corrupt xz data"
+                        : rc == LZMA_BUF_ERROR     ? "truncated xz data"
+                        : rc == LZMA_FORMAT_ERROR  ? "corrupt xz data: not an xz stream"
+                        : rc == LZMA_MEM_ERROR     ? "out of memory decoding xz"
+                        : rc == LZMA_OPTIONS_ERROR ? "unsupported xz options"
+                                                   : "xz decoding failed";
+      throw InputError(name, 0, why);
+    }
+    offset = in.size() - zs.avail_in;
+    // Stream padding: NUL bytes between and after streams.
+    while (offset < in.size() && in[offset] == '\0') ++offset;
+    if (offset == in.size()) return;
+    if (!starts_with(in.substr(offset), kXz, sizeof kXz)) {
+      throw InputError(name, 0,
+                       "corrupt xz data: " + std::to_string(in.size() - offset) +
+                           " bytes after the end of the xz stream");
+    }
   }
 }
 
@@ -176,7 +322,7 @@ void unzstd(const std::string& name, std::string_view in, Sink& out) {
     ZSTD_outBuffer dst{out.tail(), room, 0};
     std::size_t before = src.pos;
     last = ZSTD_decompressStream(ctx.get(), &dst, &src);
-    out.size += dst.pos;
+    out.grew(dst.pos);
     if (ZSTD_isError(last)) {
       throw InputError(name, 0, std::string("corrupt zstd data: ") + ZSTD_getErrorName(last));
     }
@@ -199,6 +345,8 @@ InputBuffer& InputBuffer::operator=(InputBuffer&& other) noexcept {
   size_ = other.size_;
   readable_ = other.readable_;
   released_ = other.released_;
+  elided_ = std::move(other.elided_);
+  other.elided_.clear();
   other.released_ = nullptr;
   other.heap_ = nullptr;
   other.map_ = nullptr;
@@ -285,8 +433,11 @@ void* map_file(const std::string& path, std::size_t& size) {
   return map;
 }
 
-void decompress(const std::string& name, std::string_view in, int threads, InputBuffer& out) {
+void decompress(const std::string& name, std::string_view in, int threads, std::size_t max_record,
+                bool cut_lines, InputBuffer& out) {
   Sink sink(in.size() * 8);
+  StreamGuard guard(name, max_record, cut_lines);
+  sink.guard = &guard;
   if (starts_with(in, kGzip, sizeof kGzip)) {
     gunzip(name, in, sink);
   } else if (starts_with(in, kXz, sizeof kXz)) {
@@ -296,17 +447,15 @@ void decompress(const std::string& name, std::string_view in, int threads, Input
   } else {
     return;
   }
+  guard.finish();
   out.own(sink);
-}
-
-bool compressed(std::string_view in) {
-  return starts_with(in, kGzip, sizeof kGzip) || starts_with(in, kXz, sizeof kXz) ||
-         starts_with(in, kZstd, sizeof kZstd);
+  out.elided() = std::move(guard.elided());
 }
 
 }  // namespace
 
-InputBuffer read_input(const std::string& path, int threads) {
+InputBuffer read_input(const std::string& path, int threads, std::size_t max_record,
+                       bool cut_lines) {
   const std::string name = path == "-" ? "stdin" : path;
   InputBuffer result;
   if (path != "-") {
@@ -315,19 +464,24 @@ InputBuffer read_input(const std::string& path, int threads) {
       result.adopt_map(map, size, size);
       if (compressed(result.view())) {
         InputBuffer plain;
-        decompress(name, result.view(), threads, plain);
+        decompress(name, result.view(), threads, max_record, cut_lines, plain);
         return plain;
       }
+      check_text(name, result.view());
       return result;
     }
   }
   Sink raw(1 << 20);
+  StreamGuard guard(name, max_record, cut_lines);
+  raw.guard = &guard;
   read_raw(path, raw);
+  guard.finish();
   const std::string_view view(raw.buf, raw.size);
   if (compressed(view)) {
-    decompress(name, view, threads, result);
+    decompress(name, view, threads, max_record, cut_lines, result);
   } else {
     result.own(raw);
+    result.elided() = std::move(guard.elided());
   }
   return result;
 }

@@ -78,6 +78,12 @@ bool parse_record(simdjson::dom::parser& parser, std::string_view text, std::siz
                   PendingDoc& out, Skip& skip, std::string& scratch) {
   const char* begin = text.data() + span.begin;
   const std::size_t len = span.end - span.begin;
+  if (len > plan.max_record) {
+    skip.line = span.line;
+    skip.reason = kReasonTooLarge;
+    skip.detail = too_large_detail(len, plan.max_record);
+    return false;
+  }
   if (span.end + kPadding > readable) {
     // Too close to the end of the buffer to parse in place.
     scratch.assign(begin, len);
@@ -87,7 +93,10 @@ bool parse_record(simdjson::dom::parser& parser, std::string_view text, std::siz
   auto parsed = parser.parse(begin, len, false);
   if (parsed.error()) {
     skip.line = span.line;
-    if (parsed.error() == simdjson::UTF8_ERROR) {
+    if (len == 1 && (*begin == ',' || *begin == ']' || *begin == '}')) {
+      skip.reason = kReasonJson;
+      skip.detail = std::string("a stray '") + *begin + "' where a value belongs";
+    } else if (parsed.error() == simdjson::UTF8_ERROR) {
       skip.reason = kReasonUtf8;
       skip.detail.clear();
     } else {
@@ -198,7 +207,7 @@ FileResult parse_spans(std::string_view text, std::size_t readable, const std::v
   return result;
 }
 
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_ws(char c) { return is_record_space(c); }
 
 // Finds the top-level values of a JSON array (or of a sequence of top-level
 // values) without parsing them: strings, escapes and nesting only.
@@ -212,18 +221,24 @@ class Scanner {
     if (p == text_.size()) return true;
     const bool array = text_[p] == '[';
     if (array) p = skip_ws(p + 1);
-    bool first = true;
     for (;;) {
       if (p == text_.size()) {
         if (!array) return true;
         return fail("unterminated array (missing ']')", p, error, error_line);
       }
-      if (array && first && text_[p] == ']') {
+      if (array && text_[p] == ']') {
+        // An empty array, or a trailing comma before the closing bracket.
         return trailing(p + 1, error, error_line);
       }
-      first = false;
       const std::size_t start = p;
       const std::int64_t line = line_at(start);
+      if (array && text_[p] == ',') {
+        // A missing element (",,"): reported as a malformed record of its own;
+        // the comma still separates the elements around it.
+        spans.push_back({start, start + 1, line});
+        p = skip_ws(p + 1);
+        continue;
+      }
       std::string why;
       std::size_t end = value_end(p, why);
       if (end == std::string::npos) return fail(why, start, error, error_line);
@@ -310,6 +325,9 @@ class Scanner {
       why = "unterminated object or array";
       return std::string::npos;
     }
+    // A stray ',' / ']' / '}' where a value belongs: that one byte is a
+    // malformed record of its own, so the scan always moves on.
+    if (c == ',' || c == ']' || c == '}') return p + 1;
     // A scalar: the element parser reports it (not an object).
     while (p < text_.size() && !is_ws(text_[p]) && text_[p] != ',' && text_[p] != ']') ++p;
     return p;
@@ -336,9 +354,12 @@ FileResult parse_jsonl(std::string_view text, std::size_t readable, const FieldP
     const void* hit = std::memchr(s + p, '\n', n - p);
     std::size_t end = hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - s) : n;
     ++line;
-    std::size_t q = p;
-    while (q < end && is_ws(s[q])) ++q;
-    if (q < end) spans.push_back({p, end, line});
+    // The record without surrounding white space: \f and \v are not JSON
+    // white space, but they separate records as well as spaces do.
+    std::size_t q = p, e = end;
+    while (q < e && is_ws(s[q])) ++q;
+    while (e > q && is_ws(s[e - 1])) --e;
+    if (q < e) spans.push_back({q, e, line});
     p = end + 1;
   }
   return parse_spans(text, readable, spans, plan, threads, release);

@@ -30,6 +30,8 @@ FieldPlan::FieldPlan(const ReaderOptions& options) {
   }
   pack = options.pack_texts;
   required_columns = options.required_columns;
+  max_record = options.max_record_bytes > 0 ? options.max_record_bytes
+                                            : ReaderOptions::kDefaultMaxRecordBytes;
   for (const auto& f : options.fields) {
     if (f == "title") {
       parts.push_back(kTitlePart);
@@ -208,7 +210,7 @@ InputFormat detect_format(const std::string& path, std::string_view text,
     }
   }
   std::size_t p = 0;
-  while (p < text.size() && std::isspace(static_cast<unsigned char>(text[p]))) ++p;
+  while (p < text.size() && is_record_space(text[p])) ++p;
   const char first = p < text.size() ? text[p] : '\0';
   if (ends_with(name, ".jsonl") || ends_with(name, ".ndjson") || ends_with(name, ".jsonlines")) {
     return InputFormat::kJsonl;
@@ -306,7 +308,8 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
     const std::string& path = paths[file];
     const std::string shown = path == "-" ? "stdin" : path;
     const std::string name = base_name(path);
-    io::InputBuffer input = io::read_input(path, threads);
+    io::InputBuffer input =
+        io::read_input(path, threads, plan.max_record, options.format != InputFormat::kJson);
     std::string_view text = input.view();
     std::size_t readable = input.readable();
     if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) {
@@ -338,6 +341,16 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
         break;
       case InputFormat::kAuto:
         break;
+    }
+    // Lines dropped while streaming are records too, skipped; all skips in line order.
+    for (const auto& e : input.elided()) {
+      result.skips.push_back(
+          {e.line, io::kReasonTooLarge, io::too_large_detail(e.bytes, plan.max_record)});
+      ++result.records;
+    }
+    if (!input.elided().empty()) {
+      std::stable_sort(result.skips.begin(), result.skips.end(),
+                       [](const io::Skip& a, const io::Skip& b) { return a.line < b.line; });
     }
     input = io::InputBuffer();  // the documents own copies; free the file now
     if (format == InputFormat::kJsonl || format == InputFormat::kJson) {

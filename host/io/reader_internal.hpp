@@ -19,11 +19,57 @@ namespace papersim::io {
 /// (their content is irrelevant).
 constexpr std::size_t kPadding = 64;
 
+/// A line dropped from a streamed input because it exceeded the record size
+/// limit: its line end stays in the buffer, so later line numbers hold.
+struct ElidedLine {
+  std::int64_t line = 0;
+  std::uint64_t bytes = 0;
+};
+
+struct Sink;
+
+/// Bounds what a stream (standard input, a pipe, a device, decompressed data)
+/// may make papersim hold, as its bytes arrive:
+/// - a NUL byte in the first 64 KiB: binary data, an InputError;
+/// - a line longer than `max_record` is dropped as it streams (its bytes
+///   never accumulate) and reported as an ElidedLine; one that goes on for
+///   kEndlessFactor times the limit without a line end is an InputError
+///   ("an endless input?"). Streams whose first byte is '[' (a JSON array,
+///   often one line) are exempt: their elements are checked when cut;
+/// - more bytes than the machine's physical memory: an InputError.
+/// A stream that starts with a compression magic is not checked (its
+/// decompressed bytes are).
+class StreamGuard {
+ public:
+  static constexpr std::size_t kProbeBytes = 64 << 10;
+  static constexpr std::uint64_t kEndlessFactor = 64;
+  /// `cut_lines` false: the input is known to be JSON (--input-format json),
+  /// whose records need not be lines; only binary data and size are checked.
+  StreamGuard(std::string name, std::size_t max_record, bool cut_lines = true);
+  /// Inspect the bytes [from, sink.size) just appended; may drop some.
+  void check(Sink& sink, std::size_t from);
+  /// The stream ended: report a last line still being dropped.
+  void finish();
+  std::vector<ElidedLine>& elided() { return elided_; }
+
+ private:
+  std::string name_;
+  std::uint64_t max_record_;
+  std::uint64_t max_total_;
+  bool seen_bytes_ = false, started_ = false, off_ = false, lines_ = true, dropping_ = false;
+  std::size_t run_start_ = 0;  // first byte of the current line
+  std::size_t pos_ = 0;        // first byte not yet scanned for line ends
+  std::uint64_t dropped_ = 0;
+  std::int64_t line_ = 1;
+  std::vector<ElidedLine> elided_;
+};
+
 /// A growing malloc'd output buffer (decompression, unmappable inputs).
 struct Sink {
   char* buf = nullptr;
   std::size_t cap = 0;
   std::size_t size = 0;
+  StreamGuard* guard = nullptr;  ///< Checks appended bytes when set.
   explicit Sink(std::size_t hint);
   ~Sink();
   Sink(const Sink&) = delete;
@@ -31,6 +77,12 @@ struct Sink {
   /// Free bytes at tail(), growing when short; kPadding bytes stay spare.
   std::size_t avail();
   char* tail() { return buf + size; }
+  /// `n` bytes were written at tail().
+  void grew(std::size_t n) {
+    const std::size_t from = size;
+    size += n;
+    if (guard != nullptr && n > 0) guard->check(*this, from);
+  }
   /// Hand the buffer over (the caller frees it with std::free).
   char* release(std::size_t& capacity);
 };
@@ -61,6 +113,8 @@ class InputBuffer {
   /// The content as a string (a copy), releasing the buffer.
   std::string take_string();
   void release();
+  /// Over-long lines dropped while streaming (see StreamGuard).
+  std::vector<ElidedLine>& elided() { return elided_; }
 
  private:
   char* heap_ = nullptr;  // malloc'd
@@ -70,11 +124,15 @@ class InputBuffer {
   std::size_t size_ = 0;
   std::size_t readable_ = 0;
   const char* released_ = nullptr;  // Pages before this were handed back.
+  std::vector<ElidedLine> elided_;
 };
 
 /// Read `path` ("-" = stdin) and decompress by magic bytes, using up to
-/// `threads` threads where the codec can (xz). Throws InputError.
-InputBuffer read_input(const std::string& path, int threads);
+/// `threads` threads where the codec can (xz). Streams are bounded by a
+/// StreamGuard with `max_record` (0 = ReaderOptions' default); a mapped
+/// regular file is only checked for binary data. Throws InputError.
+InputBuffer read_input(const std::string& path, int threads, std::size_t max_record = 0,
+                       bool cut_lines = true);
 
 /// Which record fields a reader extracts, compiled once from ReaderOptions.
 /// Structured formats fill `values[i]` for `names[i]`.
@@ -85,8 +143,9 @@ struct FieldPlan {
   std::vector<int> text;           ///< Indices of the abstract candidates, in order.
   static constexpr int kTitlePart = -1;
   static constexpr int kAbstractPart = -2;
-  std::vector<int> parts;  ///< Document text parts: kTitlePart, kAbstractPart or a field index.
-  bool pack = false;       ///< ReaderOptions::pack_texts.
+  std::vector<int> parts;      ///< Document text parts: kTitlePart, kAbstractPart or a field index.
+  bool pack = false;           ///< ReaderOptions::pack_texts.
+  std::size_t max_record = 0;  ///< ReaderOptions::max_record_bytes.
 
   /// ReaderOptions::required_columns (header column groups that must be present).
   std::vector<std::vector<std::string>> required_columns;
@@ -147,6 +206,10 @@ inline constexpr const char* kReasonFieldCount = "wrong number of fields";
 inline constexpr const char* kReasonCsv = "malformed CSV";
 inline constexpr const char* kReasonNoText = "record without text";
 inline constexpr const char* kReasonUtf8 = "invalid UTF-8";
+inline constexpr const char* kReasonTooLarge = "record exceeds --max-record-bytes";
+
+/// The detail of a kReasonTooLarge skip: "<n> bytes, limit <max>".
+std::string too_large_detail(std::uint64_t bytes, std::uint64_t max);
 
 /// Turn extracted values into a PendingDoc, or return false with the reason
 /// in `skip` (a record without text).
@@ -163,6 +226,15 @@ bool equal_ignoring_case(std::string_view a, std::string_view b);
 
 /// Whether `s` is valid UTF-8.
 bool valid_utf8(std::string_view s);
+
+/// White space between records: what std::isspace accepts in the C locale
+/// (space, \t, \n, \v, \f, \r). Format detection, the JSON record scanner
+/// and the blank-line test of JSON Lines all use this one definition, so a
+/// byte that detection skips is never left for the scanner to trip on.
+/// simdjson itself sees only the record bytes between such runs.
+inline bool is_record_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
 
 // Format parsers. `text` excludes any UTF-8 BOM; for the JSON parsers,
 // `readable` bytes from text.data() may be read (>= text.size()): records

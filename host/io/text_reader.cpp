@@ -100,6 +100,11 @@ std::string join(const std::vector<Line>& lines, std::size_t first, std::size_t 
 void add_record(FileResult& result, const FieldPlan& plan, bool all_valid, std::int64_t line,
                 const std::string& title, const std::string& authors, const std::string& abstract) {
   const std::int64_t record = ++result.records;
+  const std::size_t bytes = title.size() + authors.size() + abstract.size();
+  if (bytes > plan.max_record) {
+    result.skips.push_back({line, kReasonTooLarge, too_large_detail(bytes, plan.max_record)});
+    return;
+  }
   if (!all_valid && (!valid_utf8(title) || !valid_utf8(authors) || !valid_utf8(abstract))) {
     result.skips.push_back({line, kReasonUtf8, ""});
     return;

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 
+#include "common/atomic_file.hpp"
 #include "common/util.hpp"
 #include "papersim/error.hpp"
 #include "synth/generate.hpp"
@@ -185,45 +186,19 @@ bool ends_with(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// A file (or stdout) written with stdio, every failure reported with the path.
+// A file (or stdout) written safely (common/atomic_file.hpp), counting its bytes.
 class OutFile {
  public:
-  explicit OutFile(const std::string& path) : path_(path) {
-    if (path == "-") {
-      f_ = stdout;
-    } else {
-      f_ = std::fopen(path.c_str(), "wb");
-      if (!f_) throw Error(path + ": cannot open for writing: " + std::strerror(errno));
-      owned_ = true;
-      // Chunks arrive as megabyte strings; a large buffer saves syscalls.
-      // (Not for stdout: setvbuf is only valid before a stream's first use.)
-      std::setvbuf(f_, nullptr, _IOFBF, 1 << 20);
-    }
-  }
-  ~OutFile() {
-    if (owned_ && f_) std::fclose(f_);
-  }
+  OutFile(const std::string& path, TempFileRegistry* temps) : file_(path, temps) {}
   void write(std::string_view s) {
-    if (!s.empty() && std::fwrite(s.data(), 1, s.size(), f_) != s.size())
-      throw Error(path_ + ": write failed: " + std::strerror(errno));
+    file_.write(s);
     bytes_ += s.size();
   }
-  void close() {
-    const bool failed = std::fflush(f_) != 0 || std::ferror(f_);
-    if (owned_) {
-      const bool close_failed = std::fclose(f_) != 0;
-      f_ = nullptr;
-      if (failed || close_failed) throw Error(path_ + ": write failed: " + std::strerror(errno));
-    } else if (failed) {
-      throw Error(path_ + ": write failed: " + std::strerror(errno));
-    }
-  }
+  void close() { file_.commit(); }
   std::uint64_t bytes() const { return bytes_; }
 
  private:
-  std::string path_;
-  std::FILE* f_ = nullptr;
-  bool owned_ = false;
+  AtomicFile file_;
   std::uint64_t bytes_ = 0;
 };
 
@@ -535,18 +510,21 @@ SynthStats synthesize(const SynthOptions& options,
 }
 
 SynthStats synthesize_to_file(const SynthOptions& options, const std::string& out_path,
-                              const std::string& truth_path, const SynthProgressFn& progress) {
+                              const std::string& truth_path, const SynthProgressFn& progress,
+                              TempFileRegistry* temps) {
   synth::validate(options);
   const bool gzip = synth::ends_with(out_path, ".gz");
-  synth::OutFile out(out_path);
+  // Both files are put in place at the end, so a failed run leaves neither half-written.
+  synth::OutFile out(out_path, temps);
+  std::unique_ptr<synth::OutFile> truth_file;
+  if (!truth_path.empty()) truth_file = std::make_unique<synth::OutFile>(truth_path, temps);
   std::string truth;
   const auto on_pair = [&](const PlantedPair& p) { truth += planted_pair_json(p, options); };
   SynthStats stats = synth::synthesize_with(
       synth::default_model(), options, gzip, [&](std::string_view s) { out.write(s); },
       truth_path.empty() ? std::function<void(const PlantedPair&)>() : on_pair, progress);
-  out.close();
-  if (!truth_path.empty()) {
-    synth::OutFile t(truth_path);
+  if (truth_file) {
+    synth::OutFile& t = *truth_file;
     if (synth::ends_with(truth_path, ".gz")) {
       t.write(synth::gzip_header());
       t.write(synth::deflate_chunk(truth, options.gzip_level, true));
@@ -557,8 +535,9 @@ SynthStats synthesize_to_file(const SynthOptions& options, const std::string& ou
     } else {
       t.write(truth);
     }
-    t.close();
   }
+  out.close();
+  if (truth_file) truth_file->close();
   return stats;
 }
 

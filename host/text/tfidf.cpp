@@ -233,12 +233,35 @@ class Worker {
     if (unigram_only_) {
       // Keys first, lookups second: with the whole document's keys at hand the
       // cache slots are prefetched a few tokens ahead, hiding memory latency.
+      // Keys are collected in batches of kBatch tokens: the same prefetching
+      // for any abstract, and a bounded buffer for a huge document (whose
+      // keys, several times its bytes, would otherwise all be held at once).
+      constexpr std::size_t kBatch = 1 << 14;
       text::TokenCache::Key* keys = keys_.data();
       std::size_t n = 0;
+      auto lookup_and_count = [&] {
+        constexpr std::size_t kAhead = 8;
+        terms_of_doc_.resize(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          if (i + kAhead < n) cache_.prefetch(keys_[i + kAhead]);
+          const text::TokenCache::Key& k = keys_[i];
+          const std::int32_t t = cache_.get(k, [&] {
+            const std::string_view tok = text::TokenCache::text(k);
+            return resolve(tok, text::hash_bytes(tok));
+          });
+          terms_of_doc_[i] = t;
+          // The term's mark is the next random access: fetch it early too.
+          if (t >= 0) __builtin_prefetch(&marks_[t]);
+        }
+        for (std::size_t i = 0; i < n; ++i)
+          if (terms_of_doc_[i] >= 0) count(terms_of_doc_[i]);
+        n = 0;
+      };
       tokenizer_.run(text, [&](std::string_view tok) PAPERSIM_ALWAYS_INLINE {
         if (tok.size() <= text::TokenCache::kMaxLen) {
+          if (n == kBatch) lookup_and_count();
           if (n == keys_.size()) {
-            keys_.resize(2 * n + 256);
+            keys_.resize(std::min(2 * n + 256, kBatch));
             keys = keys_.data();
           }
           keys[n++] = text::TokenCache::key(tok);
@@ -247,21 +270,7 @@ class Worker {
           if (t >= 0) count(t);
         }
       });
-      constexpr std::size_t kAhead = 8;
-      terms_of_doc_.resize(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        if (i + kAhead < n) cache_.prefetch(keys_[i + kAhead]);
-        const text::TokenCache::Key& k = keys_[i];
-        const std::int32_t t = cache_.get(k, [&] {
-          const std::string_view tok = text::TokenCache::text(k);
-          return resolve(tok, text::hash_bytes(tok));
-        });
-        terms_of_doc_[i] = t;
-        // The term's mark is the next random access: fetch it early too.
-        if (t >= 0) __builtin_prefetch(&marks_[t]);
-      }
-      for (std::size_t i = 0; i < n; ++i)
-        if (terms_of_doc_[i] >= 0) count(terms_of_doc_[i]);
+      lookup_and_count();
     } else {
       doc_units_.clear();
       tokenizer_.run(text, [&](std::string_view tok) {

@@ -42,6 +42,9 @@
 
 namespace papersim {
 
+/// Temporaries of a run, removed by signal handlers (host/common/atomic_file.hpp).
+class TempFileRegistry;
+
 /// Version written by this build; files of any other version are rejected.
 inline constexpr std::uint32_t kIndexFormatVersion = 1;
 
@@ -121,8 +124,11 @@ struct IndexContents {
 /// Write a new index file atomically: to a temporary file in the destination's
 /// directory, flushed to disk (fsync), then renamed over `path`; on any failure
 /// the temporary file is removed and an existing `path` is left untouched.
+/// `temps` (may be null) is the registry through which the CLI's signal
+/// handlers remove the temporary file on Ctrl-C or kill.
 /// @throws UsageError for inconsistent contents; Error for write failures.
-void write_index(const std::string& path, const IndexContents& contents);
+void write_index(const std::string& path, const IndexContents& contents,
+                 TempFileRegistry* temps = nullptr);
 
 /// A loaded (memory-mapped) index. Every accessor reads the mapping; the
 /// views it returns are valid while the Index is alive.
@@ -254,7 +260,7 @@ struct IndexAddResult {
 /// @throws InputError for an unreadable or invalid index; Error on write failure.
 IndexAddResult add_to_index(const std::string& path, const std::vector<IndexedDocument>& docs,
                             const std::vector<std::string_view>& texts, SimilarityBackend& backend,
-                            const SimilarityParams& params);
+                            const SimilarityParams& params, TempFileRegistry* temps = nullptr);
 
 /// Serialize options as the kOptions section holds them, and parse them back.
 /// @throws InputError (named `source`) for an unknown key or a bad value.

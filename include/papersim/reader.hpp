@@ -69,6 +69,15 @@ struct ReaderOptions {
   /// of its names. A header missing a group is one InputError naming the
   /// header's columns (the CLI puts here the fields named explicitly).
   std::vector<std::vector<std::string>> required_columns;
+  /// Largest record read, in bytes of input (a JSON Lines line, a JSON array
+  /// element, a CSV row, a text paragraph). A larger record is skipped and
+  /// reported as "<file>:<line>: record exceeds --max-record-bytes" (an error
+  /// under `strict`), so one record never costs more than a small multiple of
+  /// this in memory. From a pipe or device an over-long line is dropped as it
+  /// streams; one that goes on for 64 times the limit without a line end is an
+  /// InputError (an endless input). 0 means the default.
+  std::size_t max_record_bytes = kDefaultMaxRecordBytes;
+  static constexpr std::size_t kDefaultMaxRecordBytes = std::size_t{64} << 20;
   /// Parser threads for large JSON inputs and xz decoding; 0 = all hardware threads.
   int threads = 0;
   /// Called for each skipped record with its message "<file>:<line>: <reason>"
@@ -85,12 +94,14 @@ struct ReaderOptions {
 /// id gets "<file name>:<record number>" (1-based, skipped records included).
 /// Bad records are counted in `stats.skipped` under "malformed JSON",
 /// "not a JSON object", "wrong number of fields", "malformed CSV",
-/// "record without text" or "invalid UTF-8", each with a message
+/// "record without text", "invalid UTF-8" or "record exceeds
+/// --max-record-bytes", each with a message
 /// "<path>:<line>: <reason>[: detail]". Duplicate ids are kept and counted.
 /// Memory: the documents, plus one input file (decompressed) at a time, of
 /// which a JSON input's parsed part is handed back as parsing proceeds.
-/// @throws InputError for a missing or unreadable file or undecodable
-///   compressed data (always), or for the first bad record under `strict`.
+/// @throws InputError for a missing or unreadable file, undecodable
+///   compressed data, binary data (NUL bytes in the first 64 KiB) or an
+///   endless stream (always), or for the first bad record under `strict`.
 /// @throws UsageError when `fields` names nothing.
 Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& options,
                    std::int64_t first_doc = 0);

@@ -21,6 +21,8 @@
 
 namespace papersim {
 
+class TempFileRegistry;  // host/common/atomic_file.hpp
+
 /// Parameters of a synthetic corpus. Defaults give the corpus of the quick start.
 struct SynthOptions {
   /// Number of documents (records) to generate.
@@ -109,9 +111,13 @@ SynthStats synthesize(const SynthOptions& options,
 /// Write the corpus to `out_path` ("-" = standard output; gzip when the name
 /// ends in ".gz", compressed in parallel as one gzip member) and, unless
 /// `truth_path` is empty, the ground truth as JSON Lines (gzip when ".gz").
+/// Both files are written safely: each appears, complete, when the run
+/// succeeds; a failed run leaves earlier files of those names as they were.
+/// `temps`, when given, tracks the temporaries for signal cleanup (the CLI's).
 /// @throws UsageError for invalid options, Error when a file cannot be written.
 SynthStats synthesize_to_file(const SynthOptions& options, const std::string& out_path,
                               const std::string& truth_path = "",
-                              const SynthProgressFn& progress = {});
+                              const SynthProgressFn& progress = {},
+                              TempFileRegistry* temps = nullptr);
 
 }  // namespace papersim
