@@ -46,7 +46,7 @@ std::vector<std::vector<Neighbor>> topk_lists(SimilarityBackend& backend, const 
 IndexAddResult add_to_index(const std::string& path, const std::vector<IndexedDocument>& docs,
                             const std::vector<std::string_view>& texts, SimilarityBackend& backend,
                             const SimilarityParams& params, TempFileRegistry* temps) {
-  return index::add_documents(path, docs, texts, backend, params, {}, kExactJoinMaxRows, temps);
+  return index::add_documents(path, docs, texts, backend, params, {}, index::kExactJoinMaxRows, temps);
 }
 
 namespace index {

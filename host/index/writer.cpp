@@ -1,8 +1,6 @@
 // Writing .psx files: checksums, the atomic temp-file + rename writer, the
 // serialized TF-IDF options, and the sections of a newly built index.
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -24,8 +22,6 @@ namespace papersim::index {
 namespace {
 
 constexpr std::uint64_t kCrcBlock = 8u << 20;
-
-std::string errno_text() { return std::strerror(errno); }
 
 std::string parent_dir(const std::string& path) {
   const std::filesystem::path p(path);
