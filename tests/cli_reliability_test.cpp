@@ -83,10 +83,30 @@ TEST_F(Reliability, OutputNamingAnInputIsRefusedBeforeReading) {
             " -o " + quote(input_),
         "report " + quote(input_) + " -o " + quote(input_),
         "vectorize " + quote(input_) + " --out-docs " + quote(input_),
-        "vectorize " + quote(input_) + " --out-matrix " + quote(input_)}) {
+        "vectorize " + quote(input_) + " --out-matrix " + quote(input_),
+        "check " + quote(tmp_.write("s.jsonl", before)) + " --against " + quote(input_) +
+            " -o " + quote(input_),
+        "check " + quote(input_) + " -o /dev/null --report " + quote(input_),
+        "dedup " + quote(input_) + " -o " + quote(input_),
+        "dedup " + quote(input_) + " -o /dev/null --removed " + quote(input_),
+        "index build " + quote(input_) + " -o " + quote(input_)}) {
     EXPECT_EQ(code(args, &err), 2) << args;
     EXPECT_NE(err.find("refusing to overwrite an input"), std::string::npos) << err;
     EXPECT_EQ(read_file(input_), before) << args;
+  }
+  // An index is an input of `index related` and of queries, and `index add`
+  // must not be handed the index itself as documents.
+  const std::string idx = tmp_ / "x.psx";
+  ASSERT_EQ(code("index build " + quote(input_) + " -k 2 -q -o " + quote(idx)), 0);
+  const std::string idx_before = read_file(idx);
+  for (const std::string& args :
+       {"index related " + quote(idx) + " -o " + quote(idx),
+        "index add " + quote(idx) + " " + quote(idx),
+        "related " + quote(input_) + " --index " + quote(idx) + " -o " + quote(idx),
+        "duplicates " + quote(input_) + " --index " + quote(idx) + " -o " + quote(idx)}) {
+    EXPECT_EQ(code(args, &err), 2) << args;
+    EXPECT_NE(err.find("refusing to overwrite an input"), std::string::npos) << args << ": " << err;
+    EXPECT_EQ(read_file(idx), idx_before) << args;
   }
   // Standard input redirected from the output file.
   EXPECT_EQ(code("related - -o " + quote(input_) + " < " + quote(input_), &err), 2);

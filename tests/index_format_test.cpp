@@ -7,7 +7,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <fstream>
 #include <random>
 #include <string>
@@ -194,6 +197,39 @@ TEST(IndexFormat, OtherVersionAndBadMagicAreNamed) {
     ADD_FAILURE() << "bad magic accepted";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("not a papersim index"), std::string::npos) << e.what();
+  }
+}
+
+// Found by fuzz_index_load: checksums that match bytes which no build writes
+// (a file rewritten by other software, or a checksum collision) must not give
+// wrong answers either. Each case is written with valid checksums.
+TEST(IndexFormat, BadValuesUnderValidChecksumsAreRejected) {
+  test::TempDir dir;
+  const std::vector<std::pair<std::string, std::function<void(IndexContents&)>>> cases = {
+      {"idf NaN", [](IndexContents& c) { c.model.idf[0] = std::nan(""); }},
+      {"idf negative", [](IndexContents& c) { c.model.idf[1] = -2.0; }},
+      {"df above N", [](IndexContents& c) { c.model.df[0] = c.model.documents + 1; }},
+      {"df negative", [](IndexContents& c) { c.model.df[2] = -1; }},
+      {"list out of order",
+       [](IndexContents& c) {
+         for (auto& list : c.topk) {
+           if (list.size() >= 2 && list[0].score != list[1].score) {
+             std::swap(list[0], list[1]);
+             return;
+           }
+         }
+         FAIL() << "no list with two different scores";
+       }},
+      {"list score NaN", [](IndexContents& c) { c.topk[0].at(0).score = std::nanf(""); }},
+      {"matrix weight infinite",
+       [](IndexContents& c) { c.x.data[0] = std::numeric_limits<float>::infinity(); }},
+  };
+  for (const auto& [what, spoil] : cases) {
+    IndexContents c = contents(small_corpus(), 3, "sklearn");
+    spoil(c);
+    const std::string path = dir / "bad.psx";
+    write_index(path, c);
+    expect_rejected(path, what);
   }
 }
 

@@ -188,8 +188,9 @@ Index Index::open(const std::string& path) {
                  std::to_string(b) + " bytes, expected " + std::to_string(bytes));
     return q;
   };
-  const auto [meta_p, meta_b] = ix.section(IndexSection::kMeta);
-  if (meta_p == nullptr || meta_b != index::kMetaWords * 8)
+  // Not a structured binding: C++17 lambdas cannot capture one (clang rejects it).
+  const unsigned char* const meta_p = ix.section(IndexSection::kMeta).first;
+  if (meta_p == nullptr || ix.section(IndexSection::kMeta).second != index::kMetaWords * 8)
     throw fail("corrupt index: bad meta section");
   const auto meta = [&](int w) { return read_le<std::int64_t>(meta_p + 8 * w); };
   ix.n_ = meta(index::kMetaDocuments);
@@ -266,15 +267,28 @@ Index Index::open(const std::string& path) {
         bool ended = false;
         for (std::int64_t i = 0; i < ix.k_; ++i) {
           const std::int64_t d = ix.topk_docs_[r * ix.k_ + i];
+          const float score = ix.topk_scores_[r * ix.k_ + i];
           if (d == -1) {
             ended = true;
-          } else if (ended || d < 0 || d >= ix.n_ || d == r) {
+          } else if (ended || d < 0 || d >= ix.n_ || d == r || !std::isfinite(score)) {
             lists_ok = false;
+          } else if (i > 0) {
+            // The one total order: score descending, then lower doc.
+            const std::int64_t pd = ix.topk_docs_[r * ix.k_ + i - 1];
+            const float ps = ix.topk_scores_[r * ix.k_ + i - 1];
+            if (!(ps > score || (ps == score && pd < d))) lists_ok = false;
           }
         }
       },
       4096);
-  if (!rows_ok) throw fail("corrupt index: CSR rows inconsistent (offsets or column ids)");
+  // The model: a bad weight would give wrong answers, not a crash, so it is checked too.
+  for (std::int64_t c = 0; c < ix.v_; ++c) {
+    if (ix.df_[c] < 0 || ix.df_[c] > ix.model_docs_)
+      throw fail("corrupt index: document frequency out of range");
+    if (ix.idf_ != nullptr && !(std::isfinite(ix.idf_[c]) && ix.idf_[c] > 0))
+      throw fail("corrupt index: idf weight not a positive number");
+  }
+    if (!rows_ok) throw fail("corrupt index: CSR rows inconsistent (offsets or column ids)");
   if (!lists_ok) throw fail("corrupt index: stored top-k lists inconsistent");
   ix.verify_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return ix;
