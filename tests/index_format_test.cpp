@@ -221,6 +221,9 @@ TEST(IndexFormat, BadValuesUnderValidChecksumsAreRejected) {
          FAIL() << "no list with two different scores";
        }},
       {"list score NaN", [](IndexContents& c) { c.topk[0].at(0).score = std::nanf(""); }},
+      {"unsupported token pattern",
+       [](IndexContents& c) { c.options.token_pattern = "(?u)\\b\\w\\\\bw+"; }},
+      {"unknown stemmer", [](IndexContents& c) { c.options.stemmer = "klingon"; }},
       {"matrix weight infinite",
        [](IndexContents& c) { c.x.data[0] = std::numeric_limits<float>::infinity(); }},
   };

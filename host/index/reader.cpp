@@ -212,6 +212,13 @@ Index Index::open(const std::string& path) {
   if (opt_p == nullptr) throw fail("corrupt index: missing section 'options'");
   ix.options_text_.assign(reinterpret_cast<const char*>(opt_p), opt_b);
   ix.options_ = parse_tfidf_options(ix.options_text_, path);
+  // Options no build writes (a token pattern or stemmer papersim cannot use)
+  // would fail only at the first query, as a usage error: a corrupt file instead.
+  try {
+    validate_tfidf_options(ix.options_);
+  } catch (const Error& e) {
+    throw fail(std::string("corrupt index: stored TF-IDF options invalid: ") + e.what());
+  }
 
   const std::uint64_t n = ix.n_, v = ix.v_, z = ix.z_, k = ix.k_, t = ix.new_terms_;
   ix.vocab_off_ =
