@@ -9,9 +9,9 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
-#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -226,6 +226,8 @@ TEST(IndexFormat, BadValuesUnderValidChecksumsAreRejected) {
       {"unknown stemmer", [](IndexContents& c) { c.options.stemmer = "klingon"; }},
       {"matrix weight infinite",
        [](IndexContents& c) { c.x.data[0] = std::numeric_limits<float>::infinity(); }},
+      // Row 0 ends before it starts, so row 1 starts before the arrays do.
+      {"negative row offset", [](IndexContents& c) { c.x.indptr.at(1) = -1; }},
   };
   for (const auto& [what, spoil] : cases) {
     IndexContents c = contents(small_corpus(), 3, "sklearn");

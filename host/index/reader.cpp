@@ -259,7 +259,7 @@ Index Index::open(const std::string& path) {
       ix.n_, threads,
       [&](std::int64_t r) {
         const std::int64_t b = ix.indptr_[r], e = ix.indptr_[r + 1];
-        if (b > e || e > ix.z_) {
+        if (b < 0 || b > e || e > ix.z_) {
           rows_ok = false;
           return;
         }
@@ -295,7 +295,7 @@ Index Index::open(const std::string& path) {
     if (ix.idf_ != nullptr && !(std::isfinite(ix.idf_[c]) && ix.idf_[c] > 0))
       throw fail("corrupt index: idf weight not a positive number");
   }
-    if (!rows_ok) throw fail("corrupt index: CSR rows inconsistent (offsets or column ids)");
+  if (!rows_ok) throw fail("corrupt index: CSR rows inconsistent (offsets or column ids)");
   if (!lists_ok) throw fail("corrupt index: stored top-k lists inconsistent");
   ix.verify_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return ix;
