@@ -556,9 +556,7 @@ CsrMatrix fit(const std::vector<std::string_view>& texts,
   validate(options);
   auto t0 = std::chrono::steady_clock::now();
   auto c0 = std::clock();
-  // PAPERSIM_TFIDF_TIMING=1 prints each phase's wall and process CPU time on
-  // stderr: the phases scale differently with cores and corpus, so tuning needs them apart.
-  const bool timing = std::getenv("PAPERSIM_TFIDF_TIMING") != nullptr;
+  const bool timing = options.print_phase_times;
   const auto lap = [&](const char* what) {
     if (!timing) return;
     const auto t = std::chrono::steady_clock::now();

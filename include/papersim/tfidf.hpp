@@ -52,6 +52,9 @@ struct TfidfOptions {
   bool strip_latex = false;
   /// Worker threads for tokenization and counting; 0 = all cores.
   int threads = 0;
+  /// Print each phase's wall and process CPU time on stderr (for tuning: the phases
+  /// scale differently with cores and corpus). Off by default; results are unaffected.
+  bool print_phase_times = false;
 };
 
 /// Options of a named preset: "sklearn" (TfidfVectorizer defaults) or "abstracts" (papersim's
