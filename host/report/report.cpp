@@ -662,7 +662,12 @@ void write_triage(const ReportData& d, const ReportOptions& opt, Sink& sink) {
     append_html(o, a.title.empty() ? std::string_view("(untitled)") : std::string_view(a.title));
     o += " <span class=\"tag\">" + std::string(t.published ? "published" : "submission") +
          " match</span></summary>\n";
-    write_pair_diff(b, t.match, a, t.doc, t.score, opt, o, "best match");
+    if (t.match_text) {
+      write_pair_diff(b, t.match, a, t.doc, t.score, opt, o, "best match");
+    } else {
+      o += "<p class=\"note\">No text comparison: the best match comes from a saved index, "
+           "which stores its id, title and source but not its text.</p>\n";
+    }
     o += "<p class=\"note\"><code>";
     append_html(o, a.source);
     o += "</code> vs <code>";

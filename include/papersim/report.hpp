@@ -40,6 +40,9 @@ struct TriageItem {
   float score = 0.0f;        ///< Their score.
   std::int64_t matches = 0;  ///< Documents it matches at or above the threshold.
   bool published = false;    ///< The match is a published paper (else another submission).
+  /// The match's text is in `ReportData::docs`; false for a published paper read from a
+  /// saved index (which stores id, title and source, not the text): no diff is shown.
+  bool match_text = true;
 };
 
 /// Everything the report shows. Document indices everywhere (pairs, clusters,
