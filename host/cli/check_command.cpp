@@ -98,9 +98,6 @@ struct CheckRun {
   SimilarityResult self, cross;
   /// What the report's summary shows besides the figures set by write_outputs.
   ReportSummary summary;
-  /// False when the published papers' texts are not at hand (a saved index
-  /// stores id, title and source only): the report then shows no diff for them.
-  bool published_texts = true;
 };
 
 struct Flagged {
@@ -140,8 +137,8 @@ Flagged write_outputs(const CheckArgs& a, CheckRun& run, const CsrMatrix& x, Out
     data.queries = run.queries;
     for (std::int64_t s : f.order) {
       const Match& best = m[s][0];
-      data.triage.push_back({s, best.doc, best.score, static_cast<std::int64_t>(m[s].size()),
-                             best.published, !best.published || run.published_texts});
+      data.triage.push_back(
+          {s, best.doc, best.score, static_cast<std::int64_t>(m[s].size()), best.published});
     }
     data.docs = std::move(run.docs);
     write_report(data, report->stream());
@@ -226,7 +223,6 @@ void check_index(const CheckArgs& a, const IndexQueryArgs& ia, SimilarityBackend
   for (auto& pr : run.cross.pairs) pr.b = docs.compact(pr.b);
   const CsrMatrix x = report ? result_rows(r, docs) : CsrMatrix{};
   run.docs = std::move(docs.docs);
-  run.published_texts = false;
   run.summary.inputs = a.corpus.inputs;
   run.summary.inputs.push_back("--index " + a.corpus.index);
   run.summary.read_stats = r.corpus.stats;

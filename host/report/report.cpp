@@ -379,6 +379,13 @@ void write_pair_diff(const Document& rep, std::int64_t rep_index, const Document
   }
   o += " <span class=\"vs\">vs " + rep_label + " #" + std::to_string(rep_index) + "</span>";
   if (score >= 0.0f) o += " <span class=\"score\">" + score_text(score) + "</span>";
+  // Readers never keep a document without text: empty is one whose text was not stored
+  // (a saved index's), and two such are not "identical".
+  if (rep.text.empty() || member.text.empty()) {
+    o += " <span class=\"tag\">no text comparison: a saved index stores id, title and source, "
+         "not the text</span></div></div>\n";
+    return;
+  }
   if (rep.text == member.text) {
     o += " <span class=\"tag same\">identical text</span></div></div>\n";
     return;
@@ -662,12 +669,7 @@ void write_triage(const ReportData& d, const ReportOptions& opt, Sink& sink) {
     append_html(o, a.title.empty() ? std::string_view("(untitled)") : std::string_view(a.title));
     o += " <span class=\"tag\">" + std::string(t.published ? "published" : "submission") +
          " match</span></summary>\n";
-    if (t.match_text) {
-      write_pair_diff(b, t.match, a, t.doc, t.score, opt, o, "best match");
-    } else {
-      o += "<p class=\"note\">No text comparison: the best match comes from a saved index, "
-           "which stores its id, title and source but not its text.</p>\n";
-    }
+    write_pair_diff(b, t.match, a, t.doc, t.score, opt, o, "best match");
     o += "<p class=\"note\"><code>";
     append_html(o, a.source);
     o += "</code> vs <code>";

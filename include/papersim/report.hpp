@@ -40,16 +40,15 @@ struct TriageItem {
   float score = 0.0f;        ///< Their score.
   std::int64_t matches = 0;  ///< Documents it matches at or above the threshold.
   bool published = false;    ///< The match is a published paper (else another submission).
-  /// The match's text is in `ReportData::docs`; false for a published paper read from a
-  /// saved index (which stores id, title and source, not the text): no diff is shown.
-  bool match_text = true;
 };
 
 /// Everything the report shows. Document indices everywhere (pairs, clusters,
 /// top-k lists, `best_scores`) are positions in `docs`.
 struct ReportData {
   ReportSummary summary;
-  /// The documents, `docs.size()` = N. `text` is what the cluster diffs compare.
+  /// The documents, `docs.size()` = N. `text` is what the diffs compare; an empty
+  /// `text` means the text is not at hand (a saved index stores id, title and source
+  /// only), and its pairs are shown without a diff.
   std::vector<Document> docs;
   /// Duplicate threshold; negative when no threshold pass was run (no line is drawn).
   float threshold = -1.0f;
