@@ -12,8 +12,11 @@ Then, with PAPERSIM_BIN, runs `papersim check` on them (timed) and scores it:
     that paper as a match;
   - every rewritten copy should be matched with its original submission;
   - every other flag is counted (submissions matched to a different paper).
+With --index, also builds a saved index of the published rows (`papersim index build`,
+timed) and runs `check --index` on it (timed, scored the same way); CHECK OPTIONS go to
+both checks except --collapse-ids, which --index refuses.
 
-usage: bench/chair_scenario.py OUTDIR [PAPERSIM_BIN] [ARXIV_JSONL(.xz)] [-- CHECK OPTIONS...]
+usage: bench/chair_scenario.py OUTDIR [PAPERSIM_BIN] [ARXIV_JSONL(.xz)] [--index] [-- CHECK OPTIONS...]
 """
 import collections
 import json
@@ -46,6 +49,8 @@ def main():
     if "--" in argv:
         extra = argv[argv.index("--") + 1:]
         argv = argv[:argv.index("--")]
+    with_index = "--index" in argv
+    argv = [a for a in argv if a != "--index"]
     if not argv:
         print(__doc__)
         return 2
@@ -82,26 +87,37 @@ def main():
           f"copy ({sum(published_ids[sub_arxiv[s]] for s in with_copy)} published rows)")
     if not papersim:
         return 0
-    out = os.path.join(outdir, "check.jsonl")
-    cmd = [papersim, "check", sub_path, "--against", pub_path, "-o", out] + extra
-    t0 = time.time()
-    subprocess.run(cmd, check=True)
-    seconds = time.time() - t0
-    flagged = {}
-    for l in open(out):
-        o = json.loads(l)
-        flagged[o["id"]] = o
-    found_copy = sum(1 for s in with_copy if s in flagged and any(
-        m["side"] == "published" and m["id"] == sub_arxiv[s] for m in flagged[s]["matches"]))
-    found_rw = sum(1 for r, s in rewritten.items() if r in flagged and any(
-        m["id"] == s for m in flagged[r]["matches"]))
     explained = set(with_copy) | set(rewritten) | set(rewritten.values())
-    others = [s for s in flagged if s not in explained]
-    print(f"check: {' '.join(cmd[1:])}")
-    print(f"  {seconds:.1f} s; {len(flagged)} submissions flagged")
-    print(f"  published copies found: {found_copy} of {len(with_copy)}")
-    print(f"  rewritten copies matched with their original: {found_rw} of {len(rewritten)}")
-    print(f"  other flagged submissions: {len(others)}")
+
+    def run_check(cmd, out):
+        t0 = time.time()
+        subprocess.run(cmd, check=True)
+        seconds = time.time() - t0
+        flagged = {}
+        for l in open(out):
+            o = json.loads(l)
+            flagged[o["id"]] = o
+        found_copy = sum(1 for s in with_copy if s in flagged and any(
+            m["side"] == "published" and m["id"] == sub_arxiv[s] for m in flagged[s]["matches"]))
+        found_rw = sum(1 for r, s in rewritten.items() if r in flagged and any(
+            m["id"] == s for m in flagged[r]["matches"]))
+        others = [s for s in flagged if s not in explained]
+        print(f"check: {' '.join(cmd[1:])}")
+        print(f"  {seconds:.1f} s; {len(flagged)} submissions flagged")
+        print(f"  published copies found: {found_copy} of {len(with_copy)}")
+        print(f"  rewritten copies matched with their original: {found_rw} of {len(rewritten)}")
+        print(f"  other flagged submissions: {len(others)}")
+
+    out = os.path.join(outdir, "check.jsonl")
+    run_check([papersim, "check", sub_path, "--against", pub_path, "-o", out] + extra, out)
+    if with_index:
+        psx = os.path.join(outdir, "published.psx")
+        t0 = time.time()
+        subprocess.run([papersim, "index", "build", pub_path, "-q", "-o", psx], check=True)
+        print(f"index build {pub_path}: {time.time() - t0:.1f} s")
+        out = os.path.join(outdir, "check-index.jsonl")
+        run_check([papersim, "check", sub_path, "--index", psx, "-o", out] +
+                  [a for a in extra if a != "--collapse-ids"], out)
     return 0
 
 

@@ -1,7 +1,9 @@
 // End-to-end tests of `papersim index` and `--index`: exactness against a
 // float64 scikit-learn brute force (fit on one arxiv-daily sample, transform of
-// both, after build + add), the same lists as `related`, damaged files as exit
-// code 3, and an `add` killed at any moment leaving a valid index.
+// both, after build + add; `check --index` likewise), the same lists as
+// `related`, `check --index` against `duplicates --index` and `check --against`,
+// damaged files as exit code 3, refused option combinations as exit code 2, and
+// an `add` killed at any moment leaving a valid index.
 
 #include <signal.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "cli_support.hpp"
 
@@ -94,6 +97,26 @@ void expect_same_lists(const Lists& want, const Lists& got, long long rows, doub
   }
 }
 
+// One match of `papersim check`: submission, side, doc.
+using MatchKey = std::tuple<long long, std::string, long long>;
+
+// `check` JSON Lines: every (submission, side, doc) with its score as printed.
+std::map<MatchKey, std::string> read_check(const std::string& text) {
+  std::map<MatchKey, std::string> m;
+  for (const auto& line : lines(text)) {
+    const long long s = json_int(line, "doc");
+    for (std::size_t at = line.find("{\"doc\":", line.find("\"matches\":["));
+         at != std::string::npos; at = line.find("{\"doc\":", at + 1)) {
+      const std::size_t score = line.find("\"score\":", at) + 8;
+      const std::size_t side = line.find("\"side\":\"", score) + 8;
+      const std::string side_name = line.substr(side, line.find('"', side) - side);
+      m[{s, side_name, json_int(line, "doc", at)}] =
+          line.substr(score, line.find(',', score) - score);
+    }
+  }
+  return m;
+}
+
 std::string between(const std::string& s, const std::string& a, const std::string& b) {
   const std::size_t i = s.find(a);
   if (i == std::string::npos) return {};
@@ -114,28 +137,38 @@ class IndexCli : public ::testing::Test {
   TempDir dir_;
 };
 
+// The scikit-learn brute-force tests: papersim, a Python with scikit-learn and
+// the arxiv-daily sample, or a skip that names what is missing.
+class IndexExactness : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (bin().empty()) GTEST_SKIP() << "PAPERSIM_BIN not set";
+    const std::string python = env_or_empty("PAPERSIM_PYTHON");
+    if (python.empty()) GTEST_SKIP() << "no Python with scikit-learn (PAPERSIM_PYTHON)";
+    const std::string data = data_dir();
+    xz_ = data + "/arxiv-daily/arxiv-daily.jsonl.xz";
+    if (data.empty() || !std::filesystem::exists(xz_))
+      GTEST_SKIP() << "arxiv-daily not found: set PAPERSIM_DATA_DIR to ../shared/data";
+    reference_ = quote(python) + " " +
+                 quote(env_or_empty("PAPERSIM_SOURCE_DIR") + "/tests/parity/index_reference.py");
+  }
+  std::string xz_;         // the arxiv-daily sample
+  std::string reference_;  // command prefix running index_reference.py
+};
+
 }  // namespace
 
-TEST(IndexExactness, BuildThenAddEqualsScikitLearnBruteForce) {
-  if (bin().empty()) GTEST_SKIP() << "PAPERSIM_BIN not set";
-  const std::string python = env_or_empty("PAPERSIM_PYTHON");
-  if (python.empty()) GTEST_SKIP() << "no Python with scikit-learn (PAPERSIM_PYTHON)";
-  const std::string data = data_dir();
-  const std::string xz = data + "/arxiv-daily/arxiv-daily.jsonl.xz";
-  if (data.empty() || !std::filesystem::exists(xz))
-    GTEST_SKIP() << "arxiv-daily not found: set PAPERSIM_DATA_DIR to ../shared/data";
-  const std::string script =
-      env_or_empty("PAPERSIM_SOURCE_DIR") + "/tests/parity/index_reference.py";
+TEST_F(IndexExactness, BuildThenAddEqualsScikitLearnBruteForce) {
   TempDir t;
   constexpr int kA = 2000, kB = 500, kK = 10;
-  ASSERT_EQ(run(quote(python) + " " + quote(script) + " split " + quote(xz) + " --a " +
-                std::to_string(kA) + " --b " + std::to_string(kB) + " --out-a " +
-                quote(t / "a.jsonl") + " --out-b " + quote(t / "b.jsonl"))
+  ASSERT_EQ(run(reference_ + " split " + quote(xz_) + " --a " + std::to_string(kA) + " --b " +
+                std::to_string(kB) + " --out-a " + quote(t / "a.jsonl") + " --out-b " +
+                quote(t / "b.jsonl"))
                 .exit_code,
             0);
-  ASSERT_EQ(run(quote(python) + " " + quote(script) + " topk --a " + quote(t / "a.jsonl") +
-                " --b " + quote(t / "b.jsonl") + " -k " + std::to_string(kK) + " --out-all " +
-                quote(t / "all.tsv") + " --out-cross " + quote(t / "cross.tsv"))
+  ASSERT_EQ(run(reference_ + " topk --a " + quote(t / "a.jsonl") + " --b " + quote(t / "b.jsonl") +
+                " -k " + std::to_string(kK) + " --out-all " + quote(t / "all.tsv") +
+                " --out-cross " + quote(t / "cross.tsv"))
                 .exit_code,
             0);
   const std::string p = quote(bin());
@@ -165,6 +198,62 @@ TEST(IndexExactness, BuildThenAddEqualsScikitLearnBruteForce) {
   EXPECT_EQ(info.exit_code, 0);
   EXPECT_NE(info.out.find("documents         2,500 (2,000 at build"), std::string::npos)
       << info.out;
+}
+
+TEST_F(IndexExactness, CheckAgainstAnIndexEqualsScikitLearnBruteForce) {
+  // `check B --index A.psx` is the float64 brute force of TfidfVectorizer fitted
+  // on A alone and applied to B: B x B and B x A, every match >= t, scores within
+  // 1e-5 (a match within 1e-5 of t may be on either side of it).
+  TempDir t;
+  const std::string a = quote(t / "a.jsonl"), b = quote(t / "b.jsonl");
+  ASSERT_EQ(
+      run(reference_ + " split " + quote(xz_) + " --a 2000 --b 500 --out-a " + a + " --out-b " + b)
+          .exit_code,
+      0);
+  ASSERT_EQ(
+      run(reference_ + " check --a " + a + " --b " + b + " -t 0.3 --out " + quote(t / "m.tsv"))
+          .exit_code,
+      0);
+  const std::string p = quote(bin());
+  ASSERT_EQ(
+      run(p + " index build " + a + " --preset sklearn -q -o " + quote(t / "a.psx")).exit_code, 0);
+  const RunResult c = run(p + " check " + b + " --index " + quote(t / "a.psx") +
+                              " -t 0.3 -o - --report " + quote(t / "c.html"),
+                          t / "check.err");
+  ASSERT_EQ(c.exit_code, 0) << read_file(t / "check.err");
+  const std::string summary = read_file(t / "check.err");
+  EXPECT_NE(summary.find("outside the frozen vocabulary ignored"), std::string::npos) << summary;
+  EXPECT_NE(read_file(t / "c.html").find("no text comparison: a saved index"), std::string::npos);
+
+  constexpr double kTol = 1e-5, kT = 0.3;
+  const auto got = read_check(c.out);
+  std::map<MatchKey, double> want;
+  for (const auto& line : lines(read_file(t / "m.tsv"))) {
+    const auto f = fields(line);
+    want[{std::stoll(f[0]), f[1], std::stoll(f[2])}] = std::stod(f[3]);
+  }
+  int bad = 0, sides[2] = {0, 0};
+  for (const auto& [key, score] : want) {
+    sides[std::get<1>(key) == "published"] += 1;
+    const auto g = got.find(key);
+    if (g == got.end()) {
+      if (score >= kT + kTol && ++bad < 10)
+        ADD_FAILURE() << "missing match " << std::get<0>(key) << " " << std::get<1>(key) << " "
+                      << std::get<2>(key) << " (reference " << score << ")";
+      continue;
+    }
+    if (std::fabs(std::stod(g->second) - score) > kTol && ++bad < 10)
+      ADD_FAILURE() << "score " << g->second << ", reference " << score;
+  }
+  for (const auto& [key, score] : got) {
+    if (!want.count(key) && std::stod(score) >= kT + kTol && ++bad < 10)
+      ADD_FAILURE() << "extra match " << std::get<0>(key) << " " << std::get<1>(key) << " "
+                    << std::get<2>(key) << " (" << score << ")";
+  }
+  EXPECT_EQ(bad, 0);
+  // The sample must exercise both sides for the comparison to mean anything.
+  EXPECT_GT(sides[0], 100);
+  EXPECT_GT(sides[1], 100);
 }
 
 TEST_F(IndexCli, StoredListsEqualRelatedAndCsvTsvWork) {
@@ -214,6 +303,88 @@ TEST_F(IndexCli, DuplicatesAgainstAnIndexMatchAgainst) {
   EXPECT_FALSE(lines(read_file(dir_ / "c.jsonl")).empty());
 }
 
+TEST_F(IndexCli, CheckAgainstAnIndexMatchesDuplicatesAndAgainst) {
+  // Two daily listings as submissions, the other listings indexed. The published
+  // side of `check --index` is `duplicates --index` at the same threshold, score
+  // for score as printed (one join); against `check --against` (a model fitted on
+  // the union, so scores differ slightly) the flagged submissions and their
+  // matches (by id and side) are the same at the default threshold, where the
+  // matches are cross-listed copies far above it.
+  const std::vector<std::string> subs(seeds_.begin(), seeds_.begin() + 2);
+  const std::vector<std::string> refs(seeds_.begin() + 2, seeds_.end());
+  const std::string idx = quote(dir_ / "r.psx");
+  ASSERT_EQ(run(papersim("index build" + join_quoted(refs) + " -q -o " + idx)).exit_code, 0);
+  const RunResult c =
+      run(papersim("check" + join_quoted(subs) + " --index " + idx + " -o -"), dir_ / "check.err");
+  ASSERT_EQ(c.exit_code, 0) << read_file(dir_ / "check.err");
+  const auto got = read_check(c.out);
+  const RunResult d =
+      run(papersim("duplicates" + join_quoted(subs) + " --index " + idx + " -t 0.45 -q -o -"));
+  ASSERT_EQ(d.exit_code, 0);
+  std::map<MatchKey, std::string> published;
+  for (const auto& [key, score] : got)
+    if (std::get<1>(key) == "published") published[key] = score;
+  std::map<MatchKey, std::string> pairs;
+  for (const auto& line : lines(d.out)) {
+    const std::size_t at = line.find("\"score\":") + 8;
+    pairs[{json_int(line, "doc_a"), "published", json_int(line, "doc_b")}] =
+        line.substr(at, line.find('}', at) - at);
+  }
+  EXPECT_FALSE(pairs.empty());
+  EXPECT_EQ(published, pairs);
+  EXPECT_GT(got.size(), published.size()) << "no submission pairs: the test proves less";
+  const std::string summary = read_file(dir_ / "check.err");
+  EXPECT_NE(summary.find("outside the frozen vocabulary ignored"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("submissions have a match"), std::string::npos) << summary;
+
+  std::string against;
+  for (const auto& r : refs) against += " --against " + quote(r);
+  const RunResult e = run(papersim("check" + join_quoted(subs) + against + " -q -o -"));
+  ASSERT_EQ(e.exit_code, 0);
+  // (submission id, [(match id, side)]) of every flagged submission.
+  const auto by_id = [](const std::string& text) {
+    std::map<std::string, std::set<std::string>> m;
+    for (const auto& line : lines(text)) {
+      auto& s = m[between(line, "\"id\":", ",\"source\"")];
+      for (std::size_t at = line.find("{\"doc\":", line.find("\"matches\":["));
+           at != std::string::npos; at = line.find("{\"doc\":", at + 1))
+        s.insert(between(line.substr(at), "\"id\":", ",\"source\"") +
+                 between(line.substr(at), "\"side\":", "}"));
+    }
+    return m;
+  };
+  const auto ia = by_id(c.out), ib = by_id(e.out);
+  EXPECT_FALSE(ia.empty());
+  EXPECT_EQ(ia, ib);
+}
+
+TEST_F(IndexCli, CheckWithIndexRefusesBeforeReading) {
+  const std::string good = dir_ / "s.psx";
+  ASSERT_EQ(run(papersim("index build " + quote(seeds_[1]) + " -q -o " + quote(good))).exit_code,
+            0);
+  const std::string before = read_file(good);
+  // A submissions file that does not exist: a usage error is found first.
+  const std::string missing = quote(dir_ / "no-such-submissions.jsonl");
+  const std::string ix = " --index " + quote(good);
+  for (const std::string args :
+       {"check " + missing + ix + " --against " + quote(seeds_[2]),
+        "check " + missing + ix + " --stop-words english", "check " + missing + ix + " --min-df 2",
+        "check " + missing + ix + " --collapse-ids", "related " + missing + ix + " --collapse-ids",
+        "check " + missing + ix + " -t 0", "check " + quote(seeds_[0]) + ix + " -o " + quote(good),
+        "check " + quote(seeds_[0]) + ix + " -o - --report " + quote(good)}) {
+    EXPECT_EQ(run(papersim(args)).exit_code, 2) << args;
+  }
+  EXPECT_EQ(read_file(good), before) << "a refused run changed the index";
+  // A missing index is a missing input.
+  EXPECT_EQ(
+      run(papersim("check " + quote(seeds_[0]) + " --index " + quote(dir_ / "none.psx"))).exit_code,
+      3);
+  // A failed run leaves an earlier output alone.
+  const std::string out = dir_.write("out.jsonl", "earlier\n");
+  EXPECT_EQ(run(papersim("check " + missing + ix + " -o " + quote(out))).exit_code, 3);
+  EXPECT_EQ(read_file(out), "earlier\n");
+}
+
 TEST_F(IndexCli, DamagedIndexIsExitCodeThree) {
   const std::string good = dir_ / "s.psx";
   ASSERT_EQ(
@@ -238,6 +409,7 @@ TEST_F(IndexCli, DamagedIndexIsExitCodeThree) {
     for (const std::string cmd : {"index info " + quote(p), "index related " + quote(p) + " -o -",
                                   "related " + quote(seeds_[0]) + " --index " + quote(p),
                                   "duplicates " + quote(seeds_[0]) + " --index " + quote(p),
+                                  "check " + quote(seeds_[0]) + " --index " + quote(p),
                                   "index add " + quote(p) + " " + quote(seeds_[0])}) {
       const RunResult r = run(papersim(cmd), dir_ / "err");
       EXPECT_EQ(r.exit_code, 3) << c.name << ": " << cmd;

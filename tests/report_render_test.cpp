@@ -373,6 +373,30 @@ TEST(ReportRender, TriageViewListsSubmissionsInOrderWithTheirBestMatch) {
   EXPECT_THROW(render(data), papersim::Error);
 }
 
+TEST(ReportRender, DocumentsWithoutTextAreNotDiffed) {
+  // check --index: published papers come from a saved index, which stores no text;
+  // two of them are not "identical", and none is shown as all words removed.
+  ReportData data;
+  data.docs = {make_doc(0, "Sub zero", "alpha beta gamma delta"), make_doc(1, "Pub one", ""),
+               make_doc(2, "Pub one again", "")};  // (make_doc adds the title: cleared below)
+  data.docs[1].text.clear();
+  data.docs[2].text.clear();
+  data.queries = 1;
+  data.threshold = 0.5f;
+  data.pairs = {{0, 1, 0.9f}, {0, 2, 0.9f}, {1, 2, 1.0f}};
+  papersim::Cluster c;
+  c.id = 0;
+  c.representative = 1;  // a published paper: both diffs lack a text
+  c.members = {{0, 0.9f}, {1, 1.0f}, {2, 1.0f}};
+  data.clusters = {c};
+  data.triage = {{0, 1, 0.9f, 2, true}};
+  const std::string html = render(data);
+  EXPECT_GE(count(html, "no text comparison: a saved index"), 2u);
+  EXPECT_EQ(html.find("identical text"), std::string::npos);
+  EXPECT_EQ(html.find("words removed"), std::string::npos);
+  EXPECT_EQ(html.find("<del>alpha"), std::string::npos);
+}
+
 TEST(ReportRender, ClustersBeyondTheCapGoToTheDataBlob) {
   papersim::ReportOptions opt;
   opt.max_diff_clusters = 1;

@@ -1,13 +1,16 @@
-// papersim check: the programme chair's dual-submission check. One TF-IDF model
-// fitted on submissions and published papers together; the submissions are
-// compared with each other and with the published papers under one threshold;
-// one JSON object per submission with a match, the most suspicious first.
+// papersim check: the programme chair's dual-submission check. The submissions
+// are compared with each other and with the published papers under one
+// threshold; one JSON object per submission with a match, the most suspicious
+// first. The published papers are --against files (one TF-IDF model fitted on
+// submissions and published papers together) or a saved index (--index: the
+// submissions vectorized with its frozen model).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/index_command.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "cli/pipeline.hpp"
@@ -23,22 +26,22 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Match {
-  std::int64_t doc = 0;  // position in Vectorized::corpus.docs
+  std::int64_t doc = 0;  // position in CheckRun::docs
   float score = 0;
   bool published = false;
 };
 
 // Matches of every submission: both ends of each submission pair, and the
 // published end of each cross pair; by score (highest first), ties by doc.
-std::vector<std::vector<Match>> matches_by_submission(const Vectorized& v,
+std::vector<std::vector<Match>> matches_by_submission(std::int64_t queries,
                                                       const std::vector<ScoredPair>& self,
                                                       const std::vector<ScoredPair>& cross) {
-  std::vector<std::vector<Match>> m(static_cast<std::size_t>(v.queries));
+  std::vector<std::vector<Match>> m(static_cast<std::size_t>(queries));
   for (const auto& p : self) {
     m[p.a].push_back({p.b, p.score, false});
     m[p.b].push_back({p.a, p.score, false});
   }
-  for (const auto& p : cross) m[p.a].push_back({p.b + v.queries, p.score, true});
+  for (const auto& p : cross) m[p.a].push_back({p.b + queries, p.score, true});
   for (auto& list : m) {
     std::sort(list.begin(), list.end(), [](const Match& x, const Match& y) {
       return x.score != y.score ? x.score > y.score : x.doc < y.doc;
@@ -86,6 +89,161 @@ struct CheckArgs {
   std::string report;
 };
 
+// One check's results, whichever way the published papers came: the documents
+// (submissions first, then the published papers), the submission pairs and the
+// submission-published pairs (`b` counted from the first published paper).
+struct CheckRun {
+  std::vector<Document> docs;
+  std::int64_t queries = 0;
+  SimilarityResult self, cross;
+  /// What the report's summary shows besides the figures set by write_outputs.
+  ReportSummary summary;
+};
+
+struct Flagged {
+  std::vector<std::int64_t> order;
+  std::int64_t with_published = 0, with_submission = 0;
+};
+
+// Write the triage list and, with `report`, the page (its clusters scored over
+// `x`, the TF-IDF rows of run.docs), then put both in place together.
+Flagged write_outputs(const CheckArgs& a, CheckRun& run, const CsrMatrix& x, OutputFile& out,
+                      OutputFile* report) {
+  const auto m = matches_by_submission(run.queries, run.self.pairs, run.cross.pairs);
+  Flagged f;
+  f.order = flagged_order(m);
+  write_check(out.stream(), run.docs, m, f.order);
+  for (std::int64_t s : f.order) {
+    f.with_published +=
+        std::any_of(m[s].begin(), m[s].end(), [](const Match& x) { return x.published; });
+    f.with_submission +=
+        std::any_of(m[s].begin(), m[s].end(), [](const Match& x) { return !x.published; });
+  }
+  if (report) {
+    ReportData data;
+    data.summary = std::move(run.summary);
+    data.summary.title = "papersim check: submissions to look at";
+    data.summary.command = "papersim check";
+    data.summary.generated_at = utc_now();
+    data.summary.backend = run.self.stats.backend;
+    data.summary.pairs_evaluated = run.self.stats.pairs_evaluated + run.cross.stats.pairs_evaluated;
+    data.threshold = a.threshold;
+    data.pairs = run.self.pairs;
+    for (const auto& q : run.cross.pairs) data.pairs.push_back({q.a, q.b + run.queries, q.score});
+    std::sort(data.pairs.begin(), data.pairs.end(), [](const ScoredPair& p, const ScoredPair& q) {
+      return p.a != q.a ? p.a < q.a : p.b < q.b;
+    });
+    data.clusters = connected_components(x, data.pairs);
+    data.queries = run.queries;
+    for (std::int64_t s : f.order) {
+      const Match& best = m[s][0];
+      data.triage.push_back(
+          {s, best.doc, best.score, static_cast<std::int64_t>(m[s].size()), best.published});
+    }
+    data.docs = std::move(run.docs);
+    write_report(data, report->stream());
+    run.docs = std::move(data.docs);  // for the summary
+  }
+  // Both files are put in place only once both are written.
+  out.close();
+  if (report) report->close();
+  return f;
+}
+
+// Both joins' figures in one, for the summary.
+SimilarityResult merged_stats(const CheckRun& run) {
+  SimilarityResult both;
+  both.stats = run.self.stats;
+  const SimilarityStats& c = run.cross.stats;
+  // The engine line's tile figures that follow the name are the self join's.
+  if (!c.backend.empty() && c.backend != both.stats.backend)
+    both.stats.backend = c.backend + "; submission pairs: " + both.stats.backend;
+  both.stats.pairs_evaluated += c.pairs_evaluated;
+  both.stats.seconds += c.seconds;
+  both.stats.tiles += c.tiles;
+  both.stats.rescored += c.rescored;
+  both.stats.fallback_rows += c.fallback_rows;
+  return both;
+}
+
+void print_check_line(const CheckArgs& a, const CheckRun& run, const Flagged& f) {
+  std::fprintf(stderr,
+               "papersim check: %s of %s submissions have a match >= %s (%s with a published "
+               "paper, %s with another submission); %s submission pairs, %s "
+               "submission-published pairs\n",
+               format_count(static_cast<std::int64_t>(f.order.size())).c_str(),
+               format_count(run.queries).c_str(), format_score(a.threshold).c_str(),
+               format_count(f.with_published).c_str(), format_count(f.with_submission).c_str(),
+               format_count(static_cast<std::int64_t>(run.self.pairs.size())).c_str(),
+               format_count(static_cast<std::int64_t>(run.cross.pairs.size())).c_str());
+}
+
+// --against: one model fitted on submissions and published papers together.
+void check_against(const CheckArgs& a, SimilarityBackend& backend, const SimilarityParams& p,
+                   OutputFile& out, OutputFile* report, const RunContext& ctx,
+                   Clock::time_point t0) {
+  const bool keep_text = report != nullptr;  // the diffs compare the texts
+  Vectorized v = a.corpus.load(ctx, keep_text);
+  CheckRun run;
+  run.queries = v.queries;
+  // Submissions against each other: a self join over their rows, same model.
+  run.self = run_join(backend, v.x.view().row_range(0, v.queries), nullptr, p, ctx);
+  if (v.cross) run.cross = run_collapsed_similarity(v, backend, p, ctx);
+  run.summary.inputs = a.corpus.inputs;
+  for (const auto& r : a.corpus.against) run.summary.inputs.push_back("--against " + r);
+  run.summary.read_stats = v.corpus.stats;
+  run.summary.options = {{"tf-idf", v.options_text}};
+  if (a.corpus.collapse) run.summary.options.push_back({"collapse-ids", "on"});
+  run.summary.timings = {{"read", v.read_seconds},
+                         {"tf-idf", v.vectorize_seconds},
+                         {"similarity", run.self.stats.seconds + run.cross.stats.seconds}};
+  run.docs = std::move(v.corpus.docs);
+  const Flagged f = write_outputs(a, run, v.x, out, report);
+  if (ctx.quiet) return;
+  v.corpus.docs = std::move(run.docs);
+  const SimilarityResult both = merged_stats(run);
+  print_summary({&v, &both, -1, -1, std::chrono::duration<double>(Clock::now() - t0).count()}, ctx);
+  print_check_line(a, run, f);
+}
+
+// --index: the submissions vectorized with the index's frozen model; each other
+// (self join) and every indexed document (the index's join, as related/duplicates
+// --index run it) under the one threshold.
+void check_index(const CheckArgs& a, const IndexQueryArgs& ia, SimilarityBackend& backend,
+                 const SimilarityParams& p, OutputFile& out, OutputFile* report,
+                 const RunContext& ctx, Clock::time_point t0) {
+  QueryRun r = load_queries(ia, ctx, report != nullptr);
+  CheckRun run;
+  run.queries = r.q.rows;
+  run.self = run_join(backend, r.q.view(), nullptr, p, ctx);
+  run.cross = match_index(r, backend, p, ctx);
+  std::vector<std::int64_t> refs;
+  for (const auto& pr : run.cross.pairs) refs.push_back(pr.b);
+  ResultDocs docs = result_docs(r, std::move(refs));
+  for (auto& pr : run.cross.pairs) pr.b = docs.compact(pr.b);
+  const CsrMatrix x = report ? result_rows(r, docs) : CsrMatrix{};
+  run.docs = std::move(docs.docs);
+  run.summary.inputs = a.corpus.inputs;
+  run.summary.inputs.push_back("--index " + a.corpus.index);
+  run.summary.read_stats = r.corpus.stats;
+  const std::int64_t ignored = r.transform.terms_out_of_vocabulary;
+  const std::int64_t all = r.transform.terms_in_vocabulary + ignored;
+  run.summary.options = {
+      {"tf-idf", "frozen model of the index (" + format_count(r.index.model_documents()) +
+                     " documents at build, " + format_count(r.index.vocabulary_size()) + " terms)"},
+      {"outside the vocabulary",
+       format_count(ignored) + " of " + format_count(all) +
+           " submission term occurrences, ignored (scikit-learn transform)"}};
+  run.summary.timings = {{"index load", r.load_seconds},
+                         {"read", r.read_seconds},
+                         {"tf-idf", r.vectorize_seconds},
+                         {"similarity", run.self.stats.seconds + run.cross.stats.seconds}};
+  const Flagged f = write_outputs(a, run, x, out, report);
+  print_query_summary(r, merged_stats(run), -1, -1,
+                      std::chrono::duration<double>(Clock::now() - t0).count(), ctx);
+  if (!ctx.quiet) print_check_line(a, run, f);
+}
+
 }  // namespace
 
 void register_check(CLI::App& app, TempFileRegistry& temps) {
@@ -98,6 +256,9 @@ void register_check(CLI::App& app, TempFileRegistry& temps) {
                    "Published papers to check against, repeatable or comma-separated (TF-IDF is "
                    "fitted on submissions and published papers together)",
                    true);
+  cmd->add_option("--index", a->corpus.index,
+                  "Saved index of the published papers (papersim index build), instead of "
+                  "--against: submissions are vectorized with its frozen model");
   cmd->add_option("-t,--threshold", a->threshold,
                   "Minimum cosine similarity of a match (chosen on revised arXiv abstracts; see "
                   "the README)")
@@ -108,95 +269,25 @@ void register_check(CLI::App& app, TempFileRegistry& temps) {
   cmd->add_option("--report", a->report,
                   "Also write an HTML triage view: each flagged submission beside its best match, "
                   "with the word-level diff");
-  cmd->callback([a, &temps] {
+  cmd->callback([a, cmd, &temps] {
     const auto t0 = Clock::now();
     if (!(a->threshold > 0.0f && a->threshold <= 1.0f)) {
       throw UsageError("--threshold must be in (0, 1], got " + format_score(a->threshold));
     }
-    const EngineCli& engine = a->corpus.engine;
-    RunContext ctx = a->corpus.context();
-    SimilarityParams p = engine.to_params();
+    const CorpusArgs& c = a->corpus;
+    RunContext ctx = c.context();
+    SimilarityParams p = c.engine.to_params();
     p.k = 0;
     p.threshold = a->threshold;
-    auto backend = make_checked_backend(engine, p);  // before any input is read
-    check_tfidf_options(a->corpus.tfidf, ctx);
-    check_outputs_not_inputs({a->out, a->report}, a->corpus.read_files());
+    auto backend = make_checked_backend(c.engine, p);  // before any input is read
+    check_corpus_options(c, *cmd, ctx);
+    check_outputs_not_inputs({a->out, a->report}, c.read_files());
     OutputFile out(a->out, temps);
     auto report_out = open_optional_output(a->report, temps);
-
-    const bool keep_text = report_out != nullptr;  // the diffs compare the texts
-    Vectorized v = a->corpus.load(ctx, keep_text);
-    // Submissions against each other: a self join over their rows, same model.
-    SimilarityResult self = run_join(*backend, v.x.view().row_range(0, v.queries), nullptr, p, ctx);
-    SimilarityResult cross;
-    if (v.cross) cross = run_collapsed_similarity(v, *backend, p, ctx);
-
-    const auto m = matches_by_submission(v, self.pairs, cross.pairs);
-    const auto order = flagged_order(m);
-    write_check(out.stream(), v.corpus.docs, m, order);
-    std::int64_t with_published = 0, with_submission = 0;
-    for (std::int64_t s : order) {
-      with_published +=
-          std::any_of(m[s].begin(), m[s].end(), [](const Match& x) { return x.published; });
-      with_submission +=
-          std::any_of(m[s].begin(), m[s].end(), [](const Match& x) { return !x.published; });
-    }
-
-    if (report_out) {
-      ReportData data;
-      data.summary.title = "papersim check: submissions to look at";
-      data.summary.command = "papersim check";
-      data.summary.inputs = a->corpus.inputs;
-      for (const auto& r : a->corpus.against) data.summary.inputs.push_back("--against " + r);
-      data.summary.read_stats = v.corpus.stats;
-      data.summary.generated_at = utc_now();
-      data.summary.options = {{"tf-idf", v.options_text}};
-      if (a->corpus.collapse) data.summary.options.push_back({"collapse-ids", "on"});
-      data.summary.backend = self.stats.backend;
-      data.summary.pairs_evaluated = self.stats.pairs_evaluated + cross.stats.pairs_evaluated;
-      data.summary.timings = {{"read", v.read_seconds},
-                              {"tf-idf", v.vectorize_seconds},
-                              {"similarity", self.stats.seconds + cross.stats.seconds}};
-      data.threshold = a->threshold;
-      data.pairs = self.pairs;
-      for (const auto& q : cross.pairs) data.pairs.push_back({q.a, q.b + v.queries, q.score});
-      std::sort(data.pairs.begin(), data.pairs.end(), [](const ScoredPair& x, const ScoredPair& y) {
-        return x.a != y.a ? x.a < y.a : x.b < y.b;
-      });
-      data.clusters = connected_components(v.x, data.pairs);
-      data.queries = v.queries;
-      for (std::int64_t s : order) {
-        const Match& best = m[s][0];
-        data.triage.push_back(
-            {s, best.doc, best.score, static_cast<std::int64_t>(m[s].size()), best.published});
-      }
-      data.docs = std::move(v.corpus.docs);
-      write_report(data, report_out->stream());
-      v.corpus.docs = std::move(data.docs);  // for the summary
-    }
-    // Both files are put in place only once both are written.
-    out.close();
-    if (report_out) report_out->close();
-    if (!ctx.quiet) {
-      // Both runs in one summary.
-      SimilarityResult both;
-      both.stats = self.stats;
-      both.stats.pairs_evaluated += cross.stats.pairs_evaluated;
-      both.stats.seconds += cross.stats.seconds;
-      both.stats.tiles += cross.stats.tiles;
-      both.stats.rescored += cross.stats.rescored;
-      both.stats.fallback_rows += cross.stats.fallback_rows;
-      print_summary({&v, &both, -1, -1, std::chrono::duration<double>(Clock::now() - t0).count()},
-                    ctx);
-      std::fprintf(stderr,
-                   "papersim check: %s of %s submissions have a match >= %s (%s with a published "
-                   "paper, %s with another submission); %s submission pairs, %s "
-                   "submission-published pairs\n",
-                   format_count(static_cast<std::int64_t>(order.size())).c_str(),
-                   format_count(v.queries).c_str(), format_score(a->threshold).c_str(),
-                   format_count(with_published).c_str(), format_count(with_submission).c_str(),
-                   format_count(static_cast<std::int64_t>(self.pairs.size())).c_str(),
-                   format_count(static_cast<std::int64_t>(cross.pairs.size())).c_str());
+    if (!c.index.empty()) {
+      check_index(*a, index_query_args(c, *cmd), *backend, p, out, report_out.get(), ctx, t0);
+    } else {
+      check_against(*a, *backend, p, out, report_out.get(), ctx, t0);
     }
   });
 }

@@ -35,10 +35,6 @@ void add_index_option(CLI::App& cmd, CorpusArgs& a) {
                  "vectorized with its frozen model, against every indexed document");
 }
 
-IndexQueryArgs index_args(const CorpusArgs& a, const CLI::App& cmd) {
-  return {a.index, a.inputs, &a.reader, &a.engine, &cmd, !a.against.empty()};
-}
-
 void check_score(const char* name, float v) {
   if (!(v >= 0.0f && v <= 1.0f)) {
     throw UsageError(std::string(name) + " must be in [0, 1], got " + format_score(v));
@@ -128,15 +124,11 @@ void register_related(CLI::App& app, TempFileRegistry& temps) {
     p.threshold = -1.0f;
     p.min_score = min_opt->count() ? *min_score : -1.0f;
     auto backend = make_checked_backend(args->engine, p);  // before any input is read
-    if (!args->index.empty()) {
-      check_index_query_args(index_args(*args, *cmd));
-    } else {
-      check_tfidf_options(args->tfidf, ctx);
-    }
+    check_corpus_options(*args, *cmd, ctx);
     check_outputs_not_inputs({*out}, args->read_files());
     OutputFile file(*out, temps);  // fail on an unwritable output before the work
     if (!args->index.empty())
-      return related_with_index(index_args(*args, *cmd), *backend, p, fmt, file, ctx);
+      return related_with_index(index_query_args(*args, *cmd), *backend, p, fmt, file, ctx);
     Vectorized v = args->load(ctx, false);
     SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx);
     write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, v.cross ? v.queries : 0,
@@ -171,17 +163,13 @@ void register_duplicates(CLI::App& app, TempFileRegistry& temps) {
     p.k = 0;
     p.threshold = *threshold;
     auto backend = make_checked_backend(args->engine, p);  // before any input is read
-    if (!args->index.empty()) {
-      check_index_query_args(index_args(*args, *cmd));
-    } else {
-      check_tfidf_options(args->tfidf, ctx);
-    }
+    check_corpus_options(*args, *cmd, ctx);
     check_outputs_not_inputs({*out, *clusters_out}, args->read_files());
     OutputFile file(*out, temps);
     auto cfile = open_optional_output(*clusters_out, temps);
     if (!args->index.empty())
-      return duplicates_with_index(index_args(*args, *cmd), *backend, p, fmt, file, cfile.get(),
-                                   ctx);
+      return duplicates_with_index(index_query_args(*args, *cmd), *backend, p, fmt, file,
+                                   cfile.get(), ctx);
     Vectorized v = args->load(ctx, false);
     SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx);
     write_pairs(file.stream(), fmt, v.corpus.docs, r.pairs, 0, v.cross ? v.queries : 0);

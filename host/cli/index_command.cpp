@@ -1,4 +1,4 @@
-// `papersim index build|add|related|info` and `related/duplicates --index`:
+// `papersim index build|add|related|info` and `related/duplicates/check --index`:
 // a corpus's model, vectors, document table and top-k lists saved once, then
 // queried and grown without re-reading or re-vectorizing the corpus.
 
@@ -94,128 +94,6 @@ void print_drift(std::FILE* f, const IndexDrift& d) {
                static_cast<long long>(d.df_before), static_cast<long long>(d.df_after));
   std::fprintf(f, "  largest idf change %s for '%s'\n", percent(d.idf_change).c_str(),
                d.idf_change_term.c_str());
-}
-
-// The queries of `related/duplicates --index`, vectorized with the index's model.
-struct QueryRun {
-  Index index;
-  Corpus corpus;
-  CsrMatrix q;
-  TransformStats transform;
-  double load_seconds = 0, read_seconds = 0, vectorize_seconds = 0;
-};
-
-QueryRun load_queries(const IndexQueryArgs& a, const RunContext& ctx) {
-  auto t0 = Clock::now();
-  QueryRun r{Index::open(a.index), {}, {}, {}, 0, 0, 0};
-  r.load_seconds = since(t0);
-  if (!ctx.quiet)
-    std::fprintf(stderr,
-                 "papersim: index %s: %s documents, %s terms, loaded and verified in %.2f s\n",
-                 a.index.c_str(), format_count(r.index.documents()).c_str(),
-                 format_count(r.index.vocabulary_size()).c_str(), r.load_seconds);
-  r.corpus = read_documents(a.inputs, *a.reader, ctx, &r.read_seconds);
-  t0 = Clock::now();
-  r.q = vectorize_with_index(r.index, texts_of(r.corpus), ctx.threads, &r.transform);
-  for (auto& d : r.corpus.docs) std::string().swap(d.text);
-  r.vectorize_seconds = since(t0);
-  return r;
-}
-
-SimilarityResult match_index(const QueryRun& r, SimilarityBackend& backend, SimilarityParams p,
-                             const RunContext& ctx) {
-  validate_params(p);
-  const std::int64_t total = r.q.rows * r.index.documents();
-  if (backend.name().rfind("cpu", 0) == 0) {
-    // On the host, a few queries against many indexed rows are an exact sparse
-    // join over the queries' postings (the index is read once, in place, with
-    // no tiles to set up); scores are exact_dot's, as on every backend.
-    if (!ctx.quiet)
-      std::fprintf(stderr, "papersim: %s pairs on the host (exact sparse join)\n",
-                   format_count(total).c_str());
-    const auto t0 = Clock::now();
-    index::ExactJoinOptions o;
-    o.k = p.k;
-    o.row_lists = false;
-    o.threshold = p.threshold;
-    o.threads = p.threads;
-    auto progress = std::make_shared<Progress>("pairs", total, !ctx.quiet);
-    o.progress = [progress](std::int64_t done, std::int64_t) { progress->update(done); };
-    index::ExactJoin j = index::exact_join(r.index.matrix(), r.q.view(), o);
-    progress->finish();
-    SimilarityResult res;
-    res.topk = std::move(j.fresh_lists);
-    if (p.k == 0) res.topk.clear();
-    for (auto& l : res.topk)
-      l.erase(std::remove_if(l.begin(), l.end(),
-                             [&](const Neighbor& nb) { return nb.score < p.min_score; }),
-              l.end());
-    res.pairs = std::move(j.pairs);
-    res.stats.backend = backend.name() + " (exact sparse join over the index)";
-    res.stats.pairs_evaluated = j.pairs_evaluated;
-    for (std::int64_t i = 0; i < r.q.rows; ++i) res.stats.zero_rows += r.q.row_nnz(i) == 0;
-    res.stats.seconds = since(t0);
-    return res;
-  }
-  auto progress = std::make_shared<Progress>("pairs", total, !ctx.quiet);
-  p.progress = [progress](std::int64_t done, std::int64_t) { progress->update(done); };
-  if (!ctx.quiet)
-    std::fprintf(stderr, "papersim: %s pairs on backend %s\n", format_count(total).c_str(),
-                 backend.name().c_str());
-  SimilarityResult res = backend.cross_join(r.q.view(), r.index.matrix(), p);
-  progress->finish();
-  return res;
-}
-
-// The output's document table: the queries, then only the indexed documents
-// that the results name (an index may hold millions), which keep their index
-// doc numbers. `compact` maps an index doc to its position after the queries.
-struct ResultDocs {
-  std::vector<Document> docs;
-  std::vector<std::int64_t> refs;  // Index doc of each entry after the queries, ascending.
-  std::int64_t compact(std::int64_t index_doc) const {
-    return std::lower_bound(refs.begin(), refs.end(), index_doc) - refs.begin();
-  }
-};
-
-ResultDocs result_docs(const QueryRun& r, std::vector<std::int64_t> refs) {
-  std::sort(refs.begin(), refs.end());
-  refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
-  ResultDocs out;
-  out.docs = r.corpus.docs;
-  for (const std::int64_t d : refs) {
-    Document doc;
-    doc.doc = d;
-    doc.id = r.index.id(d);
-    doc.title = r.index.title(d);
-    doc.source = r.index.source(d);
-    out.docs.push_back(std::move(doc));
-  }
-  out.refs = std::move(refs);
-  return out;
-}
-
-void print_query_summary(const QueryRun& r, const SimilarityResult& res, std::int64_t pairs,
-                         std::int64_t clusters, double total, const RunContext& ctx) {
-  if (ctx.quiet) return;
-  std::fprintf(stderr, "\nsummary\n");
-  std::fprintf(stderr, "  queries           %s from %lld file(s)\n",
-               format_count(static_cast<std::int64_t>(r.corpus.docs.size())).c_str(),
-               static_cast<long long>(r.corpus.stats.files));
-  print_read_line(r.corpus.stats);
-  std::fprintf(stderr, "  index             %s: %s documents, %s terms, loaded in %.2f s\n",
-               r.index.path().c_str(), format_count(r.index.documents()).c_str(),
-               format_count(r.index.vocabulary_size()).c_str(), r.load_seconds);
-  print_ignored("frozen model", r.transform);
-  std::fprintf(stderr, "  read / vectorize  %.2f s / %.2f s\n", r.read_seconds,
-               r.vectorize_seconds);
-  print_engine_stats(res.stats);
-  if (pairs >= 0) std::fprintf(stderr, "  duplicate pairs   %s\n", format_count(pairs).c_str());
-  if (clusters >= 0)
-    std::fprintf(stderr, "  clusters          %s\n", format_count(clusters).c_str());
-  std::fprintf(stderr, "  peak memory       %s (host RSS)\n",
-               format_bytes(peak_rss_bytes()).c_str());
-  std::fprintf(stderr, "  total time        %.2f s\n", total);
 }
 
 void register_build(CLI::App& index, TempFileRegistry& temps) {
@@ -429,8 +307,22 @@ void register_index_commands(CLI::App& app, TempFileRegistry& temps) {
   register_index_info(*index);
 }
 
+IndexQueryArgs index_query_args(const CorpusArgs& a, const CLI::App& cmd) {
+  return {a.index, a.inputs, &a.reader, &a.engine, &cmd, !a.against.empty()};
+}
+
+void check_corpus_options(const CorpusArgs& a, const CLI::App& cmd, const RunContext& ctx) {
+  if (a.index.empty()) return check_tfidf_options(a.tfidf, ctx);
+  check_index_query_args(index_query_args(a, cmd));
+}
+
 void check_index_query_args(const IndexQueryArgs& a) {
   if (a.against_given) throw UsageError("--index and --against cannot be combined");
+  // Folding records by id is defined on one read corpus; the index's documents were
+  // folded (or not) when it was built, so the flag would silently mean half of itself.
+  const CLI::Option* collapse = a.command->get_option_no_throw("--collapse-ids");
+  if (collapse != nullptr && collapse->count() > 0)
+    throw UsageError("--collapse-ids cannot be combined with --index");
   for (const CLI::Option* o : a.command->get_options()) {
     if (o->count() > 0 && o->get_group().rfind("TF-IDF", 0) == 0)
       throw UsageError(o->get_name() +
@@ -441,10 +333,131 @@ void check_index_query_args(const IndexQueryArgs& a) {
     throw InputError(a.index, 0, "no such index file");
 }
 
+QueryRun load_queries(const IndexQueryArgs& a, const RunContext& ctx, bool keep_text) {
+  auto t0 = Clock::now();
+  QueryRun r{Index::open(a.index), {}, {}, {}, 0, 0, 0};
+  r.load_seconds = since(t0);
+  if (!ctx.quiet)
+    std::fprintf(stderr,
+                 "papersim: index %s: %s documents, %s terms, loaded and verified in %.2f s\n",
+                 a.index.c_str(), format_count(r.index.documents()).c_str(),
+                 format_count(r.index.vocabulary_size()).c_str(), r.load_seconds);
+  r.corpus = read_documents(a.inputs, *a.reader, ctx, &r.read_seconds);
+  t0 = Clock::now();
+  r.q = vectorize_with_index(r.index, texts_of(r.corpus), ctx.threads, &r.transform);
+  if (!keep_text)
+    for (auto& d : r.corpus.docs) std::string().swap(d.text);
+  r.vectorize_seconds = since(t0);
+  return r;
+}
+
+SimilarityResult match_index(const QueryRun& r, SimilarityBackend& backend, SimilarityParams p,
+                             const RunContext& ctx) {
+  validate_params(p);
+  const std::int64_t total = r.q.rows * r.index.documents();
+  if (backend.name().rfind("cpu", 0) == 0) {
+    // On the host, a few queries against many indexed rows are an exact sparse
+    // join over the queries' postings (the index is read once, in place, with
+    // no tiles to set up); scores are exact_dot's, as on every backend.
+    if (!ctx.quiet)
+      std::fprintf(stderr, "papersim: %s pairs on the host (exact sparse join)\n",
+                   format_count(total).c_str());
+    const auto t0 = Clock::now();
+    index::ExactJoinOptions o;
+    o.k = p.k;
+    o.row_lists = false;
+    o.threshold = p.threshold;
+    o.threads = p.threads;
+    auto progress = std::make_shared<Progress>("pairs", total, !ctx.quiet);
+    o.progress = [progress](std::int64_t done, std::int64_t) { progress->update(done); };
+    index::ExactJoin j = index::exact_join(r.index.matrix(), r.q.view(), o);
+    progress->finish();
+    SimilarityResult res;
+    res.topk = std::move(j.fresh_lists);
+    if (p.k == 0) res.topk.clear();
+    for (auto& l : res.topk)
+      l.erase(std::remove_if(l.begin(), l.end(),
+                             [&](const Neighbor& nb) { return nb.score < p.min_score; }),
+              l.end());
+    res.pairs = std::move(j.pairs);
+    res.stats.backend = backend.name() + " (exact sparse join over the index)";
+    res.stats.pairs_evaluated = j.pairs_evaluated;
+    for (std::int64_t i = 0; i < r.q.rows; ++i) res.stats.zero_rows += r.q.row_nnz(i) == 0;
+    res.stats.seconds = since(t0);
+    return res;
+  }
+  auto progress = std::make_shared<Progress>("pairs", total, !ctx.quiet);
+  p.progress = [progress](std::int64_t done, std::int64_t) { progress->update(done); };
+  if (!ctx.quiet)
+    std::fprintf(stderr, "papersim: %s pairs on backend %s\n", format_count(total).c_str(),
+                 backend.name().c_str());
+  SimilarityResult res = backend.cross_join(r.q.view(), r.index.matrix(), p);
+  progress->finish();
+  return res;
+}
+
+std::int64_t ResultDocs::compact(std::int64_t index_doc) const {
+  return std::lower_bound(refs.begin(), refs.end(), index_doc) - refs.begin();
+}
+
+ResultDocs result_docs(const QueryRun& r, std::vector<std::int64_t> refs) {
+  std::sort(refs.begin(), refs.end());
+  refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
+  ResultDocs out;
+  out.docs = r.corpus.docs;
+  for (const std::int64_t d : refs) {
+    Document doc;
+    doc.doc = d;
+    doc.id = r.index.id(d);
+    doc.title = r.index.title(d);
+    doc.source = r.index.source(d);
+    out.docs.push_back(std::move(doc));
+  }
+  out.refs = std::move(refs);
+  return out;
+}
+
+CsrMatrix result_rows(const QueryRun& r, const ResultDocs& docs) {
+  CsrMatrix x = r.q;
+  const CsrView iv = r.index.matrix();
+  for (const std::int64_t d : docs.refs) {
+    for (std::int64_t i = iv.indptr[d]; i < iv.indptr[d + 1]; ++i) {
+      x.indices.push_back(iv.indices[i]);
+      x.data.push_back(iv.data[i]);
+    }
+    x.indptr.push_back(static_cast<std::int64_t>(x.indices.size()));
+    ++x.rows;
+  }
+  return x;
+}
+
+void print_query_summary(const QueryRun& r, const SimilarityResult& res, std::int64_t pairs,
+                         std::int64_t clusters, double total, const RunContext& ctx) {
+  if (ctx.quiet) return;
+  std::fprintf(stderr, "\nsummary\n");
+  std::fprintf(stderr, "  queries           %s from %lld file(s)\n",
+               format_count(static_cast<std::int64_t>(r.corpus.docs.size())).c_str(),
+               static_cast<long long>(r.corpus.stats.files));
+  print_read_line(r.corpus.stats);
+  std::fprintf(stderr, "  index             %s: %s documents, %s terms, loaded in %.2f s\n",
+               r.index.path().c_str(), format_count(r.index.documents()).c_str(),
+               format_count(r.index.vocabulary_size()).c_str(), r.load_seconds);
+  print_ignored("frozen model", r.transform);
+  std::fprintf(stderr, "  read / vectorize  %.2f s / %.2f s\n", r.read_seconds,
+               r.vectorize_seconds);
+  print_engine_stats(res.stats);
+  if (pairs >= 0) std::fprintf(stderr, "  duplicate pairs   %s\n", format_count(pairs).c_str());
+  if (clusters >= 0)
+    std::fprintf(stderr, "  clusters          %s\n", format_count(clusters).c_str());
+  std::fprintf(stderr, "  peak memory       %s (host RSS)\n",
+               format_bytes(peak_rss_bytes()).c_str());
+  std::fprintf(stderr, "  total time        %.2f s\n", total);
+}
+
 void related_with_index(const IndexQueryArgs& a, SimilarityBackend& backend, SimilarityParams p,
                         OutFormat format, OutputFile& out, const RunContext& ctx) {
   const auto t0 = Clock::now();
-  const QueryRun r = load_queries(a, ctx);
+  const QueryRun r = load_queries(a, ctx, false);
   SimilarityResult res = match_index(r, backend, p, ctx);
   std::vector<std::int64_t> refs;
   for (const auto& l : res.topk)
@@ -462,7 +475,7 @@ void duplicates_with_index(const IndexQueryArgs& a, SimilarityBackend& backend, 
                            OutFormat format, OutputFile& out, OutputFile* clusters,
                            const RunContext& ctx) {
   const auto t0 = Clock::now();
-  const QueryRun r = load_queries(a, ctx);
+  const QueryRun r = load_queries(a, ctx, false);
   SimilarityResult res = match_index(r, backend, p, ctx);
   std::vector<std::int64_t> refs;
   for (const auto& pr : res.pairs) refs.push_back(pr.b);
@@ -476,18 +489,8 @@ void duplicates_with_index(const IndexQueryArgs& a, SimilarityBackend& backend, 
   if (clusters != nullptr) {
     // Components over the queries and the indexed documents named by a pair:
     // the rows of both, in the output table's order, give the exact scores.
-    CsrMatrix x = r.q;
-    const CsrView iv = r.index.matrix();
-    for (const std::int64_t d : docs.refs) {
-      for (std::int64_t i = iv.indptr[d]; i < iv.indptr[d + 1]; ++i) {
-        x.indices.push_back(iv.indices[i]);
-        x.data.push_back(iv.data[i]);
-      }
-      x.indptr.push_back(static_cast<std::int64_t>(x.indices.size()));
-      ++x.rows;
-    }
     for (auto& pr : pairs) pr.b += queries;
-    const auto components = connected_components(x, pairs);
+    const auto components = connected_components(result_rows(r, docs), pairs);
     n_clusters = static_cast<std::int64_t>(components.size());
     write_clusters(clusters->stream(), docs.docs, components);
     clusters->close();

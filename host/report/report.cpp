@@ -379,6 +379,13 @@ void write_pair_diff(const Document& rep, std::int64_t rep_index, const Document
   }
   o += " <span class=\"vs\">vs " + rep_label + " #" + std::to_string(rep_index) + "</span>";
   if (score >= 0.0f) o += " <span class=\"score\">" + score_text(score) + "</span>";
+  // Readers never keep a document without text: empty is one whose text was not stored
+  // (a saved index's), and two such are not "identical".
+  if (rep.text.empty() || member.text.empty()) {
+    o += " <span class=\"tag\">no text comparison: a saved index stores id, title and source, "
+         "not the text</span></div></div>\n";
+    return;
+  }
   if (rep.text == member.text) {
     o += " <span class=\"tag same\">identical text</span></div></div>\n";
     return;

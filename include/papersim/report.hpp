@@ -46,7 +46,9 @@ struct TriageItem {
 /// top-k lists, `best_scores`) are positions in `docs`.
 struct ReportData {
   ReportSummary summary;
-  /// The documents, `docs.size()` = N. `text` is what the cluster diffs compare.
+  /// The documents, `docs.size()` = N. `text` is what the diffs compare; an empty
+  /// `text` means the text is not at hand (a saved index stores id, title and source
+  /// only), and its pairs are shown without a diff.
   std::vector<Document> docs;
   /// Duplicate threshold; negative when no threshold pass was run (no line is drawn).
   float threshold = -1.0f;

@@ -10,6 +10,12 @@
       row of A+B's top-k over A+B (itself excluded), CROSS.tsv every B row's
       top-k over A (B rows numbered from 0). Lines: doc, neighbour, score
       (float64 repr); neighbours by score desc, then lower doc; score > 0 only.
+  index_reference.py check --a A.jsonl --b B.jsonl -t T --out MATCHES.tsv
+      the dual-submission check against an index of A: TfidfVectorizer()
+      (float64) fitted on A's texts only, B (the submissions) transformed with
+      it; MATCHES.tsv gets every B row's matches >= T among the other B rows
+      (side "submission") and among A (side "published"). Lines: submission,
+      side, doc (B or A row), score (float64 repr).
 """
 import argparse
 import json
@@ -73,6 +79,22 @@ def topk(args):
     write_topk(args.out_cross, (xb @ xa.T).toarray(), args.k, False)
 
 
+def check(args):
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    ta, tb = texts(args.a), texts(args.b)
+    vec = TfidfVectorizer(dtype=np.float64).fit(ta)
+    xa, xb = vec.transform(ta), vec.transform(tb)
+    self_scores = (xb @ xb.T).toarray()
+    np.fill_diagonal(self_scores, 0.0)
+    cross_scores = (xb @ xa.T).toarray()
+    with open(args.out, "w") as out:
+        for side, scores in (("submission", self_scores), ("published", cross_scores)):
+            for s, d in zip(*np.nonzero(scores >= args.t)):
+                out.write("%d\t%s\t%d\t%r\n" % (s, side, d, float(scores[s, d])))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -88,8 +110,13 @@ def main():
     p.add_argument("-k", type=int, required=True)
     p.add_argument("--out-all", required=True)
     p.add_argument("--out-cross", required=True)
+    p = sub.add_parser("check")
+    p.add_argument("--a", required=True)
+    p.add_argument("--b", required=True)
+    p.add_argument("-t", type=float, required=True)
+    p.add_argument("--out", required=True)
     args = parser.parse_args()
-    split(args) if args.command == "split" else topk(args)
+    {"split": split, "topk": topk, "check": check}[args.command](args)
     return 0
 
 
