@@ -227,6 +227,10 @@ TEST(IndexFormat, BadValuesUnderValidChecksumsAreRejected) {
       {"matrix weight infinite",
        [](IndexContents& c) { c.x.data[0] = std::numeric_limits<float>::infinity(); }},
       // Row 0 ends before it starts, so row 1 starts before the arrays do.
+      {"vocabulary repeats a term",
+       [](IndexContents& c) { c.model.vocabulary.at(1) = c.model.vocabulary.at(0); }},
+      {"vocabulary out of order",
+       [](IndexContents& c) { std::swap(c.model.vocabulary.at(0), c.model.vocabulary.at(1)); }},
       {"negative row offset", [](IndexContents& c) { c.x.indptr.at(1) = -1; }},
   };
   for (const auto& [what, spoil] : cases) {

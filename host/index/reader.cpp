@@ -247,6 +247,12 @@ Index Index::open(const std::string& path) {
   // Arrays: consistent offsets, column ids in range and increasing, neighbours in range.
   if (vb_p == nullptr || !offsets_valid(ix.vocab_off_, ix.v_, vb_b, threads))
     throw fail("corrupt index: vocabulary offsets inconsistent");
+  // Columns are sorted by bytes (scikit-learn's order); a repeated term would
+  // make the frozen-model transform ambiguous.
+  for (std::int64_t c = 1; c < ix.v_; ++c) {
+    if (!(ix.term(c - 1) < ix.term(c)))
+      throw fail("corrupt index: vocabulary not strictly sorted (term " + std::to_string(c) + ")");
+  }
   if (db_p == nullptr || !offsets_valid(ix.doc_off_, 3 * ix.n_, db_b, threads))
     throw fail("corrupt index: document table offsets inconsistent");
   if (nb_p == nullptr && t > 0) throw fail("corrupt index: missing section 'new-term bytes'");
