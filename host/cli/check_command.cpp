@@ -88,8 +88,9 @@ struct CheckArgs {
 
 }  // namespace
 
-void register_check(CLI::App& app, TempFileRegistry& temps) {
+void register_check(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
   auto a = std::make_shared<CheckArgs>();
+  a->corpus.comm = &comm;
   auto* cmd = app.add_subcommand(
       "check",
       "Dual-submission check: each submission's matches among the other submissions and the "
@@ -121,20 +122,25 @@ void register_check(CLI::App& app, TempFileRegistry& temps) {
     auto backend = make_checked_backend(engine, p);  // before any input is read
     check_tfidf_options(a->corpus.tfidf, ctx);
     check_outputs_not_inputs({a->out, a->report}, a->corpus.read_files());
-    OutputFile out(a->out, temps);
-    auto report_out = open_optional_output(a->report, temps);
+    OutputFile out(ctx.output_path(a->out), temps);
+    auto report_out = open_optional_output(ctx.output_path(a->report), temps);
 
-    const bool keep_text = report_out != nullptr;  // the diffs compare the texts
+    const bool keep_text = !a->report.empty();  // the diffs compare the texts
     Vectorized v = a->corpus.load(ctx, keep_text);
     // Submissions against each other: a self join over their rows, same model.
-    SimilarityResult self = run_join(*backend, v.x.view().row_range(0, v.queries), nullptr, p, ctx);
+    SimilarityResult self = run_query_self_join(v, *backend, p, ctx);
     SimilarityResult cross;
     if (v.cross) cross = run_collapsed_similarity(v, *backend, p, ctx);
+    if (report_out) gather_matrix_at_root(v);  // the report's clusters score from the rows
+    std::int64_t with_published = 0, with_submission = 0;
+    std::size_t flagged = 0;
+    agreed_phase(ctx.comm, [&] {
+    if (!ctx.comm->is_root()) return;  // rank 0 has every result
 
     const auto m = matches_by_submission(v, self.pairs, cross.pairs);
     const auto order = flagged_order(m);
     write_check(out.stream(), v.corpus.docs, m, order);
-    std::int64_t with_published = 0, with_submission = 0;
+    flagged = order.size();
     for (std::int64_t s : order) {
       with_published +=
           std::any_of(m[s].begin(), m[s].end(), [](const Match& x) { return x.published; });
@@ -177,6 +183,7 @@ void register_check(CLI::App& app, TempFileRegistry& temps) {
     // Both files are put in place only once both are written.
     out.close();
     if (report_out) report_out->close();
+    });
     if (!ctx.quiet) {
       // Both runs in one summary.
       SimilarityResult both;
@@ -192,7 +199,7 @@ void register_check(CLI::App& app, TempFileRegistry& temps) {
                    "papersim check: %s of %s submissions have a match >= %s (%s with a published "
                    "paper, %s with another submission); %s submission pairs, %s "
                    "submission-published pairs\n",
-                   format_count(static_cast<std::int64_t>(order.size())).c_str(),
+                   format_count(static_cast<std::int64_t>(flagged)).c_str(),
                    format_count(v.queries).c_str(), format_score(a->threshold).c_str(),
                    format_count(with_published).c_str(), format_count(with_submission).c_str(),
                    format_count(static_cast<std::int64_t>(self.pairs.size())).c_str(),

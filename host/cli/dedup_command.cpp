@@ -81,8 +81,9 @@ struct DedupArgs {
 
 }  // namespace
 
-void register_dedup(CLI::App& app, TempFileRegistry& temps) {
+void register_dedup(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
   auto a = std::make_shared<DedupArgs>();
+  a->corpus.comm = &comm;
   auto* cmd = app.add_subcommand(
       "dedup",
       "Keep one record per duplicate cluster plus every singleton, in input order, written back "
@@ -144,15 +145,18 @@ void register_dedup(CLI::App& app, TempFileRegistry& temps) {
                all_delimited) {
       fmt = DedupFormat::kDelimited;
     }
-    OutputFile out(a->out, temps);
-    auto removed_out = open_optional_output(a->removed, temps);
+    OutputFile out(ctx.output_path(a->out), temps);
+    auto removed_out = open_optional_output(ctx.output_path(a->removed), temps);
 
     Vectorized v = a->corpus.load(ctx, false);
     SimilarityResult r = run_similarity(v, *backend, p, ctx);
+    gather_matrix_at_root(v);  // representatives are scored from the rows
+    std::int64_t kept = 0, by_id = 0, by_score = 0;
+    agreed_phase(ctx.comm, [&] {
+    if (!ctx.comm->is_root()) return;  // rank 0 has every result
     const std::vector<Removal> removals = choose_removals(v, std::move(r.pairs));
 
     const auto& docs = v.corpus.docs;
-    std::int64_t kept = 0, by_id = 0, by_score = 0;
     std::string buf;
     if (fmt == DedupFormat::kDelimited) out.stream() << raw[0].header << '\n';
     if (fmt == DedupFormat::kJsonArray) out.stream() << "[\n";
@@ -193,6 +197,7 @@ void register_dedup(CLI::App& app, TempFileRegistry& temps) {
     if (fmt == DedupFormat::kJsonArray) out.stream() << (kept ? "\n]\n" : "]\n");
     out.close();
     if (removed_out) removed_out->close();
+    });
     print_summary({&v, &r, -1, -1, std::chrono::duration<double>(Clock::now() - t0).count()}, ctx);
     if (!ctx.quiet) {
       const ReadStats& st = v.corpus.stats;
