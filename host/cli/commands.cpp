@@ -136,13 +136,13 @@ void register_related(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
     p.threshold = -1.0f;
     p.min_score = min_opt->count() ? *min_score : -1.0f;
     auto backend = make_checked_backend(args->engine, p);  // before any input is read
+    refuse_index_when_distributed(*args, ctx);
     if (!args->index.empty()) {
       check_index_query_args(index_args(*args, *cmd));
     } else {
       check_tfidf_options(args->tfidf, ctx);
     }
     check_outputs_not_inputs({*out}, args->read_files());
-    refuse_index_when_distributed(*args, ctx);
     OutputFile file(ctx.output_path(*out), temps);  // fail on an unwritable output before the work
     if (!args->index.empty())
       return related_with_index(index_args(*args, *cmd), *backend, p, fmt, file, ctx);
@@ -184,13 +184,13 @@ void register_duplicates(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
     p.k = 0;
     p.threshold = *threshold;
     auto backend = make_checked_backend(args->engine, p);  // before any input is read
+    refuse_index_when_distributed(*args, ctx);
     if (!args->index.empty()) {
       check_index_query_args(index_args(*args, *cmd));
     } else {
       check_tfidf_options(args->tfidf, ctx);
     }
     check_outputs_not_inputs({*out, *clusters_out}, args->read_files());
-    refuse_index_when_distributed(*args, ctx);
     OutputFile file(ctx.output_path(*out), temps);
     auto cfile = open_optional_output(ctx.output_path(*clusters_out), temps);
     if (!args->index.empty())
