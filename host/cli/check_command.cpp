@@ -135,54 +135,55 @@ void register_check(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
     std::int64_t with_published = 0, with_submission = 0;
     std::size_t flagged = 0;
     agreed_phase(ctx.comm, [&] {
-    if (!ctx.comm->is_root()) return;  // rank 0 has every result
+      if (!ctx.comm->is_root()) return;  // rank 0 has every result
 
-    const auto m = matches_by_submission(v, self.pairs, cross.pairs);
-    const auto order = flagged_order(m);
-    write_check(out.stream(), v.corpus.docs, m, order);
-    flagged = order.size();
-    for (std::int64_t s : order) {
-      with_published +=
-          std::any_of(m[s].begin(), m[s].end(), [](const Match& x) { return x.published; });
-      with_submission +=
-          std::any_of(m[s].begin(), m[s].end(), [](const Match& x) { return !x.published; });
-    }
-
-    if (report_out) {
-      ReportData data;
-      data.summary.title = "papersim check: submissions to look at";
-      data.summary.command = "papersim check";
-      data.summary.inputs = a->corpus.inputs;
-      for (const auto& r : a->corpus.against) data.summary.inputs.push_back("--against " + r);
-      data.summary.read_stats = v.corpus.stats;
-      data.summary.generated_at = utc_now();
-      data.summary.options = {{"tf-idf", v.options_text}};
-      if (a->corpus.collapse) data.summary.options.push_back({"collapse-ids", "on"});
-      data.summary.backend = self.stats.backend;
-      data.summary.pairs_evaluated = self.stats.pairs_evaluated + cross.stats.pairs_evaluated;
-      data.summary.timings = {{"read", v.read_seconds},
-                              {"tf-idf", v.vectorize_seconds},
-                              {"similarity", self.stats.seconds + cross.stats.seconds}};
-      data.threshold = a->threshold;
-      data.pairs = self.pairs;
-      for (const auto& q : cross.pairs) data.pairs.push_back({q.a, q.b + v.queries, q.score});
-      std::sort(data.pairs.begin(), data.pairs.end(), [](const ScoredPair& x, const ScoredPair& y) {
-        return x.a != y.a ? x.a < y.a : x.b < y.b;
-      });
-      data.clusters = connected_components(v.x, data.pairs);
-      data.queries = v.queries;
+      const auto m = matches_by_submission(v, self.pairs, cross.pairs);
+      const auto order = flagged_order(m);
+      write_check(out.stream(), v.corpus.docs, m, order);
+      flagged = order.size();
       for (std::int64_t s : order) {
-        const Match& best = m[s][0];
-        data.triage.push_back(
-            {s, best.doc, best.score, static_cast<std::int64_t>(m[s].size()), best.published});
+        with_published +=
+            std::any_of(m[s].begin(), m[s].end(), [](const Match& x) { return x.published; });
+        with_submission +=
+            std::any_of(m[s].begin(), m[s].end(), [](const Match& x) { return !x.published; });
       }
-      data.docs = std::move(v.corpus.docs);
-      write_report(data, report_out->stream());
-      v.corpus.docs = std::move(data.docs);  // for the summary
-    }
-    // Both files are put in place only once both are written.
-    out.close();
-    if (report_out) report_out->close();
+
+      if (report_out) {
+        ReportData data;
+        data.summary.title = "papersim check: submissions to look at";
+        data.summary.command = "papersim check";
+        data.summary.inputs = a->corpus.inputs;
+        for (const auto& r : a->corpus.against) data.summary.inputs.push_back("--against " + r);
+        data.summary.read_stats = v.corpus.stats;
+        data.summary.generated_at = utc_now();
+        data.summary.options = {{"tf-idf", v.options_text}};
+        if (a->corpus.collapse) data.summary.options.push_back({"collapse-ids", "on"});
+        data.summary.backend = self.stats.backend;
+        data.summary.pairs_evaluated = self.stats.pairs_evaluated + cross.stats.pairs_evaluated;
+        data.summary.timings = {{"read", v.read_seconds},
+                                {"tf-idf", v.vectorize_seconds},
+                                {"similarity", self.stats.seconds + cross.stats.seconds}};
+        data.threshold = a->threshold;
+        data.pairs = self.pairs;
+        for (const auto& q : cross.pairs) data.pairs.push_back({q.a, q.b + v.queries, q.score});
+        std::sort(data.pairs.begin(), data.pairs.end(),
+                  [](const ScoredPair& x, const ScoredPair& y) {
+                    return x.a != y.a ? x.a < y.a : x.b < y.b;
+                  });
+        data.clusters = connected_components(v.x, data.pairs);
+        data.queries = v.queries;
+        for (std::int64_t s : order) {
+          const Match& best = m[s][0];
+          data.triage.push_back(
+              {s, best.doc, best.score, static_cast<std::int64_t>(m[s].size()), best.published});
+        }
+        data.docs = std::move(v.corpus.docs);
+        write_report(data, report_out->stream());
+        v.corpus.docs = std::move(data.docs);  // for the summary
+      }
+      // Both files are put in place only once both are written.
+      out.close();
+      if (report_out) report_out->close();
     });
     if (!ctx.quiet) {
       // Both runs in one summary.

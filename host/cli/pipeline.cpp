@@ -9,12 +9,12 @@
 #include <string_view>
 #include <unordered_set>
 
-#include "common/progress.hpp"
-#include "sim/ring_join.hpp"
 #include "cli/commands.hpp"
+#include "common/progress.hpp"
 #include "common/util.hpp"
 #include "papersim/error.hpp"
 #include "papersim/reader.hpp"
+#include "sim/ring_join.hpp"
 
 namespace papersim::cli {
 
@@ -212,7 +212,8 @@ void collapse_ids(Vectorized& v) {
       for (std::int64_t i = 0; i < n; ++i) kept_before[i + 1] = kept_before[i] + is_kept[i];
     }
     const auto doc_of = [&](std::int64_t row) {
-      return row < v.local_queries ? v.q_begin + row : v.queries + v.r_begin + row - v.local_queries;
+      return row < v.local_queries ? v.q_begin + row
+                                   : v.queries + v.r_begin + row - v.local_queries;
     };
     std::vector<std::int64_t> rows;
     std::int64_t local_queries = 0;
@@ -349,12 +350,13 @@ void report_ring_stats(Comm& comm, const detail::RingStats& rs, const RunContext
   const std::string mine(reinterpret_cast<const char*>(&rs), sizeof rs);
   const std::vector<std::string> all = comm.gatherv(mine, 0);
   if (ctx.quiet || all.empty()) return;
-  std::fprintf(stderr, "papersim: ring join per rank (pairs, join time, rate, shifts, bytes sent):\n");
+  std::fprintf(stderr,
+               "papersim: ring join per rank (pairs, join time, rate, shifts, bytes sent):\n");
   for (std::size_t r = 0; r < all.size(); ++r) {
     detail::RingStats s;
     std::memcpy(&s, all[r].data(), sizeof s);
-    std::fprintf(stderr, "  rank %zu  %s pairs  %.2f s  %.3g pairs/s  %lld shifts (%.2f s)  %s\n", r,
-                 format_count(s.pairs).c_str(), s.seconds,
+    std::fprintf(stderr, "  rank %zu  %s pairs  %.2f s  %.3g pairs/s  %lld shifts (%.2f s)  %s\n",
+                 r, format_count(s.pairs).c_str(), s.seconds,
                  s.seconds > 0 ? static_cast<double>(s.pairs) / s.seconds : 0.0,
                  static_cast<long long>(s.steps), s.shift_seconds,
                  format_bytes(static_cast<std::size_t>(s.bytes_sent)).c_str());
@@ -369,7 +371,8 @@ SimilarityResult run_distributed(const Vectorized& v, SimilarityBackend& backend
   const CsrView queries = all.row_range(0, v.local_queries);
   const CsrView refs = all.row_range(v.local_queries, all.rows);
   std::vector<std::int64_t> n{v.queries, static_cast<std::int64_t>(v.corpus.docs.size())};
-  const std::int64_t total = cross ? v.queries * (n[1] - v.queries) : v.queries * (v.queries - 1) / 2;
+  const std::int64_t total =
+      cross ? v.queries * (n[1] - v.queries) : v.queries * (v.queries - 1) / 2;
   // Rank 0's bar counts its own pairs (its total is known once the ring starts).
   auto progress = std::make_shared<std::unique_ptr<Progress>>();
   const bool show = !ctx.quiet;
@@ -527,7 +530,8 @@ void agreed_phase(Comm* comm, const std::function<void()>& phase) {
   if (first[0] == comm->size()) return;
   std::vector<std::int64_t> code{comm->rank() == first[0] ? exit_code_of(error) : 0};
   comm->allreduce(code, Comm::Op::kMax);
-  if (comm->rank() == first[0]) std::fprintf(stderr, "papersim: error: %s\n", error_message(error).c_str());
+  if (comm->rank() == first[0])
+    std::fprintf(stderr, "papersim: error: %s\n", error_message(error).c_str());
   throw PeerFailed(static_cast<int>(code[0]));
 }
 
@@ -535,10 +539,10 @@ void gather_matrix_at_root(Vectorized& v) {
   if (!v.distributed()) return;
   Comm& comm = *v.comm;
   const CsrView all = v.x.view();
-  std::vector<std::string> q = comm.gatherv(
-      detail::pack_csr(all.row_range(0, v.local_queries), v.q_begin), 0);
-  std::vector<std::string> r = comm.gatherv(
-      detail::pack_csr(all.row_range(v.local_queries, all.rows), v.r_begin), 0);
+  std::vector<std::string> q =
+      comm.gatherv(detail::pack_csr(all.row_range(0, v.local_queries), v.q_begin), 0);
+  std::vector<std::string> r =
+      comm.gatherv(detail::pack_csr(all.row_range(v.local_queries, all.rows), v.r_begin), 0);
   if (!comm.is_root()) return;
   CsrMatrix x;
   x.cols = v.x.cols;

@@ -65,8 +65,9 @@ void merge_into(std::vector<Neighbor>& list, const std::vector<Neighbor>& more, 
   if (more.empty()) return;
   std::vector<Neighbor> merged;
   merged.reserve(list.size() + more.size());
-  std::merge(list.begin(), list.end(), more.begin(), more.end(), std::back_inserter(merged),
-             [](const Neighbor& a, const Neighbor& b) { return better(a.score, a.doc, b.score, b.doc); });
+  std::merge(
+      list.begin(), list.end(), more.begin(), more.end(), std::back_inserter(merged),
+      [](const Neighbor& a, const Neighbor& b) { return better(a.score, a.doc, b.score, b.doc); });
   if (static_cast<std::int64_t>(merged.size()) > k) merged.resize(static_cast<std::size_t>(k));
   list.swap(merged);
 }
@@ -163,7 +164,8 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
     SimilarityParams tp = sub;
     if (!keep_pairs) tp.threshold = -1.0f;
     if (tp.k <= 0 && tp.threshold < 0) return;
-    SimilarityResult r = diagonal ? backend.self_join(queries, tp) : backend.cross_join(queries, cols, tp);
+    SimilarityResult r =
+        diagonal ? backend.self_join(queries, tp) : backend.cross_join(queries, cols, tp);
     add_stats(out.stats, r.stats);
     ++rs.tiles;
     rs.pairs += r.stats.pairs_evaluated;
@@ -214,7 +216,7 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
 
 SimilarityResult gather_result(Comm& comm, SimilarityResult local) {
   std::vector<std::int64_t> counts{local.stats.pairs_evaluated, local.stats.zero_rows,
-                                   local.stats.rescored,        local.stats.fallback_rows,
+                                   local.stats.rescored, local.stats.fallback_rows,
                                    local.stats.tiles};
   comm.allreduce(counts, Comm::Op::kSum);
   std::vector<std::int64_t> longest{static_cast<std::int64_t>(local.stats.seconds * 1e6),

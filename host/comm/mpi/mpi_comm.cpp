@@ -50,9 +50,7 @@ class MpiComm final : public Comm {
           "MPI_Allreduce");
   }
 
-  std::vector<std::string> allgatherv(std::string_view bytes) override {
-    return gather(bytes, -1);
-  }
+  std::vector<std::string> allgatherv(std::string_view bytes) override { return gather(bytes, -1); }
   std::vector<std::string> gatherv(std::string_view bytes, int root) override {
     return gather(bytes, root);
   }
