@@ -147,14 +147,20 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
       const int owner = ((me - s) % p + p) % p;
       if (s == 0 && self) {
         total += queries.rows * (queries.rows - 1) / 2;
-      } else if (!half || 2 * s < p || me < owner) {
+      } else if (half && 2 * s == p) {
+        total += me < owner ? queries.rows / 2 * mine[owner]
+                            : queries.rows * (mine[owner] - mine[owner] / 2);
+      } else {
         total += queries.rows * mine[owner];
       }
     }
   }
 
-  const auto run_tile = [&](const CsrView& cols, std::int64_t c_begin, int owner, int s) {
-    if (queries.rows == 0 || cols.rows == 0) return;
+  // Rows [row_lo, row_hi) of this rank's queries against `cols` (global rows from c_begin).
+  const auto run_tile = [&](const CsrView& cols, std::int64_t c_begin, int owner, int s,
+                            std::int64_t row_lo, std::int64_t row_hi) {
+    const CsrView rows = queries.row_range(row_lo, row_hi);
+    if (rows.rows == 0 || cols.rows == 0) return;
     const auto t0 = Clock::now();
     const bool diagonal = self && s == 0;
     // A self-join's pairs of two blocks are kept once, at the lower rank (full
@@ -165,30 +171,30 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
     if (!keep_pairs) tp.threshold = -1.0f;
     if (tp.k <= 0 && tp.threshold < 0) return;
     SimilarityResult r =
-        diagonal ? backend.self_join(queries, tp) : backend.cross_join(queries, cols, tp);
+        diagonal ? backend.self_join(rows, tp) : backend.cross_join(rows, cols, tp);
     add_stats(out.stats, r.stats);
     ++rs.tiles;
     rs.pairs += r.stats.pairs_evaluated;
     if (k > 0) {
       for (std::size_t i = 0; i < r.topk.size(); ++i) {
         for (Neighbor& n : r.topk[i]) n.doc += c_begin;
-        merge_into(out.topk[i], r.topk[i], k);
+        merge_into(out.topk[row_lo + static_cast<std::int64_t>(i)], r.topk[i], k);
       }
     }
     for (ScoredPair pr : r.pairs) {
-      pr.a += q_begin;
+      pr.a += q_begin + row_lo;
       pr.b += c_begin;
       if (self && pr.a > pr.b) std::swap(pr.a, pr.b);
       out.pairs.push_back(pr);
     }
     rs.seconds += since(t0);
-    done += diagonal ? queries.rows * (queries.rows - 1) / 2 : queries.rows * cols.rows;
+    done += diagonal ? rows.rows * (rows.rows - 1) / 2 : rows.rows * cols.rows;
     if (params.progress) params.progress(done, total);
   };
 
   const CsrView& own_cols = self ? queries : *references;
   const std::int64_t own_begin = self ? q_begin : r_begin;
-  run_tile(own_cols, own_begin, me, 0);
+  run_tile(own_cols, own_begin, me, 0, 0, queries.rows);
   CsrMatrix visiting;
   std::string block;
   for (int s = 1; s <= steps; ++s) {
@@ -203,8 +209,20 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
     std::int64_t c_begin = 0;
     visiting = unpack_csr(block, &c_begin);
     const int owner = ((me - s) % p + p) % p;
-    if (half && 2 * s == p && me > owner) continue;  // the lower rank of the pair takes it
-    run_tile(visiting.view(), c_begin, owner, s);
+    if (half && 2 * s == p) {
+      // Both ranks of a pair at distance p/2 hold both blocks: the lower one
+      // scores the first half of its rows against the other block, the upper
+      // one its rows against the second half of the lower block.
+      if (me < owner) {
+        run_tile(visiting.view(), c_begin, owner, s, 0, queries.rows / 2);
+      } else {
+        const CsrView v = visiting.view();
+        const std::int64_t h = v.rows / 2;
+        run_tile(v.row_range(h, v.rows), c_begin + h, owner, s, 0, queries.rows);
+      }
+      continue;
+    }
+    run_tile(visiting.view(), c_begin, owner, s, 0, queries.rows);
   }
   std::int64_t zero = 0;
   for (std::int64_t i = 0; i < queries.rows; ++i) zero += queries.row_nnz(i) == 0;
