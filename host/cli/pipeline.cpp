@@ -351,15 +351,18 @@ void report_ring_stats(Comm& comm, const detail::RingStats& rs, const RunContext
   const std::vector<std::string> all = comm.gatherv(mine, 0);
   if (ctx.quiet || all.empty()) return;
   std::fprintf(stderr,
-               "papersim: ring join per rank (pairs, join time, rate, shifts, bytes sent):\n");
+               "papersim: ring join per rank (pairs, join time, rate, shifts, ring bytes sent; "
+               "collective bytes sent before the join):\n");
   for (std::size_t r = 0; r < all.size(); ++r) {
     detail::RingStats s;
     std::memcpy(&s, all[r].data(), sizeof s);
-    std::fprintf(stderr, "  rank %zu  %s pairs  %.2f s  %.3g pairs/s  %lld shifts (%.2f s)  %s\n",
-                 r, format_count(s.pairs).c_str(), s.seconds,
+    std::fprintf(stderr,
+                 "  rank %zu  %s pairs  %.2f s  %.3g pairs/s  %lld shifts (%.2f s)  %s; %s\n", r,
+                 format_count(s.pairs).c_str(), s.seconds,
                  s.seconds > 0 ? static_cast<double>(s.pairs) / s.seconds : 0.0,
                  static_cast<long long>(s.steps), s.shift_seconds,
-                 format_bytes(static_cast<std::size_t>(s.bytes_sent)).c_str());
+                 format_bytes(static_cast<std::size_t>(s.bytes_sent)).c_str(),
+                 format_bytes(static_cast<std::size_t>(s.collective_bytes)).c_str());
   }
 }
 
@@ -388,6 +391,7 @@ SimilarityResult run_distributed(const Vectorized& v, SimilarityBackend& backend
   SimilarityResult mine = detail::ring_join(*v.comm, backend, queries, v.q_begin,
                                             cross ? &refs : nullptr, v.r_begin, params, &rs);
   if (*progress) (*progress)->finish();
+  rs.collective_bytes = v.comm->collective_bytes_sent();
   report_ring_stats(*v.comm, rs, ctx);
   return detail::gather_result(*v.comm, std::move(mine));
 }

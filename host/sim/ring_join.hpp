@@ -40,6 +40,8 @@ struct RingStats {
   std::int64_t pairs = 0;       ///< Pairs scored here.
   double seconds = 0;           ///< Wall time of the joins (shifts excluded).
   double shift_seconds = 0;     ///< Wall time of the shifts.
+  /// Bytes this rank sent in collectives so far (vocabulary, counts), for reports.
+  std::int64_t collective_bytes = 0;
 };
 
 /// Collective. This rank's `queries` are global query rows [q_begin, ...);
