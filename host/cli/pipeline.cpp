@@ -122,6 +122,12 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
   int printed = 0;
   const ReaderOptions ro = reader_options(reader, ctx, !keep_text, &printed);
 
+  if (ctx.distributed()) {
+    for (const auto* files : {&inputs, &references})
+      for (const std::string& f : *files)
+        if (f == "-")
+          throw UsageError("under MPI every rank reads the inputs: give files, not - (stdin)");
+  }
   auto t0 = std::chrono::steady_clock::now();
   // In a distributed run every rank reads every input (parsing is cheap next
   // to tokenizing and the join), so each knows every document's number and

@@ -121,6 +121,7 @@ expect 3 fail-missing-file related -k 3 "${s[0]}" "$work/no-such-file.jsonl" -o 
 expect 3 fail-strict related -k 3 --strict "$sample" "$work/bad.jsonl" -o "$work/x.jsonl"
 expect 2 fail-unsupported vectorize "${s[0]}" --out-vocab "$work/v.txt"
 expect 2 fail-index related --index "$work/none.psx" "${s[0]}" -o "$work/x.jsonl"
+expect 2 fail-stdin related -k 3 - -o "$work/x.jsonl"
 expect 2 fail-usage --pattern 'must be >= 1' related -k 0 "${s[0]}"
 expect 3 fail-output related -k 3 "${s[0]}" -o /nonexistent-dir/out.jsonl
 
