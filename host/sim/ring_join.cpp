@@ -54,6 +54,7 @@ class Reader {
     at_ += bytes;
   }
   bool done() const { return at_ == in_.size(); }
+  std::size_t left() const { return in_.size() - at_; }
 
  private:
   std::string_view in_;
@@ -109,6 +110,14 @@ CsrMatrix unpack_csr(std::string_view bytes, std::int64_t* first_row) {
   m.rows = r.get<std::int64_t>();
   m.cols = r.get<std::int64_t>();
   const auto nnz = r.get<std::int64_t>();
+  // Sizes are checked against the bytes before anything is allocated.
+  const auto need = [](std::int64_t n, std::size_t each) {
+    return static_cast<std::size_t>(n) * each;
+  };
+  if (m.rows < 0 || nnz < 0 || m.cols < 0 ||
+      r.left() !=
+          need(m.rows + 1, sizeof(std::int64_t)) + need(nnz, sizeof(std::int32_t) + sizeof(float)))
+    throw Error("internal: malformed matrix block between ranks");
   m.indptr.resize(static_cast<std::size_t>(m.rows + 1));
   r.get_array(m.indptr.data(), m.rows + 1);
   m.indices.resize(static_cast<std::size_t>(nnz));
