@@ -65,6 +65,9 @@ void register_info(CLI::App& app) {
                   d.major, d.minor, d.multiprocessors, format_bytes(d.total_memory).c_str(),
                   format_bytes(d.free_memory).c_str());
     }
+    std::printf("MPI: %s\n", mpi_compiled() ? "compiled in (mpirun -np P runs related, "
+                                              "duplicates, dedup and check over P ranks)"
+                                            : "not compiled");
     std::printf("host threads: %d\n", resolve_threads(0));
     std::printf("default backend: %s\n", !devices.empty() ? "cuda" : "cpu");
   });
