@@ -2,7 +2,8 @@
 # MPI runs give the one-process outputs byte for byte: every distributed
 # command under `mpirun -np 1, 2, 3` on the seeds and a 20,000-row arxiv-daily
 # sample, compared with cmp against the same binary run as one process; and a
-# failure on any rank ends every rank with one message and a non-zero exit.
+# failure on any rank ends every rank with one message and a non-zero exit
+# (an unwritable output fails on rank 0 alone: the one-rank case).
 #
 # Environment: PAPERSIM_BIN (the CLI), PAPERSIM_DATA_DIR (holding seeds/ and
 # arxiv-daily/), MPIEXEC (mpirun), WORK (a scratch directory). Exits 77 (skip)
