@@ -187,8 +187,9 @@ void check_against(const CheckArgs& a, SimilarityBackend& backend, const Similar
   CheckRun run;
   run.queries = v.queries;
   // Submissions against each other: a self join over their rows, same model.
-  run.self = run_join(backend, v.x.view().row_range(0, v.queries), nullptr, p, ctx);
+  run.self = run_query_self_join(v, backend, p, ctx);
   if (v.cross) run.cross = run_collapsed_similarity(v, backend, p, ctx);
+  if (report) gather_matrix_at_root(v);  // the report's clusters score from the rows
   run.summary.inputs = a.corpus.inputs;
   for (const auto& r : a.corpus.against) run.summary.inputs.push_back("--against " + r);
   run.summary.read_stats = v.corpus.stats;
@@ -198,7 +199,11 @@ void check_against(const CheckArgs& a, SimilarityBackend& backend, const Similar
                          {"tf-idf", v.vectorize_seconds},
                          {"similarity", run.self.stats.seconds + run.cross.stats.seconds}};
   run.docs = std::move(v.corpus.docs);
-  const Flagged f = write_outputs(a, run, v.x, out, report);
+  Flagged f;
+  agreed_phase(ctx.comm, [&] {
+    if (ctx.comm != nullptr && !ctx.comm->is_root()) return;  // rank 0 has every result
+    f = write_outputs(a, run, v.x, out, report);
+  });
   if (ctx.quiet) return;
   v.corpus.docs = std::move(run.docs);
   const SimilarityResult both = merged_stats(run);
@@ -246,8 +251,9 @@ void check_index(const CheckArgs& a, const IndexQueryArgs& ia, SimilarityBackend
 
 }  // namespace
 
-void register_check(CLI::App& app, TempFileRegistry& temps) {
+void register_check(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
   auto a = std::make_shared<CheckArgs>();
+  a->corpus.comm = &comm;
   auto* cmd = app.add_subcommand(
       "check",
       "Dual-submission check: each submission's matches among the other submissions and the "
@@ -282,8 +288,8 @@ void register_check(CLI::App& app, TempFileRegistry& temps) {
     auto backend = make_checked_backend(c.engine, p);  // before any input is read
     check_corpus_options(c, *cmd, ctx);
     check_outputs_not_inputs({a->out, a->report}, c.read_files());
-    OutputFile out(a->out, temps);
-    auto report_out = open_optional_output(a->report, temps);
+    OutputFile out(ctx.output_path(a->out), temps);
+    auto report_out = open_optional_output(ctx.output_path(a->report), temps);
     if (!c.index.empty()) {
       check_index(*a, index_query_args(c, *cmd), *backend, p, out, report_out.get(), ctx, t0);
     } else {

@@ -54,6 +54,9 @@ void register_info(CLI::App& app) {
                   d.major, d.minor, d.multiprocessors, format_bytes(d.total_memory).c_str(),
                   format_bytes(d.free_memory).c_str());
     }
+    std::printf("MPI: %s\n", mpi_compiled() ? "compiled in (mpirun -np P runs related, "
+                                              "duplicates, dedup and check over P ranks)"
+                                            : "not compiled");
     std::printf("host threads: %d\n", resolve_threads(0));
     std::printf("default backend: %s\n", !devices.empty() ? "cuda" : "cpu");
   });
@@ -94,8 +97,9 @@ void register_vectorize(CLI::App& app, TempFileRegistry& temps) {
   });
 }
 
-void register_related(CLI::App& app, TempFileRegistry& temps) {
+void register_related(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
   auto args = std::make_shared<CorpusArgs>();
+  args->comm = &comm;
   auto k = std::make_shared<std::int64_t>(10);
   auto min_score = std::make_shared<float>(-1.0f);
   auto out = std::make_shared<std::string>("-");
@@ -126,20 +130,24 @@ void register_related(CLI::App& app, TempFileRegistry& temps) {
     auto backend = make_checked_backend(args->engine, p);  // before any input is read
     check_corpus_options(*args, *cmd, ctx);
     check_outputs_not_inputs({*out}, args->read_files());
-    OutputFile file(*out, temps);  // fail on an unwritable output before the work
+    OutputFile file(ctx.output_path(*out), temps);  // fail on an unwritable output before the work
     if (!args->index.empty())
       return related_with_index(index_query_args(*args, *cmd), *backend, p, fmt, file, ctx);
     Vectorized v = args->load(ctx, false);
     SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx);
-    write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, v.cross ? v.queries : 0,
-                  ctx.threads, nf);
-    file.close();
+    agreed_phase(ctx.comm, [&] {
+      if (!ctx.comm->is_root()) return;  // rank 0 has every result
+      write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, v.cross ? v.queries : 0,
+                    ctx.threads, nf);
+      file.close();
+    });
     print_summary({&v, &r, -1, -1, since(t0)}, ctx);
   });
 }
 
-void register_duplicates(CLI::App& app, TempFileRegistry& temps) {
+void register_duplicates(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
   auto args = std::make_shared<CorpusArgs>();
+  args->comm = &comm;
   auto threshold = std::make_shared<float>(kDefaultThreshold);
   auto out = std::make_shared<std::string>("-");
   auto clusters_out = std::make_shared<std::string>();
@@ -165,36 +173,44 @@ void register_duplicates(CLI::App& app, TempFileRegistry& temps) {
     auto backend = make_checked_backend(args->engine, p);  // before any input is read
     check_corpus_options(*args, *cmd, ctx);
     check_outputs_not_inputs({*out, *clusters_out}, args->read_files());
-    OutputFile file(*out, temps);
-    auto cfile = open_optional_output(*clusters_out, temps);
+    OutputFile file(ctx.output_path(*out), temps);
+    auto cfile = open_optional_output(ctx.output_path(*clusters_out), temps);
     if (!args->index.empty())
       return duplicates_with_index(index_query_args(*args, *cmd), *backend, p, fmt, file,
                                    cfile.get(), ctx);
     Vectorized v = args->load(ctx, false);
     SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx);
-    write_pairs(file.stream(), fmt, v.corpus.docs, r.pairs, 0, v.cross ? v.queries : 0);
+    if (cfile) gather_matrix_at_root(v);  // representatives are scored from the rows
     std::int64_t nclusters = -1;
-    if (cfile) {
-      auto clusters = connected_components(v.x, pairs_in_doc_space(v, r.pairs));
-      nclusters = static_cast<std::int64_t>(clusters.size());
-      write_clusters(cfile->stream(), v.corpus.docs, clusters);
-    }
-    // Both files are put in place only once both are written.
-    file.close();
-    if (cfile) cfile->close();
+    agreed_phase(ctx.comm, [&] {
+      if (!ctx.comm->is_root()) return;  // rank 0 has every result
+      write_pairs(file.stream(), fmt, v.corpus.docs, r.pairs, 0, v.cross ? v.queries : 0);
+      if (cfile) {
+        auto clusters = connected_components(v.x, pairs_in_doc_space(v, r.pairs));
+        nclusters = static_cast<std::int64_t>(clusters.size());
+        write_clusters(cfile->stream(), v.corpus.docs, clusters);
+      }
+      // Both files are put in place only once both are written.
+      file.close();
+      if (cfile) cfile->close();
+    });
     print_summary({&v, &r, static_cast<std::int64_t>(r.pairs.size()), nclusters, since(t0)}, ctx);
   });
 }
 
 }  // namespace
 
-void register_commands(CLI::App& app, TempFileRegistry& temps) {
+bool runs_distributed(const std::string& name) {
+  return name == "related" || name == "duplicates" || name == "dedup" || name == "check";
+}
+
+void register_commands(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
   register_info(app);
   register_vectorize(app, temps);
-  register_related(app, temps);
-  register_duplicates(app, temps);
-  register_dedup(app, temps);
-  register_check(app, temps);
+  register_related(app, temps, comm);
+  register_duplicates(app, temps, comm);
+  register_dedup(app, temps, comm);
+  register_check(app, temps, comm);
   register_index_commands(app, temps);
   register_synth_report_demo_commands(app, temps);
 }

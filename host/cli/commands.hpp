@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/atomic_file.hpp"
+#include "papersim/comm.hpp"
 
 namespace papersim::cli {
 
@@ -15,17 +16,21 @@ constexpr int kExitRuntime = 1;  // anything else (CUDA errors, out of memory)
 constexpr float kDefaultThreshold = 0.8f;
 
 /// Every subcommand; their output files register their temporaries in `temps`
-/// (removed by main's signal handlers).
-void register_commands(CLI::App& app, TempFileRegistry& temps);
+/// (removed by main's signal handlers). `comm` is the run's processes: related,
+/// duplicates, dedup and check run over all of them.
+void register_commands(CLI::App& app, TempFileRegistry& temps, Comm& comm);
+
+/// Whether subcommand `name` runs over several ranks (the others run in one process).
+bool runs_distributed(const std::string& name);
 
 /// Default --threshold of `check` (chosen on revised arXiv abstracts; see the README).
 constexpr float kDefaultCheckThreshold = 0.45f;
 
 /// check (check_command.cpp).
-void register_check(CLI::App& app, TempFileRegistry& temps);
+void register_check(CLI::App& app, TempFileRegistry& temps, Comm& comm);
 
 /// dedup (dedup_command.cpp).
-void register_dedup(CLI::App& app, TempFileRegistry& temps);
+void register_dedup(CLI::App& app, TempFileRegistry& temps, Comm& comm);
 
 /// synth, report and demo (synth_report_demo_commands.cpp).
 void register_synth_report_demo_commands(CLI::App& app, TempFileRegistry& temps);

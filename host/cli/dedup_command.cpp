@@ -81,8 +81,9 @@ struct DedupArgs {
 
 }  // namespace
 
-void register_dedup(CLI::App& app, TempFileRegistry& temps) {
+void register_dedup(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
   auto a = std::make_shared<DedupArgs>();
+  a->corpus.comm = &comm;
   auto* cmd = app.add_subcommand(
       "dedup",
       "Keep one record per duplicate cluster plus every singleton, in input order, written back "
@@ -144,55 +145,59 @@ void register_dedup(CLI::App& app, TempFileRegistry& temps) {
                all_delimited) {
       fmt = DedupFormat::kDelimited;
     }
-    OutputFile out(a->out, temps);
-    auto removed_out = open_optional_output(a->removed, temps);
+    OutputFile out(ctx.output_path(a->out), temps);
+    auto removed_out = open_optional_output(ctx.output_path(a->removed), temps);
 
     Vectorized v = a->corpus.load(ctx, false);
     SimilarityResult r = run_similarity(v, *backend, p, ctx);
-    const std::vector<Removal> removals = choose_removals(v, std::move(r.pairs));
-
-    const auto& docs = v.corpus.docs;
+    gather_matrix_at_root(v);  // representatives are scored from the rows
     std::int64_t kept = 0, by_id = 0, by_score = 0;
-    std::string buf;
-    if (fmt == DedupFormat::kDelimited) out.stream() << raw[0].header << '\n';
-    if (fmt == DedupFormat::kJsonArray) out.stream() << "[\n";
-    for (std::size_t i = 0; i < docs.size(); ++i) {
-      const Document& d = docs[i];
-      const Removal& rm = removals[i];
-      if (rm.representative >= 0) {
-        (rm.by_id ? by_id : by_score) += 1;
-        if (removed_out) {
-          buf = "{";
-          append_doc_fields(buf, d);
-          buf += ",\"reason\":";
-          buf += rm.by_id ? "\"id\"" : "\"score\"";
-          buf += ",\"representative\":{";
-          append_doc_fields(buf, docs[static_cast<std::size_t>(rm.representative)]);
-          buf += "},\"score\":" + format_score(rm.score) + "}\n";
-          removed_out->stream() << buf;
+    agreed_phase(ctx.comm, [&] {
+      if (!ctx.comm->is_root()) return;  // rank 0 has every result
+      const std::vector<Removal> removals = choose_removals(v, std::move(r.pairs));
+
+      const auto& docs = v.corpus.docs;
+      std::string buf;
+      if (fmt == DedupFormat::kDelimited) out.stream() << raw[0].header << '\n';
+      if (fmt == DedupFormat::kJsonArray) out.stream() << "[\n";
+      for (std::size_t i = 0; i < docs.size(); ++i) {
+        const Document& d = docs[i];
+        const Removal& rm = removals[i];
+        if (rm.representative >= 0) {
+          (rm.by_id ? by_id : by_score) += 1;
+          if (removed_out) {
+            buf = "{";
+            append_doc_fields(buf, d);
+            buf += ",\"reason\":";
+            buf += rm.by_id ? "\"id\"" : "\"score\"";
+            buf += ",\"representative\":{";
+            append_doc_fields(buf, docs[static_cast<std::size_t>(rm.representative)]);
+            buf += "},\"score\":" + format_score(rm.score) + "}\n";
+            removed_out->stream() << buf;
+          }
+          continue;
         }
-        continue;
+        const RawRecords& file = raw[static_cast<std::size_t>(d.file)];
+        if (d.record < 1 || d.record > static_cast<std::int64_t>(file.records.size())) {
+          throw Error("internal: record " + std::to_string(d.record) + " of " + inputs[d.file] +
+                      " was not cut from the file");
+        }
+        const std::string& text = file.records[static_cast<std::size_t>(d.record - 1)];
+        const bool from_delimited =
+            file.format == InputFormat::kCsv || file.format == InputFormat::kTsv;
+        if (fmt == DedupFormat::kJsonArray && kept > 0) out.stream() << ",\n";
+        if (fmt == DedupFormat::kDelimited || !from_delimited) {
+          out.stream() << text;
+        } else {
+          out.stream() << row_as_json(file, text);
+        }
+        if (fmt != DedupFormat::kJsonArray) out.stream() << '\n';
+        ++kept;
       }
-      const RawRecords& file = raw[static_cast<std::size_t>(d.file)];
-      if (d.record < 1 || d.record > static_cast<std::int64_t>(file.records.size())) {
-        throw Error("internal: record " + std::to_string(d.record) + " of " + inputs[d.file] +
-                    " was not cut from the file");
-      }
-      const std::string& text = file.records[static_cast<std::size_t>(d.record - 1)];
-      const bool from_delimited =
-          file.format == InputFormat::kCsv || file.format == InputFormat::kTsv;
-      if (fmt == DedupFormat::kJsonArray && kept > 0) out.stream() << ",\n";
-      if (fmt == DedupFormat::kDelimited || !from_delimited) {
-        out.stream() << text;
-      } else {
-        out.stream() << row_as_json(file, text);
-      }
-      if (fmt != DedupFormat::kJsonArray) out.stream() << '\n';
-      ++kept;
-    }
-    if (fmt == DedupFormat::kJsonArray) out.stream() << (kept ? "\n]\n" : "]\n");
-    out.close();
-    if (removed_out) removed_out->close();
+      if (fmt == DedupFormat::kJsonArray) out.stream() << (kept ? "\n]\n" : "]\n");
+      out.close();
+      if (removed_out) removed_out->close();
+    });
     print_summary({&v, &r, -1, -1, std::chrono::duration<double>(Clock::now() - t0).count()}, ctx);
     if (!ctx.quiet) {
       const ReadStats& st = v.corpus.stats;

@@ -313,6 +313,10 @@ IndexQueryArgs index_query_args(const CorpusArgs& a, const CLI::App& cmd) {
 
 void check_corpus_options(const CorpusArgs& a, const CLI::App& cmd, const RunContext& ctx) {
   if (a.index.empty()) return check_tfidf_options(a.tfidf, ctx);
+  // A saved index is one process's (its queries are matched in place).
+  if (ctx.distributed())
+    throw UsageError("--index runs in one process, not under MPI with " +
+                     std::to_string(ctx.comm->size()) + " ranks");
   check_index_query_args(index_query_args(a, cmd));
 }
 

@@ -3,14 +3,62 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
+#include <string>
 
 #include "cli/commands.hpp"
+#include "cli/pipeline.hpp"
 #include "cli/suggestions.hpp"
 #include "common/atomic_file.hpp"
+#include "papersim/comm.hpp"
 #include "papersim/error.hpp"
+
+namespace {
+
+// The subcommand named on the command line (the first word that is not an option).
+std::string subcommand_name(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i][0] != '-') return argv[i];
+  return {};
+}
+
+int run(int argc, char** argv, papersim::Comm& comm);
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace papersim;
+  // An MPI launch with several ranks makes this one rank of a distributed run;
+  // anything else is an ordinary process.
+  std::unique_ptr<Comm> comm = make_world_comm(&argc, &argv);
+  const int code = run(argc, argv, *comm);
+  return code;
+}
+
+namespace {
+
+int run(int argc, char** argv, papersim::Comm& comm) {
+  using namespace papersim;
+  const bool distributed = comm.size() > 1;
+  const std::string name = subcommand_name(argc, argv);
+  if (distributed && !name.empty() && !cli::runs_distributed(name)) {
+    if (comm.is_root()) {
+      std::fprintf(stderr,
+                   "papersim: error: '%s' runs in one process, not under MPI with %d ranks "
+                   "(related, duplicates, dedup and check run on many)\n",
+                   name.c_str(), comm.size());
+    }
+    return cli::kExitUsage;
+  }
+  // Errors every rank meets alike (arguments, options) are reported by rank 0
+  // alone; one rank's own failure is reported by that rank.
+  const bool speak = !distributed || comm.is_root();
+  // An error not agreed at a phase boundary may leave other ranks waiting in a
+  // collective: in a distributed run it ends them all.
+  const auto fail = [&](int code) {
+    if (distributed) comm.abort(code);
+    return code;
+  };
   // The program's name, not argv[0] (a build path), in usage lines.
   CLI::App app{
       "papersim: exact all-pairs similarity of scientific abstracts (related papers and "
@@ -22,16 +70,17 @@ int main(int argc, char** argv) {
   // (destructors) and by the signal handlers on Ctrl-C / kill.
   TempFileRegistry temps;
   SignalCleanup cleanup(temps);
-  cli::register_commands(app, temps);
+  cli::register_commands(app, temps, comm);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return speak ? app.exit(e) : 0;
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return speak ? app.exit(e) : 0;
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return speak ? app.exit(e) : 0;
   } catch (const CLI::ParseError& e) {
+    if (!speak) return cli::kExitUsage;
     const std::string hint = cli::unknown_argument_hint(app, argc, argv);
     if (hint.empty()) {
       app.exit(e);
@@ -40,21 +89,27 @@ int main(int argc, char** argv) {
                    hint.c_str());
     }
     return cli::kExitUsage;
+  } catch (const cli::PeerFailed& e) {
+    return e.code();  // the failing rank printed the message; every rank agreed
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "papersim: error: %s\n", e.what());
+    // Usage errors come from the arguments and the inputs, which every rank
+    // sees alike: each ends with the same code, rank 0 says why.
+    if (speak) std::fprintf(stderr, "papersim: error: %s\n", e.what());
     return cli::kExitUsage;
   } catch (const InputError& e) {
     std::fprintf(stderr, "papersim: error: %s\n", e.what());
-    return cli::kExitInput;
+    return fail(cli::kExitInput);
   } catch (const BackendUnavailable& e) {
     std::fprintf(stderr, "papersim: error: %s\n", e.what());
-    return cli::kExitBackend;
+    return fail(cli::kExitBackend);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "papersim: error: out of memory (lower --memory-budget or --tile)\n");
-    return cli::kExitRuntime;
+    return fail(cli::kExitRuntime);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "papersim: error: %s\n", e.what());
-    return cli::kExitRuntime;
+    return fail(cli::kExitRuntime);
   }
   return 0;
 }
+
+}  // namespace

@@ -3,15 +3,18 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <string_view>
 #include <unordered_set>
 
+#include "cli/commands.hpp"
 #include "common/progress.hpp"
 #include "common/util.hpp"
 #include "papersim/error.hpp"
 #include "papersim/reader.hpp"
+#include "sim/ring_join.hpp"
 
 namespace papersim::cli {
 
@@ -45,17 +48,11 @@ ReaderOptions reader_options(const ReaderCli& reader, const RunContext& ctx, boo
   return ro;
 }
 
-Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
-                              const std::vector<std::string>& references, const ReaderCli& reader,
-                              const TfidfCli& tfidf, const RunContext& ctx, bool keep_text) {
-  Vectorized v;
-  v.options = tfidf.to_options(ctx.threads);
-  v.options_text = tfidf.describe(v.options);
-  // Texts consumed by vectorizing live in packs, freed pack by pack as tokenized.
-  int printed = 0;
-  const ReaderOptions ro = reader_options(reader, ctx, !keep_text, &printed);
+namespace {
 
-  auto t0 = std::chrono::steady_clock::now();
+// Reads INPUT then REF files into `v` (documents numbered in that order).
+void read_inputs(Vectorized& v, const std::vector<std::string>& inputs,
+                 const std::vector<std::string>& references, const ReaderOptions& ro) {
   v.corpus = read_corpus(inputs, ro, 0);
   v.queries = static_cast<std::int64_t>(v.corpus.docs.size());
   if (!references.empty()) {
@@ -74,11 +71,70 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
     for (auto& d : refs.docs) v.corpus.docs.push_back(std::move(d));
     for (auto& p : refs.packs) v.corpus.packs.push_back(std::move(p));
   }
-  v.read_seconds = seconds_since(t0);
   if (v.queries == 0) throw UsageError("empty corpus: no documents were read from the inputs");
   if (v.cross && static_cast<std::int64_t>(v.corpus.docs.size()) == v.queries) {
     throw UsageError("empty reference corpus: no documents were read from --against");
   }
+}
+
+// Every document's text, in document order (from the packs or the documents).
+std::vector<std::string_view> all_texts(const Corpus& corpus) {
+  std::vector<std::string_view> texts;
+  texts.reserve(corpus.docs.size());
+  if (corpus.packs.empty()) {
+    for (const auto& d : corpus.docs) texts.push_back(d.text);
+  } else {
+    for (const TextPack& p : corpus.packs)
+      for (std::size_t i = 0; i < p.size(); ++i) texts.push_back(p.text(i));
+  }
+  if (texts.size() != corpus.docs.size())
+    throw Error("internal: packed texts do not match the documents");
+  return texts;
+}
+
+// A distributed fit: this rank's block of the queries and of the references,
+// vectorized with the model of every rank's documents together.
+void vectorize_own_rows(Vectorized& v, bool keep_text) {
+  Comm& comm = *v.comm;
+  const auto n = static_cast<std::int64_t>(v.corpus.docs.size());
+  const detail::RowBlock q = detail::block_of(v.queries, comm.size(), comm.rank());
+  const detail::RowBlock r = detail::block_of(n - v.queries, comm.size(), comm.rank());
+  const std::vector<std::string_view> texts = all_texts(v.corpus);
+  std::vector<std::string_view> mine(texts.begin() + q.begin, texts.begin() + q.end);
+  mine.insert(mine.end(), texts.begin() + v.queries + r.begin, texts.begin() + v.queries + r.end);
+  v.local_queries = q.rows();
+  v.q_begin = q.begin;
+  v.r_begin = r.begin;
+  v.x = fit_transform_blocks(mine, {static_cast<std::int64_t>(mine.size())}, nullptr, v.options,
+                             &v.model, &comm);
+  if (!keep_text) v.corpus.packs.clear();
+}
+
+}  // namespace
+
+Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
+                              const std::vector<std::string>& references, const ReaderCli& reader,
+                              const TfidfCli& tfidf, const RunContext& ctx, bool keep_text) {
+  Vectorized v;
+  v.options = tfidf.to_options(ctx.threads);
+  v.options_text = tfidf.describe(v.options);
+  // Texts consumed by vectorizing live in packs, freed pack by pack as tokenized.
+  int printed = 0;
+  const ReaderOptions ro = reader_options(reader, ctx, !keep_text, &printed);
+
+  if (ctx.distributed()) {
+    for (const auto* files : {&inputs, &references})
+      for (const std::string& f : *files)
+        if (f == "-")
+          throw UsageError("under MPI every rank reads the inputs: give files, not - (stdin)");
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  // In a distributed run every rank reads every input (parsing is cheap next
+  // to tokenizing and the join), so each knows every document's number and
+  // metadata, and vectorizes only its own rows.
+  agreed_phase(ctx.comm, [&] { read_inputs(v, inputs, references, ro); });
+  v.read_seconds = seconds_since(t0);
+  v.comm = ctx.comm;
   if (!ctx.quiet) {
     std::fprintf(stderr, "papersim: read %s documents in %.2f s; vectorizing (%s)\n",
                  format_count(static_cast<std::int64_t>(v.corpus.docs.size())).c_str(),
@@ -86,7 +142,9 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
   }
 
   t0 = std::chrono::steady_clock::now();
-  if (keep_text) {
+  if (v.distributed()) {
+    vectorize_own_rows(v, keep_text);
+  } else if (keep_text) {
     std::vector<const std::string*> texts;
     texts.reserve(v.corpus.docs.size());
     for (const auto& d : v.corpus.docs) texts.push_back(&d.text);
@@ -94,18 +152,20 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
   } else {
     // Each pack of texts is freed once tokenized: texts and matrix never peak together.
     std::vector<TextPack>& packs = v.corpus.packs;
-    std::vector<std::string_view> texts;
     std::vector<std::int64_t> ends;
-    texts.reserve(v.corpus.docs.size());
-    for (const TextPack& p : packs) {
-      for (std::size_t i = 0; i < p.size(); ++i) texts.push_back(p.text(i));
-      ends.push_back(static_cast<std::int64_t>(texts.size()));
-    }
-    if (texts.size() != v.corpus.docs.size())
-      throw Error("internal: packed texts do not match the documents");
+    std::int64_t end = 0;
+    for (const TextPack& p : packs) ends.push_back(end += static_cast<std::int64_t>(p.size()));
     v.x = fit_transform_blocks(
-        texts, ends, [&packs](std::size_t b) { packs[b].release(); }, v.options, &v.model);
+        all_texts(v.corpus), ends, [&packs](std::size_t b) { packs[b].release(); }, v.options,
+        &v.model);
     packs.clear();
+  }
+  if (!v.distributed()) v.local_queries = v.queries;
+  v.total_nnz = v.x.nnz();
+  if (v.distributed()) {
+    std::vector<std::int64_t> nnz{v.total_nnz};
+    v.comm->allreduce(nnz, Comm::Op::kSum);
+    v.total_nnz = nnz[0];
   }
   v.vectorize_seconds = seconds_since(t0);
   return v;
@@ -148,7 +208,39 @@ void collapse_ids(Vectorized& v) {
   }
   v.collapsed = n - static_cast<std::int64_t>(keep.size());
   if (v.collapsed == 0) return;
-  v.x = gather_rows(v.x, keep);
+  if (v.distributed()) {
+    // This rank's rows are documents [q_begin, +local_queries) and the
+    // references after r_begin: keep those kept, renumbered as kept documents.
+    std::vector<std::int64_t> kept_before(static_cast<std::size_t>(n + 1), 0);
+    {
+      std::vector<char> is_kept(static_cast<std::size_t>(n), 0);
+      for (std::int64_t i : keep) is_kept[i] = 1;
+      for (std::int64_t i = 0; i < n; ++i) kept_before[i + 1] = kept_before[i] + is_kept[i];
+    }
+    const auto doc_of = [&](std::int64_t row) {
+      return row < v.local_queries ? v.q_begin + row
+                                   : v.queries + v.r_begin + row - v.local_queries;
+    };
+    std::vector<std::int64_t> rows;
+    std::int64_t local_queries = 0;
+    for (std::int64_t row = 0; row < v.x.rows; ++row) {
+      const std::int64_t d = doc_of(row);
+      if (kept_before[d + 1] == kept_before[d]) continue;
+      rows.push_back(row);
+      local_queries += row < v.local_queries;
+    }
+    const std::int64_t r_doc = v.queries + v.r_begin;
+    v.q_begin = kept_before[v.q_begin];
+    v.r_begin = kept_before[r_doc] - kept_queries;
+    v.local_queries = local_queries;
+    v.x = gather_rows(v.x, rows);
+  } else {
+    v.x = gather_rows(v.x, keep);
+    v.local_queries = kept_queries;
+  }
+  std::vector<std::int64_t> nnz{v.x.nnz()};
+  if (v.distributed()) v.comm->allreduce(nnz, Comm::Op::kSum);
+  v.total_nnz = nnz[0];
   std::vector<Document> docs;
   docs.reserve(keep.size());
   for (std::int64_t i : keep) docs.push_back(std::move(v.corpus.docs[i]));
@@ -256,8 +348,71 @@ SimilarityResult run_join(SimilarityBackend& backend, const CsrView& queries,
   return r;
 }
 
+namespace {
+
+// Each rank's share of the ring join, printed by rank 0 (the measured rates
+// and traffic the README's scaling table is derived from).
+void report_ring_stats(Comm& comm, const detail::RingStats& rs, const RunContext& ctx) {
+  const std::string mine(reinterpret_cast<const char*>(&rs), sizeof rs);
+  const std::vector<std::string> all = comm.gatherv(mine, 0);
+  if (ctx.quiet || all.empty()) return;
+  std::fprintf(stderr,
+               "papersim: ring join per rank (pairs, join time, rate, shifts, ring bytes sent; "
+               "collective bytes sent before the join):\n");
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    detail::RingStats s;
+    std::memcpy(&s, all[r].data(), sizeof s);
+    std::fprintf(stderr,
+                 "  rank %zu  %s pairs  %.2f s  %.3g pairs/s  %lld shifts (%.2f s)  %s; %s\n", r,
+                 format_count(s.pairs).c_str(), s.seconds,
+                 s.seconds > 0 ? static_cast<double>(s.pairs) / s.seconds : 0.0,
+                 static_cast<long long>(s.steps), s.shift_seconds,
+                 format_bytes(static_cast<std::size_t>(s.bytes_sent)).c_str(),
+                 format_bytes(static_cast<std::size_t>(s.collective_bytes)).c_str());
+  }
+}
+
+// A distributed join of this rank's query rows with every rank's (self join,
+// `cross` false) or with every rank's references, gathered at rank 0.
+SimilarityResult run_distributed(const Vectorized& v, SimilarityBackend& backend,
+                                 SimilarityParams params, const RunContext& ctx, bool cross) {
+  const CsrView all = v.x.view();
+  const CsrView queries = all.row_range(0, v.local_queries);
+  const CsrView refs = all.row_range(v.local_queries, all.rows);
+  std::vector<std::int64_t> n{v.queries, static_cast<std::int64_t>(v.corpus.docs.size())};
+  const std::int64_t total =
+      cross ? v.queries * (n[1] - v.queries) : v.queries * (v.queries - 1) / 2;
+  // Rank 0's bar counts its own pairs (its total is known once the ring starts).
+  auto progress = std::make_shared<std::unique_ptr<Progress>>();
+  const bool show = !ctx.quiet;
+  params.progress = [progress, show](std::int64_t done, std::int64_t here) {
+    if (!*progress) *progress = std::make_unique<Progress>("pairs on rank 0", here, show);
+    (*progress)->update(done);
+  };
+  if (!ctx.quiet) {
+    std::fprintf(stderr, "papersim: %s pairs on backend %s, %s\n", format_count(total).c_str(),
+                 backend.name().c_str(), v.comm->describe().c_str());
+  }
+  detail::RingStats rs;
+  SimilarityResult mine = detail::ring_join(*v.comm, backend, queries, v.q_begin,
+                                            cross ? &refs : nullptr, v.r_begin, params, &rs);
+  if (*progress) (*progress)->finish();
+  rs.collective_bytes = v.comm->collective_bytes_sent();
+  report_ring_stats(*v.comm, rs, ctx);
+  return detail::gather_result(*v.comm, std::move(mine));
+}
+
+}  // namespace
+
+SimilarityResult run_query_self_join(const Vectorized& v, SimilarityBackend& backend,
+                                     SimilarityParams params, const RunContext& ctx) {
+  if (v.distributed()) return run_distributed(v, backend, std::move(params), ctx, false);
+  return run_join(backend, v.x.view().row_range(0, v.queries), nullptr, std::move(params), ctx);
+}
+
 SimilarityResult run_similarity(const Vectorized& v, SimilarityBackend& backend,
                                 SimilarityParams params, const RunContext& ctx) {
+  if (v.distributed()) return run_distributed(v, backend, std::move(params), ctx, v.cross);
   const CsrView all = v.x.view();
   if (!v.cross) return run_join(backend, all, nullptr, std::move(params), ctx);
   // Queries and references are row ranges of the one matrix: no copies.
@@ -325,7 +480,7 @@ void print_summary(const Summary& s, const RunContext& ctx) {
   }
   std::fprintf(stderr, "  vocabulary        %s terms, %s non-zeros\n",
                format_count(static_cast<std::int64_t>(v.model.vocabulary.size())).c_str(),
-               format_count(v.x.nnz()).c_str());
+               format_count(v.total_nnz).c_str());
   std::fprintf(stderr, "  read / vectorize  %.2f s / %.2f s\n", v.read_seconds,
                v.vectorize_seconds);
   if (s.result) print_engine_stats(s.result->stats);
@@ -336,6 +491,86 @@ void print_summary(const Summary& s, const RunContext& ctx) {
   std::fprintf(stderr, "  peak memory       %s (host RSS)\n",
                format_bytes(peak_rss_bytes()).c_str());
   std::fprintf(stderr, "  total time        %.2f s\n", s.total_seconds);
+}
+
+std::string RunContext::output_path(const std::string& path) const {
+  if (path.empty() || comm == nullptr || comm->is_root()) return path;
+  return "/dev/null";
+}
+
+int exit_code_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const PeerFailed& e) {
+    return e.code();
+  } catch (const UsageError&) {
+    return kExitUsage;
+  } catch (const InputError&) {
+    return kExitInput;
+  } catch (const BackendUnavailable&) {
+    return kExitBackend;
+  } catch (...) {
+    return kExitRuntime;
+  }
+}
+
+std::string error_message(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::bad_alloc&) {
+    return "out of memory (lower --memory-budget or --tile)";
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
+void agreed_phase(Comm* comm, const std::function<void()>& phase) {
+  if (comm == nullptr || comm->size() == 1) return phase();
+  std::exception_ptr error;
+  try {
+    phase();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  // The lowest failing rank speaks for all; every rank ends with its code.
+  std::vector<std::int64_t> first{error ? comm->rank() : comm->size()};
+  comm->allreduce(first, Comm::Op::kMin);
+  if (first[0] == comm->size()) return;
+  std::vector<std::int64_t> code{comm->rank() == first[0] ? exit_code_of(error) : 0};
+  comm->allreduce(code, Comm::Op::kMax);
+  if (comm->rank() == first[0])
+    std::fprintf(stderr, "papersim: error: %s\n", error_message(error).c_str());
+  throw PeerFailed(static_cast<int>(code[0]));
+}
+
+void gather_matrix_at_root(Vectorized& v) {
+  if (!v.distributed()) return;
+  Comm& comm = *v.comm;
+  const CsrView all = v.x.view();
+  std::vector<std::string> q =
+      comm.gatherv(detail::pack_csr(all.row_range(0, v.local_queries), v.q_begin), 0);
+  std::vector<std::string> r =
+      comm.gatherv(detail::pack_csr(all.row_range(v.local_queries, all.rows), v.r_begin), 0);
+  if (!comm.is_root()) return;
+  CsrMatrix x;
+  x.cols = v.x.cols;
+  // Rank order is row order: every query block, then every reference block.
+  for (const auto* parts : {&q, &r}) {
+    for (const std::string& part : *parts) {
+      std::int64_t first = 0;
+      const CsrMatrix b = detail::unpack_csr(part, &first);
+      const std::int64_t base = x.nnz();
+      for (std::int64_t i = 1; i <= b.rows; ++i) x.indptr.push_back(base + b.indptr[i]);
+      x.indices.insert(x.indices.end(), b.indices.begin(), b.indices.end());
+      x.data.insert(x.data.end(), b.data.begin(), b.data.end());
+      x.rows += b.rows;
+    }
+  }
+  v.x = std::move(x);
+  v.local_queries = v.queries;
+  v.q_begin = v.r_begin = 0;
 }
 
 }  // namespace papersim::cli

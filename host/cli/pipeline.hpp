@@ -3,13 +3,17 @@
 // similarity engine, print the summary.
 
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/options.hpp"
 #include "papersim/clusters.hpp"
+#include "papersim/comm.hpp"
 #include "papersim/document.hpp"
+#include "papersim/error.hpp"
 #include "papersim/similarity.hpp"
 #include "papersim/tfidf.hpp"
 
@@ -28,12 +32,55 @@ struct Vectorized {
   double read_seconds = 0, vectorize_seconds = 0;
   /// Records folded into their paper's first record by collapse_ids (-1: not collapsed).
   std::int64_t collapsed = -1;
+
+  /// A run over several ranks (RunContext::comm): every rank has every
+  /// document's metadata (`corpus.docs`) but `x` holds only this rank's rows:
+  /// `local_queries` query rows, global rows [q_begin, ...), then its reference
+  /// rows, global reference rows [r_begin, ...) (0-based among the references).
+  /// One process: the whole matrix, q_begin = r_begin = 0.
+  Comm* comm = nullptr;
+  std::int64_t local_queries = 0, q_begin = 0, r_begin = 0;
+  /// Non-zeros of the whole matrix (every rank's rows).
+  std::int64_t total_nnz = 0;
+  bool distributed() const { return comm != nullptr && comm->size() > 1; }
 };
 
 struct RunContext {
   bool quiet = false;
   int threads = 0;
+  /// The processes of this run (never null in a command; size 1 = an ordinary run).
+  Comm* comm = nullptr;
+  bool distributed() const { return comm != nullptr && comm->size() > 1; }
+  /// Where this rank writes an output: the path on rank 0, /dev/null on the
+  /// others (rank 0 writes every output of a distributed run); "" stays "".
+  std::string output_path(const std::string& path) const;
 };
+
+/// An error of a distributed run that every rank agreed on (agreed_phase), its
+/// message already printed once: this rank ends with `code`, silently.
+class PeerFailed : public Error {
+ public:
+  explicit PeerFailed(int code) : Error("another rank failed"), code_(code) {}
+  int code() const { return code_; }
+
+ private:
+  int code_;
+};
+
+/// The exit code of an error (the README's table) and its message.
+int exit_code_of(const std::exception_ptr& error);
+std::string error_message(const std::exception_ptr& error);
+
+/// Run `phase`, which must not communicate, then agree with every rank (a
+/// collective): when it threw anywhere, the lowest failing rank rethrows its
+/// error's message (the one message), and every rank throws PeerFailed with its exit code,
+/// so no rank waits forever on one that failed. One process: just `phase`.
+void agreed_phase(Comm* comm, const std::function<void()>& phase);
+
+/// A distributed run's matrix, whole, at rank 0 (rows in global order) for the
+/// steps that read any row (clusters, dedup's representatives, reports). A
+/// collective; nothing to do for one process.
+void gather_matrix_at_root(Vectorized& v);
 
 /// Reader options from the command line, printing the first skipped records on
 /// stderr (counting them in `*printed`, which must outlive the reading).
@@ -80,7 +127,12 @@ struct CorpusArgs {
   /// when asked, and the reader, TF-IDF and engine groups.
   void add_to(CLI::App& cmd, const std::string& inputs_help, const std::string& against_help,
               bool with_collapse);
-  RunContext context() const { return {engine.quiet, engine.threads}; }
+  /// Set by the command's registration: the processes of the run.
+  Comm* comm = nullptr;
+  /// Quiet on every rank but 0 (rank 0 reports for all).
+  RunContext context() const {
+    return {engine.quiet || (comm != nullptr && !comm->is_root()), engine.threads, comm};
+  }
   /// Every file the command reads (inputs, --against, --index, a stop-word
   /// file), for check_outputs_not_inputs.
   std::vector<std::string> read_files() const;
@@ -110,7 +162,13 @@ SimilarityResult run_join(SimilarityBackend& backend, const CsrView& queries,
                           const CsrView* references, SimilarityParams params,
                           const RunContext& ctx);
 
-/// Run `backend` (self join, or queries × references) with a progress bar.
+/// The queries of `v` joined with themselves (a self join over rows [0, queries)).
+SimilarityResult run_query_self_join(const Vectorized& v, SimilarityBackend& backend,
+                                     SimilarityParams params, const RunContext& ctx);
+
+/// Run `backend` (self join, or queries × references) with a progress bar. In a
+/// distributed run, a collective: rank 0 gets the whole result, the others an
+/// empty one with the global counters.
 SimilarityResult run_similarity(const Vectorized& v, SimilarityBackend& backend,
                                 SimilarityParams params, const RunContext& ctx);
 

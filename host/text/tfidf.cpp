@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <functional>
 #include <memory>
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "common/util.hpp"
+#include "papersim/comm.hpp"
 #include "papersim/error.hpp"
 #include "text/interner.hpp"
 #include "text/tokenizer.hpp"
@@ -549,10 +551,79 @@ void weight_row(const std::vector<std::uint64_t>& row, const std::vector<double>
   }
 }
 
+// A distributed fit: every rank's terms with their df and corpus counts, merged
+// into one partition holding the sorted union with the summed counts, the same
+// on every rank; `local_id[p][id]` becomes the union id of partition p's term id.
+// The pruning and the vocabulary then see exactly the counts one process would.
+std::unique_ptr<Partition> global_terms(Comm& comm,
+                                        const std::vector<std::unique_ptr<Partition>>& parts,
+                                        std::vector<std::vector<std::int32_t>>* local_id) {
+  std::string mine;
+  const auto put = [&mine](const void* p, std::size_t n) {
+    mine.append(static_cast<const char*>(p), n);
+  };
+  for (const auto& part : parts) {
+    for (std::int32_t id = 0; id < part->terms.size(); ++id) {
+      const std::string_view key = part->terms.key(id);
+      const auto len = static_cast<std::uint32_t>(key.size());
+      put(&len, sizeof len);
+      put(key.data(), key.size());
+      put(&part->df[id], sizeof(std::int64_t));
+      put(&part->tf[id], sizeof(std::int64_t));
+    }
+  }
+  const std::vector<std::string> all = comm.allgatherv(mine);
+  mine = {};
+  struct Term {
+    std::string_view key;
+    std::int64_t df, tf;
+  };
+  std::vector<Term> terms;
+  for (const std::string& buf : all) {
+    for (std::size_t at = 0; at < buf.size();) {
+      std::uint32_t len = 0;
+      std::memcpy(&len, buf.data() + at, sizeof len);
+      at += sizeof len;
+      Term t{std::string_view(buf.data() + at, len), 0, 0};
+      at += len;
+      std::memcpy(&t.df, buf.data() + at, sizeof(std::int64_t));
+      std::memcpy(&t.tf, buf.data() + at + sizeof(std::int64_t), sizeof(std::int64_t));
+      at += 2 * sizeof(std::int64_t);
+      terms.push_back(t);
+    }
+  }
+  std::stable_sort(terms.begin(), terms.end(),
+                   [](const Term& a, const Term& b) { return a.key < b.key; });
+  auto g = std::make_unique<Partition>(terms.size() + terms.size() / 2 + 16);
+  for (const Term& t : terms) {
+    bool added = false;
+    const std::int32_t id = g->terms.intern(t.key, text::hash_bytes(t.key), &added);
+    if (added) {
+      g->df.push_back(0);
+      g->tf.push_back(0);
+    }
+    g->df[id] += t.df;
+    g->tf[id] += t.tf;
+  }
+  g->col.assign(g->terms.size(), -1);
+  local_id->resize(parts.size());
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    const text::Interner& local = parts[p]->terms;
+    auto& ids = (*local_id)[p];
+    ids.resize(local.size());
+    bool added = false;
+    for (std::int32_t id = 0; id < local.size(); ++id)
+      ids[id] = g->terms.intern(local.key(id), text::hash_bytes(local.key(id)), &added);
+  }
+  return g;
+}
+
 // `done`, when given, is called (from the worker) once document d is tokenized.
+// With `comm` of more than one rank, `texts` are this rank's documents and the
+// vocabulary, df and idf are those of every rank's documents together.
 CsrMatrix fit(const std::vector<std::string_view>& texts,
               const std::function<void(std::int64_t)>* done, const TfidfOptions& options,
-              TfidfModel* model) {
+              TfidfModel* model, Comm* comm) {
   validate(options);
   auto t0 = std::chrono::steady_clock::now();
   auto c0 = std::clock();
@@ -582,8 +653,8 @@ CsrMatrix fit(const std::vector<std::string_view>& texts,
 
   lap("tokenize");
   // 2. Merge the worker tables, partitioned by hash so partitions merge in parallel.
-  const int n_parts = n_workers == 1 ? 1 : 4 * n_workers;
-  const auto part_of = [n_parts](std::uint64_t h) {
+  int n_parts = n_workers == 1 ? 1 : 4 * n_workers;
+  const auto part_of = [&n_parts](std::uint64_t h) {
     return static_cast<std::int32_t>((h >> 40) % static_cast<std::uint64_t>(n_parts));
   };
   std::vector<std::vector<std::vector<std::int32_t>>> buckets(n_workers);
@@ -621,6 +692,22 @@ CsrMatrix fit(const std::vector<std::string_view>& texts,
   buckets = {};
   local_df = {};
   local_tf = {};
+  std::int64_t n_docs_all = n_docs;
+  if (comm != nullptr && comm->size() > 1) {
+    std::vector<std::vector<std::int32_t>> to_global;
+    auto g = global_terms(*comm, parts, &to_global);
+    parallel_for(n_workers, threads, [&](std::int64_t w) {
+      const text::Interner& terms = workers[w]->terms();
+      for (std::int32_t t = 0; t < terms.size(); ++t)
+        local_map[w][t] = to_global[part_of(terms.hash(t))][local_map[w][t]];
+    });
+    parts.clear();
+    parts.push_back(std::move(g));
+    n_parts = 1;
+    std::vector<std::int64_t> n{n_docs};
+    comm->allreduce(n, Comm::Op::kSum);
+    n_docs_all = n[0];
+  }
 
   lap("merge");
   // 3. Prune by document frequency, as CountVectorizer._limit_features.
@@ -628,7 +715,7 @@ CsrMatrix fit(const std::vector<std::string_view>& texts,
   for (const auto& p : parts) distinct += p->terms.size();
   if (distinct == 0)
     throw Error("empty vocabulary: the documents contain no tokens, or only stop words");
-  const double nd = static_cast<double>(n_docs);
+  const double nd = static_cast<double>(n_docs_all);
   const double max_count =
       options.max_df.is_fraction ? options.max_df.value * nd : options.max_df.value;
   const double min_count =
@@ -687,7 +774,7 @@ CsrMatrix fit(const std::vector<std::string_view>& texts,
     for (const auto& c : cands) model->vocabulary.emplace_back(c.key);
     model->df = col_df;
     model->idf = idf;
-    model->documents = n_docs;
+    model->documents = n_docs_all;
   }
   cands = {};
 
@@ -774,7 +861,7 @@ CsrMatrix fit_transform(const std::vector<const std::string*>& texts, const Tfid
                         TfidfModel* model) {
   std::vector<std::string_view> views(texts.size());
   for (std::size_t d = 0; d < texts.size(); ++d) views[d] = *texts[d];
-  return fit(views, nullptr, options, model);
+  return fit(views, nullptr, options, model, nullptr);
 }
 
 CsrMatrix fit_transform_consuming(const std::vector<std::string*>& texts,
@@ -784,13 +871,13 @@ CsrMatrix fit_transform_consuming(const std::vector<std::string*>& texts,
   const std::function<void(std::int64_t)> done = [&texts](std::int64_t d) {
     std::string().swap(*texts[d]);
   };
-  return fit(views, &done, options, model);
+  return fit(views, &done, options, model, nullptr);
 }
 
 CsrMatrix fit_transform_blocks(const std::vector<std::string_view>& texts,
                                const std::vector<std::int64_t>& block_ends,
                                const std::function<void(std::size_t)>& release,
-                               const TfidfOptions& options, TfidfModel* model) {
+                               const TfidfOptions& options, TfidfModel* model, Comm* comm) {
   const auto n = static_cast<std::int64_t>(texts.size());
   std::vector<std::int32_t> block_of(texts.size());
   std::int64_t begin = 0;
@@ -814,7 +901,7 @@ CsrMatrix fit_transform_blocks(const std::vector<std::string_view>& texts,
     const auto b = static_cast<std::size_t>(block_of[d]);
     if (left[b].fetch_sub(1) == 1 && release) release(b);
   };
-  return fit(texts, &done, options, model);
+  return fit(texts, &done, options, model, comm);
 }
 
 CsrMatrix transform(const std::vector<std::string_view>& texts, const TfidfModel& model,

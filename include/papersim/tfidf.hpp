@@ -15,6 +15,8 @@
 
 namespace papersim {
 
+class Comm;
+
 enum class StripAccents { kNone, kAscii, kUnicode };
 enum class Norm { kL2, kL1, kNone };
 
@@ -101,11 +103,17 @@ CsrMatrix fit_transform_consuming(const std::vector<std::string*>& texts,
 /// `block_ends` ascends to texts.size(). `release(b)` is called once per block,
 /// from any worker thread, as soon as all of its texts are tokenized; they are
 /// not read afterwards.
+/// With `comm` of more than one rank (papersim/comm.hpp), a collective call:
+/// `texts` are this rank's documents, rows are returned for them alone, and the
+/// model (vocabulary, df, idf, documents) is fitted on every rank's documents
+/// together, identical on every rank and to one process fitting them all, so
+/// every value of every row is too.
 /// @throws UsageError when `block_ends` does not cover the texts in order.
 CsrMatrix fit_transform_blocks(const std::vector<std::string_view>& texts,
                                const std::vector<std::int64_t>& block_ends,
                                const std::function<void(std::size_t)>& release,
-                               const TfidfOptions& options, TfidfModel* model);
+                               const TfidfOptions& options, TfidfModel* model,
+                               Comm* comm = nullptr);
 
 /// What `transform` met in its documents beyond the rows themselves: how much of
 /// their text the frozen vocabulary could not represent (the drift of the model).
