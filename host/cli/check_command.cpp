@@ -200,10 +200,7 @@ void check_against(const CheckArgs& a, SimilarityBackend& backend, const Similar
                          {"similarity", run.self.stats.seconds + run.cross.stats.seconds}};
   run.docs = std::move(v.corpus.docs);
   Flagged f;
-  agreed_phase(ctx.comm, [&] {
-    if (ctx.comm != nullptr && !ctx.comm->is_root()) return;  // rank 0 has every result
-    f = write_outputs(a, run, v.x, out, report);
-  });
+  write_at_root(ctx, [&] { f = write_outputs(a, run, v.x, out, report); });
   if (ctx.quiet) return;
   v.corpus.docs = std::move(run.docs);
   const SimilarityResult both = merged_stats(run);

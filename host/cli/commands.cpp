@@ -135,8 +135,7 @@ void register_related(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
       return related_with_index(index_query_args(*args, *cmd), *backend, p, fmt, file, ctx);
     Vectorized v = args->load(ctx, false);
     SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx);
-    agreed_phase(ctx.comm, [&] {
-      if (!ctx.comm->is_root()) return;  // rank 0 has every result
+    write_at_root(ctx, [&] {
       write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, v.cross ? v.queries : 0,
                     ctx.threads, nf);
       file.close();
@@ -182,8 +181,7 @@ void register_duplicates(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
     SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx);
     if (cfile) gather_matrix_at_root(v);  // representatives are scored from the rows
     std::int64_t nclusters = -1;
-    agreed_phase(ctx.comm, [&] {
-      if (!ctx.comm->is_root()) return;  // rank 0 has every result
+    write_at_root(ctx, [&] {
       write_pairs(file.stream(), fmt, v.corpus.docs, r.pairs, 0, v.cross ? v.queries : 0);
       if (cfile) {
         auto clusters = connected_components(v.x, pairs_in_doc_space(v, r.pairs));

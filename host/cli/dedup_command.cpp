@@ -152,8 +152,7 @@ void register_dedup(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
     SimilarityResult r = run_similarity(v, *backend, p, ctx);
     gather_matrix_at_root(v);  // representatives are scored from the rows
     std::int64_t kept = 0, by_id = 0, by_score = 0;
-    agreed_phase(ctx.comm, [&] {
-      if (!ctx.comm->is_root()) return;  // rank 0 has every result
+    write_at_root(ctx, [&] {
       const std::vector<Removal> removals = choose_removals(v, std::move(r.pairs));
 
       const auto& docs = v.corpus.docs;

@@ -91,23 +91,18 @@ int run(int argc, char** argv, papersim::Comm& comm) {
     return cli::kExitUsage;
   } catch (const cli::PeerFailed& e) {
     return e.code();  // the failing rank printed the message; every rank agreed
-  } catch (const UsageError& e) {
+  } catch (...) {
+    // One mapping of errors to exit codes and messages (the README's table).
+    const std::exception_ptr error = std::current_exception();
+    const int code = cli::exit_code_of(error);
     // Usage errors come from the arguments and the inputs, which every rank
     // sees alike: each ends with the same code, rank 0 says why.
-    if (speak) std::fprintf(stderr, "papersim: error: %s\n", e.what());
-    return cli::kExitUsage;
-  } catch (const InputError& e) {
-    std::fprintf(stderr, "papersim: error: %s\n", e.what());
-    return fail(cli::kExitInput);
-  } catch (const BackendUnavailable& e) {
-    std::fprintf(stderr, "papersim: error: %s\n", e.what());
-    return fail(cli::kExitBackend);
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "papersim: error: out of memory (lower --memory-budget or --tile)\n");
-    return fail(cli::kExitRuntime);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "papersim: error: %s\n", e.what());
-    return fail(cli::kExitRuntime);
+    if (code == cli::kExitUsage) {
+      if (speak) std::fprintf(stderr, "papersim: error: %s\n", cli::error_message(error).c_str());
+      return code;
+    }
+    std::fprintf(stderr, "papersim: error: %s\n", cli::error_message(error).c_str());
+    return fail(code);
   }
   return 0;
 }

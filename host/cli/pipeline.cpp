@@ -545,6 +545,12 @@ void agreed_phase(Comm* comm, const std::function<void()>& phase) {
   throw PeerFailed(static_cast<int>(code[0]));
 }
 
+void write_at_root(const RunContext& ctx, const std::function<void()>& write) {
+  agreed_phase(ctx.comm, [&] {
+    if (ctx.comm == nullptr || ctx.comm->is_root()) write();
+  });
+}
+
 void gather_matrix_at_root(Vectorized& v) {
   if (!v.distributed()) return;
   Comm& comm = *v.comm;

@@ -77,6 +77,10 @@ std::string error_message(const std::exception_ptr& error);
 /// so no rank waits forever on one that failed. One process: just `phase`.
 void agreed_phase(Comm* comm, const std::function<void()>& phase);
 
+/// Write a run's outputs: `write` runs on rank 0, which holds every result, and
+/// every rank agrees on its outcome (agreed_phase). One process: just `write`.
+void write_at_root(const RunContext& ctx, const std::function<void()>& write);
+
 /// A distributed run's matrix, whole, at rank 0 (rows in global order) for the
 /// steps that read any row (clusters, dedup's representatives, reports). A
 /// collective; nothing to do for one process.
