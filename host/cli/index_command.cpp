@@ -359,37 +359,6 @@ SimilarityResult match_index(const QueryRun& r, SimilarityBackend& backend, Simi
                              const RunContext& ctx) {
   validate_params(p);
   const std::int64_t total = r.q.rows * r.index.documents();
-  if (backend.name().rfind("cpu", 0) == 0) {
-    // On the host, a few queries against many indexed rows are an exact sparse
-    // join over the queries' postings (the index is read once, in place, with
-    // no tiles to set up); scores are exact_dot's, as on every backend.
-    if (!ctx.quiet)
-      std::fprintf(stderr, "papersim: %s pairs on the host (exact sparse join)\n",
-                   format_count(total).c_str());
-    const auto t0 = Clock::now();
-    index::ExactJoinOptions o;
-    o.k = p.k;
-    o.row_lists = false;
-    o.threshold = p.threshold;
-    o.threads = p.threads;
-    auto progress = std::make_shared<Progress>("pairs", total, !ctx.quiet);
-    o.progress = [progress](std::int64_t done, std::int64_t) { progress->update(done); };
-    index::ExactJoin j = index::exact_join(r.index.matrix(), r.q.view(), o);
-    progress->finish();
-    SimilarityResult res;
-    res.topk = std::move(j.fresh_lists);
-    if (p.k == 0) res.topk.clear();
-    for (auto& l : res.topk)
-      l.erase(std::remove_if(l.begin(), l.end(),
-                             [&](const Neighbor& nb) { return nb.score < p.min_score; }),
-              l.end());
-    res.pairs = std::move(j.pairs);
-    res.stats.backend = backend.name() + " (exact sparse join over the index)";
-    res.stats.pairs_evaluated = j.pairs_evaluated;
-    for (std::int64_t i = 0; i < r.q.rows; ++i) res.stats.zero_rows += r.q.row_nnz(i) == 0;
-    res.stats.seconds = since(t0);
-    return res;
-  }
   auto progress = std::make_shared<Progress>("pairs", total, !ctx.quiet);
   p.progress = [progress](std::int64_t done, std::int64_t) { progress->update(done); };
   if (!ctx.quiet)

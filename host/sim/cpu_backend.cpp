@@ -72,45 +72,100 @@ constexpr std::int64_t kPrefetch = 6;
 constexpr float kTiny = std::numeric_limits<float>::denorm_min();
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-// Inverted index of the tail terms of one column block.
+// Rows [begin, end) of `x` through the column codes (sim/plan.hpp column_codes):
+// head values into the dense rows at `head` ((end - begin) × d, zeroed here;
+// null when d = 0), each tail entry to `on_tail(row offset, tail id, value)`.
+template <class OnTail>
+void code_rows(const CsrView& x, const std::int32_t* code, std::int64_t begin, std::int64_t end,
+               std::int64_t d, float* head, OnTail&& on_tail) {
+  if (d > 0) std::memset(head, 0, static_cast<std::size_t>((end - begin) * d) * sizeof(float));
+  for (std::int64_t r = begin; r < end; ++r) {
+    float* hrow = head + (r - begin) * d;
+    for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) {
+      const std::int32_t k = code[x.indices[p]];
+      if (k >= 0) {
+        hrow[k] = x.data[p];
+      } else if (k < -1) {
+        on_tail(r - begin, -2 - k, x.data[p]);
+      }
+    }
+  }
+}
+
+// The column block of a tile, coded from the CSR view (sim/plan.hpp
+// column_codes): its dense head rows and an inverted index of its tail terms.
+// Built per tile straight from the input rows, so no split copy of the
+// references (or of a self-join's rows) is ever made.
 struct TailIndex {
   struct Span {
     std::int32_t start = 0, len = 0;  // len 0 = term absent from the block
   };
-  std::vector<Span> span;  // by renumbered term
+  std::vector<Span> span;  // by tail id
   std::vector<std::int32_t> touched;
   std::vector<std::int32_t> col;  // posting: column offset within the block
   std::vector<float> val;
 
-  void build(const CsrMatrix& tail, std::int64_t c0, std::int64_t c1) {
-    if (span.size() != static_cast<std::size_t>(tail.cols))
-      span.assign(static_cast<std::size_t>(tail.cols), {});
+  // Rows [c0, c1) of `x`: head values into `head` ((c1 - c0) × d, when d > 0),
+  // tail values into the postings.
+  void build(const CsrView& x, const std::int32_t* code, std::int32_t tail_ids, std::int64_t c0,
+             std::int64_t c1, std::int64_t d, float* head) {
+    if (span.size() != static_cast<std::size_t>(tail_ids))
+      span.assign(static_cast<std::size_t>(tail_ids), {});
     for (std::int32_t t : touched) span[t].len = 0;
     touched.clear();
-    const std::int64_t lo = tail.indptr[c0], hi = tail.indptr[c1];
-    for (std::int64_t p = lo; p < hi; ++p) {
-      const std::int32_t t = tail.indices[p];
+    std::int32_t entries = 0;
+    code_rows(x, code, c0, c1, d, head, [&](std::int64_t, std::int32_t t, float) {
       if (span[t].len++ == 0) touched.push_back(t);
-    }
+      ++entries;
+    });
     std::int32_t offset = 0;
     for (std::int32_t t : touched) {
       span[t].start = offset;
       offset += span[t].len;
       span[t].len = 0;  // refilled below as a cursor
     }
-    col.resize(static_cast<std::size_t>(hi - lo));
-    val.resize(static_cast<std::size_t>(hi - lo));
+    col.resize(static_cast<std::size_t>(entries));
+    val.resize(static_cast<std::size_t>(entries));
+    // Postings in increasing column order: the head was filled by the first pass.
     for (std::int64_t j = c0; j < c1; ++j) {
-      for (std::int64_t p = tail.indptr[j]; p < tail.indptr[j + 1]; ++p) {
-        Span& sp = span[tail.indices[p]];
+      for (std::int64_t p = x.indptr[j]; p < x.indptr[j + 1]; ++p) {
+        const std::int32_t k = code[x.indices[p]];
+        if (k >= -1) continue;
+        Span& sp = span[-2 - k];
         const std::int32_t at = sp.start + sp.len++;
         col[at] = static_cast<std::int32_t>(j - c0);
-        val[at] = tail.data[p];
+        val[at] = x.data[p];
       }
     }
   }
   std::size_t bytes() const {
     return span.size() * sizeof(Span) + (touched.capacity() + col.capacity() + val.capacity()) * 4;
+  }
+};
+
+// The rows of one strip, coded from the CSR view: dense head rows and each
+// row's tail entries as (tail id, value).
+struct StripRows {
+  std::vector<std::int64_t> ptr;  // strip row -> first entry
+  std::vector<std::int32_t> id;
+  std::vector<float> val;
+
+  void build(const CsrView& x, const std::int32_t* code, std::int64_t i0, std::int64_t i1,
+             std::int64_t d, float* head) {
+    ptr.assign(static_cast<std::size_t>(i1 - i0 + 1), 0);
+    id.clear();
+    val.clear();
+    code_rows(x, code, i0, i1, d, head, [&](std::int64_t r, std::int32_t t, float v) {
+      id.push_back(t);
+      val.push_back(v);
+      ptr[static_cast<std::size_t>(r + 1)] = static_cast<std::int64_t>(id.size());
+    });
+    // Rows without tail entries start where the previous row ended.
+    for (std::size_t r = 1; r < ptr.size(); ++r) ptr[r] = std::max(ptr[r], ptr[r - 1]);
+  }
+
+  std::size_t bytes() const {
+    return ptr.capacity() * sizeof(std::int64_t) + (id.capacity() + val.capacity()) * 4;
   }
 };
 
@@ -138,6 +193,7 @@ struct Worker {
   std::vector<float> colcut;
   std::vector<Neighbor> gathered;
   TailIndex index;
+  StripRows strip;
   std::vector<ScoredPair> pairs;
 };
 
@@ -156,6 +212,7 @@ class CpuPass final : public TilePass {
     t.order = TileOrder::kSpread;
     t.head_rows_per_tile = true;
     t.host_memory = true;
+    t.split_rows = false;  // rows are coded per tile from the views
     return t;
   }
   std::int64_t tile_edge(const SimilarityParams& params, int d, std::int64_t rows_q,
@@ -177,10 +234,9 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
   // Parallelism comes from our tiles; a multithreaded BLAS inside would oversubscribe.
   openblas_set_num_threads(1);
   const std::int64_t d = in.split.head_dim;
-  const SplitRows& q_rows = in.q;
-  const SplitRows& ref_rows = in.r();
-  const CsrMatrix& q_tail = q_rows.tail;
-  const CsrMatrix& ref_tail = ref_rows.tail;
+  const CsrView& q_view = in.queries;
+  const CsrView& ref_view = in.references;
+  const std::int32_t* code = in.code.data();
   const std::int64_t edge = plan.tile_rows;
   const std::vector<Tile>& order = plan.tiles;
   const std::int64_t q_count = in.queries.rows;
@@ -213,11 +269,7 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
         wk.b.resize(static_cast<std::size_t>(edge * std::max<std::int64_t>(d, 1)));
         wk.s.resize(static_cast<std::size_t>(kStrip * ldc));
         wk.colcut.resize(static_cast<std::size_t>(ldc));
-        if (d > 0) fill_head_rows(ref_rows.head, tile.col_begin, tile.col_end, d, wk.b.data());
-        wk.index.build(ref_tail, tile.col_begin, tile.col_end);
-        std::size_t ib = wk.index.bytes(), prev = index_bytes.load();
-        while (ib > prev && !index_bytes.compare_exchange_weak(prev, ib)) {
-        }
+        wk.index.build(ref_view, code, in.tail_ids, tile.col_begin, tile.col_end, d, wk.b.data());
 
         // Only the selection touches shared lists: it locks the tile's blocks (a
         // self-join's column pass updates the column block's lists too) or, in a
@@ -230,8 +282,11 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
           const std::int64_t sr = std::min(kStrip, rows - s0);
           const std::int64_t i0 = tile.row_begin + s0;
           float* S = wk.s.data();
+          wk.strip.build(q_view, code, i0, i0 + sr, d, wk.a.data());
+          const std::int64_t* sp_ptr = wk.strip.ptr.data();
+          const std::int32_t* sp_id = wk.strip.id.data();
+          const float* sp_val = wk.strip.val.data();
           if (d > 0) {
-            fill_head_rows(q_rows.head, i0, i0 + sr, d, wk.a.data());
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(sr),
                         static_cast<int>(cols), static_cast<int>(d), 1.0f, wk.a.data(),
                         static_cast<int>(d), wk.b.data(), static_cast<int>(d), 0.0f, S,
@@ -243,16 +298,14 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
           // Tail products, row by row into the strip.
           for (std::int64_t ii = 0; ii < sr; ++ii) {
             float* srow = S + ii * ldc;
-            const std::int64_t i = i0 + ii;
-            const std::int64_t pe = q_tail.indptr[i + 1];
-            for (std::int64_t p = q_tail.indptr[i]; p < pe; ++p) {
+            const std::int64_t pe = sp_ptr[ii + 1];
+            for (std::int64_t p = sp_ptr[ii]; p < pe; ++p) {
               // The span table is too large for L1; fetch a few terms ahead.
-              if (p + kPrefetch < pe)
-                __builtin_prefetch(&wk.index.span[q_tail.indices[p + kPrefetch]]);
-              const TailIndex::Span sp = wk.index.span[q_tail.indices[p]];
+              if (p + kPrefetch < pe) __builtin_prefetch(&wk.index.span[sp_id[p + kPrefetch]]);
+              const TailIndex::Span sp = wk.index.span[sp_id[p]];
               const std::int32_t n = sp.len;
               if (n == 0) continue;
-              const float v = q_tail.data[p];
+              const float v = sp_val[p];
               const std::int32_t* pc = wk.index.col.data() + sp.start;
               const float* pv = wk.index.val.data() + sp.start;
               scatter_add(srow, pc, pv, n, v);
@@ -336,6 +389,9 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
           }
         }
 
+        std::size_t ib = wk.index.bytes() + wk.strip.bytes(), prev = index_bytes.load();
+        while (ib > prev && !index_bytes.compare_exchange_weak(prev, ib)) {
+        }
         store.tile_done(tile);
       },
       1);

@@ -67,11 +67,14 @@ JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
                      [&](std::int32_t x, std::int32_t y) { return df[x] > df[y]; });
     for (std::int32_t c : order) tail_id[c] = in.tail_ids++;
   }
-  in.q = split_rows(in.queries, in.split, tail_id, in.tail_ids, threads);
-  // The references of a cross join only feed inverted indexes (CPU) or the
-  // transpose by term (CUDA): their rows need no sort by tail id.
-  if (!in.self_join)
-    in.r_storage = split_rows(in.references, in.split, tail_id, in.tail_ids, threads, false);
+  in.code = column_codes(in.split, tail_id, static_cast<std::int64_t>(cols));
+  if (traits.split_rows) {
+    in.q = split_rows(in.queries, in.split, tail_id, in.tail_ids, threads);
+    // The references of a cross join only feed the transpose by term (CUDA):
+    // their rows need no sort by tail id.
+    if (!in.self_join)
+      in.r_storage = split_rows(in.references, in.split, tail_id, in.tail_ids, threads, false);
+  }
   in.keep = keep_for(params, traits, in.references.rows);
   in.margin = traits.margin;
   return in;
@@ -131,12 +134,17 @@ SimilarityResult run_join(TilePass& pass, const CsrView& queries, const CsrView*
     if (queries.row_nnz(i) == 0) ++result.stats.zero_rows;
   }
 
-  // The budget covers what the engine allocates: split rows and candidate lists
-  // (resident for the whole run), then the tiles in what is left. Without an
-  // explicit budget the backend sizes its tiles from the memory available.
+  // The budget covers what the engine allocates: split rows (for a backend that
+  // reads them), the per-column tables (df of each side, codes) and the candidate
+  // lists, resident for the whole run; then the tiles in what is left. Without
+  // an explicit budget the backend sizes its tiles from the memory available.
   const std::int64_t keep = keep_for(params, traits, refs.rows);
-  const std::size_t resident = split_bytes_bound(queries) + (self ? 0 : split_bytes_bound(refs)) +
-                               CandidateStore::list_bytes(queries.rows, keep);
+  const std::size_t split_bytes =
+      traits.split_rows ? split_bytes_bound(queries) + (self ? 0 : split_bytes_bound(refs)) : 0;
+  const std::size_t columns =
+      static_cast<std::size_t>(queries.cols) * (sizeof(std::int32_t) + 2 * sizeof(std::int64_t));
+  const std::size_t resident =
+      split_bytes + columns + CandidateStore::list_bytes(queries.rows, keep);
   std::size_t tile_budget = 0;
   if (params.memory_budget > 0) {
     const std::size_t host_part = traits.host_memory ? resident : 0;

@@ -45,6 +45,11 @@ struct PassTraits {
   TileOrder order = TileOrder::kSpread;
   /// Whether head rows are built per tile (CPU) or once per run (CUDA), for the cost model.
   bool head_rows_per_tile = true;
+  /// Whether the backend reads `JoinInputs::q` and `r()` (split copies of both
+  /// sides, made once per run). A backend that codes rows from the views itself
+  /// through `JoinInputs::code`, per tile, leaves it false: the driver then copies
+  /// neither side, and the engine's memory is its tiles and lists alone.
+  bool split_rows = true;
   /// Whether the backend's tiles live in host memory (then the split rows and the
   /// lists share the memory budget with them) or on a device.
   bool host_memory = true;
@@ -58,12 +63,17 @@ struct JoinInputs {
   HeadTailSplit split;
   std::vector<std::int64_t> df_q, df_r;  ///< df_r empty for a self-join.
   std::int32_t tail_ids = 0;
-  SplitRows q;
-  SplitRows r_storage;  ///< Empty for a self-join.
+  /// Per column: head slot, tail id or dropped (column_codes in sim/plan.hpp).
+  std::vector<std::int32_t> code;
+  SplitRows q;          ///< Empty unless the backend asks for split rows.
+  SplitRows r_storage;  ///< Empty for a self-join or without split rows.
   const SplitRows& r() const { return self_join ? q : r_storage; }
   std::int64_t keep = 0;  ///< Candidates kept per row (0 = no top-k lists).
   float margin = 0.0f;
-  std::size_t bytes() const { return q.bytes() + r_storage.bytes(); }
+  std::size_t bytes() const {
+    return q.bytes() + r_storage.bytes() + code.size() * sizeof(std::int32_t) +
+           (df_q.size() + df_r.size()) * sizeof(std::int64_t);
+  }
 };
 
 /// Split `queries` (and `references`, null for a self-join) for a backend.

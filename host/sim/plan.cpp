@@ -119,6 +119,20 @@ HeadTailSplit choose_head_split(const std::vector<std::int64_t>& df_q,
   return split;
 }
 
+std::vector<std::int32_t> column_codes(const HeadTailSplit& split,
+                                       const std::vector<std::int32_t>& tail_id,
+                                       std::int64_t cols) {
+  const auto slots = static_cast<std::int64_t>(split.slot_of.size());
+  const auto tails = static_cast<std::int64_t>(tail_id.size());
+  std::vector<std::int32_t> code(static_cast<std::size_t>(std::max<std::int64_t>(cols, 0)), -1);
+  for (std::int64_t c = 0; c < cols; ++c) {
+    const std::int32_t s = c < slots ? split.slot_of[c] : -1;
+    const std::int32_t t = c < tails ? tail_id[c] : -1;
+    code[c] = s >= 0 ? s : (t >= 0 ? -2 - t : -1);
+  }
+  return code;
+}
+
 SplitRows split_rows(const CsrView& x, const HeadTailSplit& split,
                      const std::vector<std::int32_t>& tail_id, std::int32_t tail_ids, int threads,
                      bool sort_tail) {
@@ -130,15 +144,10 @@ SplitRows split_rows(const CsrView& x, const HeadTailSplit& split,
   tail.cols = tail_ids;
   head.indptr.assign(static_cast<std::size_t>(x.rows + 1), 0);
   tail.indptr.assign(static_cast<std::size_t>(x.rows + 1), 0);
-  // One lookup per entry: code >= 0 is a head slot, -2 - id a tail id, -1 dropped.
-  const std::int64_t cols = static_cast<std::int64_t>(split.slot_of.size());
-  std::vector<std::int32_t> code(static_cast<std::size_t>(std::max<std::int64_t>(x.cols, cols)),
-                                 -1);
-  for (std::int64_t c = 0; c < static_cast<std::int64_t>(code.size()); ++c) {
-    const std::int32_t s = c < cols ? split.slot_of[c] : -1;
-    const std::int32_t t = c < static_cast<std::int64_t>(tail_id.size()) ? tail_id[c] : -1;
-    code[c] = s >= 0 ? s : (t >= 0 ? -2 - t : -1);
-  }
+  // One lookup per entry.
+  const std::vector<std::int32_t> code =
+      column_codes(split, tail_id,
+                   std::max<std::int64_t>(x.cols, static_cast<std::int64_t>(split.slot_of.size())));
   bool monotone = true;
   for (std::size_t c = 1, last = 0; c < tail_id.size() && monotone; ++c) {
     if (tail_id[c] < 0) continue;

@@ -62,6 +62,12 @@ HeadTailSplit choose_head_split(const std::vector<std::int64_t>& df_q,
                                 const std::vector<std::int64_t>* df_r, const JoinShape& shape,
                                 int requested, const CostModel& cost);
 
+/// One code per column for the split: a head slot (>= 0), `-2 - id` for a tail
+/// column with tail id `id`, or -1 for a column dropped (no pair can use it).
+/// `tail_id` maps columns to tail ids (-1: not a tail column). `cols` entries.
+std::vector<std::int32_t> column_codes(const HeadTailSplit& split,
+                                       const std::vector<std::int32_t>& tail_id, std::int64_t cols);
+
 /// Rows split for the tile loops: head entries as (slot, value) so a dense head
 /// row is a memset and a short scatter, and tail entries with their columns
 /// mapped through a backend-chosen `tail_id` (entries mapped to -1 dropped;
