@@ -2,18 +2,23 @@
 """Cross-corpus top-k: the papersim command against sparse_dot_topn, side by side.
 
 For each query count N (default 100, 1000, 10000; the first N lines of
---queries) against every document of --refs, on the same threads:
-  * papersim: the whole command `papersim related QN --against REFS -k K
-    --backend cpu --threads T` (reading, TF-IDF, pairs and writing included),
-    in a child process; its summary gives the pairs time and the peak RSS
-    (VmHWM);
-  * sparse_dot_topn: sp_matmul_topn(Q, R.T, top_n=K, n_threads=T) on the same
-    TF-IDF matrices (`papersim vectorize QN REFS`: fitted on the union, as
-    --against does; rows [0, N) are Q, the rest R), in a child process; only
-    the call is timed (R.T is built before).
-Prints one table row per N with both times, the ratio and the top-k agreement
-(rows whose neighbour sets are identical; differing sets are checked for ties
-by float64 scores), and writes it as Markdown with --out.
+--queries) against every document of --refs, on the same threads, two rows:
+  * `--against`: the whole command `papersim related QN --against REFS -k K
+    --backend cpu --threads T` (reading, TF-IDF fitted on queries and
+    references, pairs and writing included), in a child process; its summary
+    gives the pairs time and the peak RSS (VmHWM); against it
+    sp_matmul_topn(Q, R.T, top_n=K, n_threads=T) on the same TF-IDF matrices
+    (`papersim vectorize QN REFS`: fitted on the union, as --against does; rows
+    [0, N) are Q, the rest R), in a child process; only the call is timed (R.T
+    is built before);
+  * `--index`: the whole command `papersim related QN --index REFS.psx ...`
+    against a saved index of the references (`papersim index build REFS`, built
+    once before the runs and timed apart); against it sp_matmul_topn on that
+    index's matrices (R: `papersim vectorize REFS`, the rows the index holds;
+    Q: `papersim vectorize QN --index REFS.psx`, the queries under its model).
+Each row gives both times, the ratio and the top-k agreement (rows whose
+neighbour sets are identical; differing sets are checked for ties by float64
+scores), and the table is written as Markdown with --out.
 
 Needs a Python with scipy and sparse_dot_topn==1.2.0 (comparison only):
   /usr/bin/python3 -m venv --system-site-packages /tmp/sdt-venv
@@ -83,13 +88,14 @@ def run_sdt_child(npz_q, npz_r, k, threads, out):
     print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "input_peak_rss": rss0, "peak_rss": rss1}))
 
 
-def papersim_topk(path, n, k):
-    """Neighbour reference rows (0-based within R) per query of a `related` JSONL output."""
+def papersim_topk(path, n, k, offset):
+    """Neighbour reference rows (0-based within R) per query of a `related` JSONL output
+    (neighbour docs are R's rows + `offset`: N after --against, 0 after --index)."""
     docs = np.full((n, k), -1, dtype=np.int64)
     with open(path) as f:
         for line in f:
             row = json.loads(line)
-            nb = [d["doc"] - n for d in row["neighbors"]][:k]
+            nb = [d["doc"] - offset for d in row["neighbors"]][:k]
             docs[row["doc"], : len(nb)] = nb
     return docs
 
@@ -119,12 +125,14 @@ SUMMARY = {
     "head": re.compile(r"head D=(\d+)"),
     "peak": re.compile(r"peak memory\s+([\d.]+) (KiB|MiB|GiB|B)"),
     "readvec": re.compile(r"read / vectorize\s+([\d.]+) s / ([\d.]+) s"),
+    "load": re.compile(r"terms, loaded in ([\d.]+) s"),
 }
 UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
 
 
-def run_papersim(binary, qfile, refs, k, threads, out):
-    cmd = [binary, "related", qfile, "--against", refs, "-k", str(k), "--backend", "cpu",
+def run_papersim(binary, qfile, refs, k, threads, out, index=None):
+    side = ["--index", index] if index else ["--against", refs]
+    cmd = [binary, "related", qfile, *side, "-k", str(k), "--backend", "cpu",
            "--threads", str(threads), "-o", out]
     c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
@@ -136,6 +144,7 @@ def run_papersim(binary, qfile, refs, k, threads, out):
     m = SUMMARY["pairs"].search(s)
     peak = SUMMARY["peak"].search(s)
     rv = SUMMARY["readvec"].search(s)
+    load = SUMMARY["load"].search(s)
     return {
         "seconds": wall,
         "cpu_seconds": cpu,
@@ -143,9 +152,42 @@ def run_papersim(binary, qfile, refs, k, threads, out):
         "pairs_seconds": float(m.group(2)),
         "head_dim": int(SUMMARY["head"].search(s).group(1)),
         "peak_rss": float(peak.group(1)) * UNITS[peak.group(2)],
-        "read_seconds": float(rv.group(1)),
+        "read_seconds": float(rv.group(1)) + (float(load.group(1)) if load else 0.0),
         "tfidf_seconds": float(rv.group(2)),
     }
+
+
+def vectorize(binary, inputs, threads, out_mtx, index=None):
+    """TF-IDF rows of `inputs` as CSR (fitted on them, or under a saved index's model)."""
+    extra = ["--index", index] if index else []
+    subprocess.run([binary, "vectorize", *inputs, *extra, "--out-matrix", out_mtx, "-q",
+                    "--threads", str(threads)], check=True)
+    x = read_mtx(out_mtx)
+    os.remove(out_mtx)
+    return x
+
+
+def run_sdt(tmp, q, r, k, threads):
+    npz_q, npz_r = os.path.join(tmp, "q.npz"), os.path.join(tmp, "r.npz")
+    sp.save_npz(npz_q, q, compressed=False)
+    sp.save_npz(npz_r, r, compressed=False)
+    sdt_out = os.path.join(tmp, "sdt.npy")
+    res = subprocess.run([sys.executable, __file__, "--sdt-child", npz_q, npz_r, sdt_out, "-k", str(k),
+                          "--threads", str(threads)], check=True, capture_output=True, text=True)
+    sdt = json.loads(res.stdout.strip().splitlines()[-1])
+    sdt["docs"] = np.load(sdt_out)
+    return sdt
+
+
+def table_row(mode, n, r, ps, sdt, agree):
+    same, ties, other = agree
+    ratio = sdt["seconds"] / ps["seconds"]
+    ratio_cpu = sdt["cpu_seconds"] / ps["cpu_seconds"]
+    return (f"| {mode} | {n:,} | {r.shape[0]:,} | {ps['seconds']:.2f} s ({ps['cpu_seconds']:.2f} s) | "
+            f"{ps['read_seconds']:.2f} / {ps['tfidf_seconds']:.2f} / {ps['pairs_seconds']:.2f} s | "
+            f"{ps['head_dim']} | {ps['peak_rss'] / 2**20:.0f} MiB | {sdt['seconds']:.2f} s "
+            f"({sdt['cpu_seconds']:.2f} s) | {sdt['peak_rss'] / 2**20:.0f} MiB | "
+            f"**{ratio:.2f}x / {ratio_cpu:.2f}x** | {same}/{n} (+{ties} ties, {other} other) |")
 
 
 def main():
@@ -168,50 +210,49 @@ def main():
     tmp = tempfile.mkdtemp(prefix="papersim-cross-")
     with open(args.queries) as f:
         queries = f.readlines()
+    index = os.path.join(tmp, "refs.psx")
+    t0 = time.perf_counter()
+    subprocess.run([args.papersim, "index", "build", args.refs, "-o", index, "-q"], check=True)
+    index_seconds = time.perf_counter() - t0
+    r_index = vectorize(args.papersim, [args.refs], args.threads, os.path.join(tmp, "r.mtx"))
     rows = []
-    header = (f"| queries | references | papersim whole command, wall (CPU) | (read / TF-IDF / pairs) | D | "
-              f"papersim peak RSS | sp_matmul_topn, wall (CPU) | sdt peak RSS | ratio wall / CPU | "
-              f"identical top-{args.k} sets |")
+    header = (f"| mode | queries | references | papersim whole command, wall (CPU) | "
+              f"(read or load / TF-IDF / pairs) | D | papersim peak RSS | sp_matmul_topn, wall (CPU) | "
+              f"sdt peak RSS | ratio wall / CPU | identical top-{args.k} sets |")
+    print(f"index of the references built in {index_seconds:.2f} s", flush=True)
     print(header, flush=True)
     for n in (int(v) for v in args.sizes.split(",")):
         qfile = os.path.join(tmp, f"q{n}.jsonl")
         with open(qfile, "w") as f:
             f.writelines(queries[:n])
         ps_out = os.path.join(tmp, f"ps{n}.jsonl")
-        ps = run_papersim(args.papersim, qfile, args.refs, args.k, args.threads, ps_out)
 
-        mtx = os.path.join(tmp, f"x{n}.mtx")
-        subprocess.run([args.papersim, "vectorize", qfile, args.refs, "--out-matrix", mtx, "-q",
-                        "--threads", str(args.threads)], check=True)
-        x = read_mtx(mtx)
-        os.remove(mtx)
+        ps = run_papersim(args.papersim, qfile, args.refs, args.k, args.threads, ps_out)
+        x = vectorize(args.papersim, [qfile, args.refs], args.threads, os.path.join(tmp, "x.mtx"))
         q, r = x[:n], x[n:]
-        npz_q, npz_r = os.path.join(tmp, "q.npz"), os.path.join(tmp, "r.npz")
-        sp.save_npz(npz_q, q, compressed=False)
-        sp.save_npz(npz_r, r, compressed=False)
-        sdt_out = os.path.join(tmp, "sdt.npy")
-        res = subprocess.run([sys.executable, __file__, "--sdt-child", npz_q, npz_r, sdt_out, "-k", str(args.k),
-                              "--threads", str(args.threads)], check=True, capture_output=True, text=True)
-        sdt = json.loads(res.stdout.strip().splitlines()[-1])
-        same, ties, other = agreement(q, r, papersim_topk(ps_out, n, args.k), np.load(sdt_out))
-        ratio = sdt["seconds"] / ps["seconds"]
-        ratio_cpu = sdt["cpu_seconds"] / ps["cpu_seconds"]
-        row = (f"| {n:,} | {r.shape[0]:,} | {ps['seconds']:.2f} s ({ps['cpu_seconds']:.2f} s) | "
-               f"{ps['read_seconds']:.2f} / {ps['tfidf_seconds']:.2f} / {ps['pairs_seconds']:.2f} s | "
-               f"{ps['head_dim']} | {ps['peak_rss'] / 2**20:.0f} MiB | {sdt['seconds']:.2f} s "
-               f"({sdt['cpu_seconds']:.2f} s) | {sdt['peak_rss'] / 2**20:.0f} MiB | "
-               f"**{ratio:.2f}x / {ratio_cpu:.2f}x** | {same}/{n} (+{ties} ties, {other} other) |")
-        print(row, flush=True)
-        rows.append(row)
+        sdt = run_sdt(tmp, q, r, args.k, args.threads)
+        agree = agreement(q, r, papersim_topk(ps_out, n, args.k, n), sdt["docs"])
+        rows.append(table_row("--against", n, r, ps, sdt, agree))
+        print(rows[-1], flush=True)
+
+        ps = run_papersim(args.papersim, qfile, args.refs, args.k, args.threads, ps_out, index)
+        q = vectorize(args.papersim, [qfile], args.threads, os.path.join(tmp, "q.mtx"), index)
+        sdt = run_sdt(tmp, q, r_index, args.k, args.threads)
+        agree = agreement(q, r_index, papersim_topk(ps_out, n, args.k, 0), sdt["docs"])
+        rows.append(table_row("--index", n, r_index, ps, sdt, agree))
+        print(rows[-1], flush=True)
     if args.out:
         with open(args.out, "w") as f:
             f.write(f"# Cross-corpus top-{args.k}: papersim vs sparse_dot_topn {sparse_dot_topn.__version__}\n\n")
             f.write(f"{args.threads} threads each, `bench/cross_vs_sparse_dot_topn.py --sizes {args.sizes}`; "
                     f"queries {os.path.basename(args.queries)}, references {os.path.basename(args.refs)}.\n"
-                    "papersim: the whole `related --against` command (reading, TF-IDF, pairs, output); "
+                    "papersim: the whole command (`related --against`: reading, TF-IDF fitted on both, pairs, "
+                    "output; `related --index`: loading the saved index, reading and vectorizing the queries, "
+                    f"pairs, output; the index was built once in {index_seconds:.2f} s); "
                     "sparse_dot_topn: the `sp_matmul_topn(Q, R.T, top_n=k)` call only, on the same matrices. "
-                    "Ratio = sparse_dot_topn seconds / papersim seconds (wall, and CPU time of all threads: steadier when other jobs share the machine).\n\n")
-            f.write(header + "\n|" + "---|" * 10 + "\n")
+                    "Ratio = sparse_dot_topn seconds / papersim seconds (wall, and CPU time of all threads: "
+                    "steadier when other jobs share the machine).\n\n")
+            f.write(header + "\n|" + "---|" * 11 + "\n")
             for row in rows:
                 f.write(row + "\n")
 

@@ -279,6 +279,53 @@ TEST_F(IndexCli, StoredListsEqualRelatedAndCsvTsvWork) {
   for (const auto& line : lines(q.out)) EXPECT_NE(line.find("\"score\":1}"), std::string::npos);
 }
 
+TEST_F(IndexCli, VectorizeWithAnIndexUsesItsFrozenModel) {
+  // The indexed documents vectorized with the index's model are the index's own
+  // rows: the same matrix and vocabulary as fitting on them.
+  const std::string idx = quote(dir_ / "v.psx");
+  ASSERT_EQ(run(papersim("index build" + join_quoted(seeds_) + " -q -o " + idx)).exit_code, 0);
+  ASSERT_EQ(run(papersim("vectorize" + join_quoted(seeds_) + " --index " + idx + " -q" +
+                         " --out-matrix " + quote(dir_ / "a.mtx") + " --out-vocab " +
+                         quote(dir_ / "a.vocab") + " --out-docs " + quote(dir_ / "a.docs")))
+                .exit_code,
+            0);
+  ASSERT_EQ(run(papersim("vectorize" + join_quoted(seeds_) + " -q --out-matrix " +
+                         quote(dir_ / "b.mtx") + " --out-vocab " + quote(dir_ / "b.vocab") +
+                         " --out-docs " + quote(dir_ / "b.docs")))
+                .exit_code,
+            0);
+  for (const std::string f : {"mtx", "vocab", "docs"}) {
+    const std::string a = read_file(dir_ / ("a." + f));
+    EXPECT_FALSE(a.empty()) << f;
+    EXPECT_EQ(a, read_file(dir_ / ("b." + f))) << f;
+  }
+  // A subset keeps the index's columns: the header names its vocabulary size.
+  const std::string log = dir_ / "c.err";
+  const RunResult one = run(papersim("vectorize " + quote(seeds_[0]) + " --index " + idx +
+                                     " --out-matrix " + quote(dir_ / "c.mtx")),
+                            log);
+  ASSERT_EQ(one.exit_code, 0);
+  EXPECT_NE(read_file(log).find("vectorized with the model of"), std::string::npos)
+      << read_file(log);
+  const auto ma = lines(read_file(dir_ / "a.mtx")), mc = lines(read_file(dir_ / "c.mtx"));
+  auto header = [](const std::vector<std::string>& l) {
+    for (const auto& line : l)
+      if (!line.empty() && line[0] != '%') return line.substr(line.find(' '));
+    return std::string();
+  };
+  EXPECT_EQ(header(ma).substr(0, header(ma).rfind(' ')),
+            header(mc).substr(0, header(mc).rfind(' ')));
+  // The model is the index's: TF-IDF options are refused before any input is read.
+  EXPECT_EQ(run(papersim("vectorize " + quote(dir_ / "none.jsonl") + " --index " + idx +
+                         " --min-df 2 --out-matrix " + quote(dir_ / "d.mtx")))
+                .exit_code,
+            2);
+  EXPECT_EQ(
+      run(papersim("vectorize " + quote(seeds_[0]) + " --index " + idx + " --out-matrix " + idx))
+          .exit_code,
+      2);
+}
+
 TEST_F(IndexCli, DuplicatesAgainstAnIndexMatchAgainst) {
   // Built with the abstracts preset on the references, --index uses that frozen
   // model; --against fits on the union, so only the pair sets are compared at a

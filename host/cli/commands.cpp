@@ -74,16 +74,47 @@ void register_vectorize(CLI::App& app, TempFileRegistry& temps) {
                   "Matrix Market file: rows = doc, columns = vocabulary index");
   cmd->add_option("--out-vocab", *out_vocab, "Vocabulary, one term per line, in column order");
   cmd->add_option("--out-docs", *out_docs, "One JSON object per document: doc, id, source, title");
-  cmd->callback([args, out_matrix, out_vocab, out_docs, &temps] {
+  cmd->add_option("--index", args->index,
+                  "Saved index (papersim index build): vectorize with its frozen model instead "
+                  "of fitting one (columns = the index's vocabulary)");
+  cmd->callback([args, out_matrix, out_vocab, out_docs, cmd, &temps] {
     const auto t0 = Clock::now();
     RunContext ctx = args->context();
-    check_tfidf_options(args->tfidf, ctx);
-    check_outputs_not_inputs({*out_matrix, *out_vocab, *out_docs}, args->read_files());
+    std::vector<std::string> inputs = args->read_files();
+    IndexQueryArgs with_index;
+    if (!args->index.empty()) {
+      with_index = index_query_args(*args, *cmd);
+      check_index_query_args(with_index);
+      inputs.push_back(args->index);
+    } else {
+      check_tfidf_options(args->tfidf, ctx);
+    }
+    check_outputs_not_inputs({*out_matrix, *out_vocab, *out_docs}, inputs);
     // All outputs are created first (an unwritable one fails before the work)
     // and put in place together at the end, so a failure leaves all as they were.
     auto matrix = open_optional_output(*out_matrix, temps);
     auto vocab = open_optional_output(*out_vocab, temps);
     auto docs = open_optional_output(*out_docs, temps);
+    if (!args->index.empty()) {
+      const QueryRun r = load_queries(with_index, ctx, false);
+      if (matrix) write_matrix_market(r.q, matrix->stream());
+      if (vocab) {
+        for (std::int64_t c = 0; c < r.index.vocabulary_size(); ++c)
+          vocab->stream() << r.index.term(c) << '\n';
+      }
+      if (docs) write_docs(docs->stream(), r.corpus.docs);
+      for (auto* f : {matrix.get(), vocab.get(), docs.get()}) {
+        if (f) f->close();
+      }
+      if (!ctx.quiet)
+        std::fprintf(stderr,
+                     "papersim: %s documents vectorized with the model of %s in %.2f s "
+                     "(%s non-zeros, %s of their term occurrences outside its vocabulary)\n",
+                     format_count(r.q.rows).c_str(), args->index.c_str(), since(t0),
+                     format_count(r.q.nnz()).c_str(),
+                     format_count(r.transform.terms_out_of_vocabulary).c_str());
+      return;
+    }
     Vectorized v = args->load(ctx, false);
     if (matrix) write_matrix_market(v.x, matrix->stream());
     if (vocab) {
