@@ -549,3 +549,56 @@ TEST_F(IndexCli, KilledAddLeavesAValidIndex) {
       "the new one was in place\n",
       old_seen, mid_write, new_seen);
 }
+
+namespace {
+
+// "engine memory     858.58 KiB (...)" of a summary, in bytes (-1 when absent).
+double engine_memory(const std::string& err) {
+  const std::size_t at = err.find("engine memory");
+  if (at == std::string::npos) return -1;
+  std::istringstream in(err.substr(at + 13));
+  double v = 0;
+  std::string unit;
+  in >> v >> unit;
+  const std::map<std::string, double> scale{
+      {"B", 1}, {"KiB", 1024.0}, {"MiB", 1024.0 * 1024}, {"GiB", 1024.0 * 1024 * 1024}};
+  return scale.count(unit) ? v * scale.at(unit) : -1;
+}
+
+}  // namespace
+
+TEST(IndexOutOfCore, ReferencesLargerThanTheBudgetStreamThroughIt) {
+  if (bin().empty()) GTEST_SKIP() << "PAPERSIM_BIN not set";
+  // A saved index of 20,000 synthetic abstracts (its vectors alone several
+  // times the budget), queried block by block in a 3 MiB engine budget: the
+  // same output as without a budget, the engine within it; a budget below the
+  // smallest tiles is a usage error that leaves an earlier output alone.
+  TempDir t;
+  std::string err;
+  const std::string refs = quote(t / "refs.jsonl"), queries = quote(t / "q.jsonl");
+  const std::string idx = quote(t / "r.psx");
+  ASSERT_EQ(run_papersim("synth --docs 20000 --seed 21 -q -o " + refs, t), 0);
+  ASSERT_EQ(run_papersim("synth --docs 300 --seed 22 -q -o " + queries, t), 0);
+  ASSERT_EQ(run_papersim("index build " + refs + " -q -o " + idx, t), 0);
+  constexpr double kBudget = 3.0 * 1024 * 1024;
+  EXPECT_GT(static_cast<double>(std::filesystem::file_size(t / "r.psx")), 3 * kBudget);
+  for (const std::string side : {" --index " + idx, " --against " + refs}) {
+    const std::string common = "related " + queries + side + " -k 10 --backend cpu ";
+    ASSERT_EQ(run_papersim(common + "-o " + quote(t / "a.jsonl"), t, &err), 0) << err;
+    ASSERT_EQ(run_papersim(common + "--memory-budget 3M -o " + quote(t / "b.jsonl"), t, &err), 0)
+        << err;
+    const double used = engine_memory(err);
+    EXPECT_GT(used, 0) << err;
+    EXPECT_LE(used, kBudget) << err;
+    const std::string a = read_file(t / "a.jsonl");
+    EXPECT_EQ(lines(a).size(), 300u) << side;
+    EXPECT_EQ(a, read_file(t / "b.jsonl")) << side;
+  }
+  const std::string out = t.write("out.jsonl", "earlier\n");
+  EXPECT_EQ(run_papersim("related " + queries + " --index " + idx +
+                             " -k 10 --backend cpu --memory-budget 64K -o " + quote(out),
+                         t, &err),
+            2);
+  EXPECT_NE(err.find("--memory-budget"), std::string::npos) << err;
+  EXPECT_EQ(read_file(out), "earlier\n");
+}

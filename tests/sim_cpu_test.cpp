@@ -163,16 +163,43 @@ TEST(CpuBackend, ZeroAndEmptyInputs) {
   for (const auto& l : r.topk) EXPECT_TRUE(l.empty());
 }
 
-TEST(CpuBackend, MemoryBudgetDrivesTiles) {
-  CsrMatrix x = testing::random_matrix({500, 100, 6.0, 0.0, 0.05, 0, 1.0}, 8);
+TEST(CpuBackend, MemoryBudgetBoundsTheEngineAndKeepsResults) {
+  // Out of core in miniature: tiles shrink to what the budget leaves, the
+  // engine's working set (lists, column tables, tiles) stays within it, and the
+  // results are the brute force's whatever the budget; a budget below the
+  // smallest tiles is a usage error, not a silent overrun.
+  CsrMatrix x = testing::random_matrix({500, 3000, 12.0, 0.0, 0.05, 0, 1.0}, 8);
+  CsrMatrix q = x.slice_rows(0, 120);
+  const CsrMatrix r = x.slice_rows(120, 500);
   SimilarityParams p;
   p.k = 4;
-  p.threshold = 0.6f;
   p.threads = 2;
-  p.memory_budget = 1;  // below one tile: the smallest tile (64) is used
-  SimilarityResult got = make_cpu_backend()->self_join(x, p);
-  EXPECT_EQ(got.stats.tiles, 8 * 9 / 2);
-  expect_same(got, brute_force(x, nullptr, p), "budget");
+  const SimilarityResult want_self = brute_force(x, nullptr, p);
+  const SimilarityResult want_cross = brute_force(q, &r, p);
+  p.memory_budget = 1;
+  EXPECT_THROW(make_cpu_backend()->self_join(x, p), UsageError);
+  EXPECT_THROW(make_cpu_backend()->cross_join(q, r, p), UsageError);
+  int fitted[2] = {0, 0};
+  std::int64_t most_tiles = 0;
+  for (std::size_t budget = 16 << 10; budget <= (8 << 20); budget = budget * 5 / 4) {
+    p.memory_budget = budget;
+    for (const bool self : {true, false}) {
+      SimilarityResult got;
+      try {
+        got = self ? make_cpu_backend()->self_join(x, p) : make_cpu_backend()->cross_join(q, r, p);
+      } catch (const UsageError&) {
+        EXPECT_EQ(fitted[self], 0) << "a budget failed after a smaller one fitted: " << budget;
+        continue;
+      }
+      ++fitted[self];
+      most_tiles = std::max(most_tiles, got.stats.tiles);
+      EXPECT_LE(got.stats.peak_working_bytes, budget) << (self ? "self" : "cross");
+      expect_same(got, self ? want_self : want_cross, "budget " + std::to_string(budget));
+    }
+  }
+  EXPECT_GT(fitted[0], 4);
+  EXPECT_GT(fitted[1], 4);
+  EXPECT_EQ(most_tiles, 8 * 9 / 2) << "the smallest budget that fits uses 64-row tiles";
 }
 
 TEST(CpuBackend, RejectsBadParamsAndShapes) {

@@ -429,7 +429,7 @@ std::vector<ScoredPair> pairs_in_doc_space(const Vectorized& v,
 }
 
 void print_engine_stats(const SimilarityStats& r) {
-  // A run without tiles (the index's exact sparse join) has no head or re-scoring to report.
+  // A run without tiles (an empty side) has no head or re-scoring to report.
   const bool tiled = r.tiles > 0;
   if (tiled) {
     std::fprintf(stderr, "  backend           %s (head D=%d, %s tiles)\n", r.backend.c_str(),
@@ -442,9 +442,12 @@ void print_engine_stats(const SimilarityStats& r) {
                r.seconds > 0 ? static_cast<double>(r.pairs_evaluated) / r.seconds : 0.0);
   std::fprintf(stderr, "  empty documents   %s (no terms: no neighbours)\n",
                format_count(r.zero_rows).c_str());
-  if (tiled)
+  if (tiled) {
     std::fprintf(stderr, "  exact re-scoring  %s candidates, %s rows recomputed\n",
                  format_count(r.rescored).c_str(), format_count(r.fallback_rows).c_str());
+    std::fprintf(stderr, "  engine memory     %s (lists, tables, tiles)\n",
+                 format_bytes(r.peak_working_bytes).c_str());
+  }
 }
 
 void print_summary(const Summary& s, const RunContext& ctx) {

@@ -138,8 +138,15 @@ struct TailIndex {
       }
     }
   }
+  void reserve(std::int32_t tail_ids, std::int64_t block_nnz) {
+    span.assign(static_cast<std::size_t>(tail_ids), {});
+    touched.reserve(static_cast<std::size_t>(std::min<std::int64_t>(tail_ids, block_nnz)));
+    col.reserve(static_cast<std::size_t>(block_nnz));
+    val.reserve(static_cast<std::size_t>(block_nnz));
+  }
   std::size_t bytes() const {
-    return span.size() * sizeof(Span) + (touched.capacity() + col.capacity() + val.capacity()) * 4;
+    return span.capacity() * sizeof(Span) +
+           (touched.capacity() + col.capacity() + val.capacity()) * 4;
   }
 };
 
@@ -164,6 +171,11 @@ struct StripRows {
     for (std::size_t r = 1; r < ptr.size(); ++r) ptr[r] = std::max(ptr[r], ptr[r - 1]);
   }
 
+  void reserve(std::int64_t strip_nnz) {
+    ptr.reserve(static_cast<std::size_t>(kStrip + 1));
+    id.reserve(static_cast<std::size_t>(strip_nnz));
+    val.reserve(static_cast<std::size_t>(strip_nnz));
+  }
   std::size_t bytes() const {
     return ptr.capacity() * sizeof(std::int64_t) + (id.capacity() + val.capacity()) * 4;
   }
@@ -186,6 +198,47 @@ __attribute__((noinline)) void scatter_add(float* __restrict srow,
     srow[c3] = x3;
   }
   for (; e < n; ++e) srow[pc[e]] += v * pv[e];
+}
+
+// Most entries in any `edge` consecutive rows of `x` (a block's postings bound).
+std::int64_t max_block_nnz(const CsrView& x, std::int64_t edge) {
+  std::int64_t most = 0;
+  for (std::int64_t b = 0; b < x.rows; b += edge)
+    most = std::max(most, x.indptr[std::min(b + edge, x.rows)] - x.indptr[b]);
+  return most;
+}
+
+// What one worker holds for tiles of edge `edge`, in bytes: head strip and
+// column block, score strip and column cuts, the block's inverted index (span
+// table over the tail ids, postings, touched terms) and a strip's coded rows.
+// The buffers are reserved to exactly these sizes, so the figure is a bound.
+struct WorkerShape {
+  std::int64_t edge = 0, d = 0, ldc = 0;
+  std::int64_t block_nnz = 0;  // most entries of a column block
+  std::int64_t strip_nnz = 0;  // most entries of a strip of rows
+  std::int32_t tail_ids = 0;
+  std::size_t bytes() const {
+    const auto dd = static_cast<std::size_t>(std::max<std::int64_t>(d, 1));
+    const auto touched = static_cast<std::size_t>(std::min<std::int64_t>(tail_ids, block_nnz));
+    return (static_cast<std::size_t>(kStrip) * dd + static_cast<std::size_t>(edge) * dd +
+            static_cast<std::size_t>(kStrip * ldc + ldc)) *
+               sizeof(float) +
+           static_cast<std::size_t>(tail_ids) * 2 * sizeof(std::int32_t) +
+           (static_cast<std::size_t>(block_nnz) * 2 + touched) * 4 +
+           static_cast<std::size_t>(kStrip + 1) * sizeof(std::int64_t) +
+           static_cast<std::size_t>(strip_nnz) * 2 * 4;
+  }
+};
+
+WorkerShape worker_shape(const JoinInputs& in, std::int64_t edge) {
+  WorkerShape w;
+  w.edge = edge;
+  w.d = in.split.head_dim;
+  w.ldc = (edge + 15) / 16 * 16;  // padded score rows: whole 16-wide chunks
+  w.block_nnz = max_block_nnz(in.references, edge);
+  w.strip_nnz = max_block_nnz(in.queries, kStrip);
+  w.tail_ids = in.tail_ids;
+  return w;
 }
 
 struct Worker {
@@ -220,12 +273,30 @@ class CpuPass final : public TilePass {
     return cpu_tile_edge(params, d, rows_q, rows_r, budget);
   }
   std::int64_t prepare(const JoinInputs& in, const SimilarityParams& params,
-                       std::size_t budget) override {
-    return tile_edge(params, in.split.head_dim, in.queries.rows, in.references.rows, budget);
-  }
+                       std::size_t budget) override;
   void run(const JoinInputs& in, const TilePlan& plan, const SimilarityParams& params,
            CandidateStore& store, SimilarityStats& stats) override;
 };
+
+std::int64_t CpuPass::prepare(const JoinInputs& in, const SimilarityParams& params,
+                              std::size_t budget) {
+  const std::int64_t first =
+      tile_edge(params, in.split.head_dim, in.queries.rows, in.references.rows, budget);
+  if (params.tile > 0 || params.memory_budget == 0) return first;
+  // An explicit budget is a bound on what the tiles hold: the largest edge whose
+  // workers (with this input's densest blocks) and row cuts fit in it.
+  const auto workers = static_cast<std::size_t>(resolve_threads(params.threads));
+  const std::size_t cuts = static_cast<std::size_t>(in.queries.rows) * sizeof(float);
+  std::size_t need = 0;
+  for (std::int64_t edge = first; edge >= 64; edge -= 64) {
+    need = workers * worker_shape(in, edge).bytes() + cuts;
+    if (need <= budget) return edge;
+  }
+  throw UsageError("--memory-budget leaves " + format_bytes(budget) +
+                   " for tiles, but the smallest tiles of this input need " + format_bytes(need) +
+                   " (" + std::to_string(workers) +
+                   " workers; fewer --threads or a larger budget)");
+}
 
 void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityParams& params,
                   CandidateStore& store, SimilarityStats& stats) {
@@ -253,9 +324,18 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
   std::vector<std::mutex> locks(static_cast<std::size_t>(
       std::max<std::int64_t>(1, self ? row_blocks : row_blocks * strips_per_block)));
 
-  const std::int64_t ldc = (edge + 15) / 16 * 16;  // padded score rows: whole 16-wide chunks
+  const WorkerShape shape = worker_shape(in, edge);
+  const std::int64_t ldc = shape.ldc;
   std::vector<Worker> workers(static_cast<std::size_t>(threads));
-  std::atomic<std::size_t> index_bytes{0};
+  for (Worker& wk : workers) {
+    // Every buffer at its bound once: no growth, no reallocation inside the tiles.
+    wk.a.resize(static_cast<std::size_t>(kStrip * std::max<std::int64_t>(d, 1)));
+    wk.b.resize(static_cast<std::size_t>(edge * std::max<std::int64_t>(d, 1)));
+    wk.s.resize(static_cast<std::size_t>(kStrip * ldc));
+    wk.colcut.resize(static_cast<std::size_t>(ldc));
+    wk.index.reserve(shape.tail_ids, shape.block_nnz);
+    wk.strip.reserve(shape.strip_nnz);
+  }
 
   parallel_for_worker(
       static_cast<std::int64_t>(order.size()), threads,
@@ -265,10 +345,6 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
         const std::int64_t rows = tile.row_end - tile.row_begin;
         const std::int64_t cols = tile.col_end - tile.col_begin;
         const bool diag = self && tile.diagonal();
-        wk.a.resize(static_cast<std::size_t>(kStrip * std::max<std::int64_t>(d, 1)));
-        wk.b.resize(static_cast<std::size_t>(edge * std::max<std::int64_t>(d, 1)));
-        wk.s.resize(static_cast<std::size_t>(kStrip * ldc));
-        wk.colcut.resize(static_cast<std::size_t>(ldc));
         wk.index.build(ref_view, code, in.tail_ids, tile.col_begin, tile.col_end, d, wk.b.data());
 
         // Only the selection touches shared lists: it locks the tile's blocks (a
@@ -389,20 +465,18 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
           }
         }
 
-        std::size_t ib = wk.index.bytes() + wk.strip.bytes(), prev = index_bytes.load();
-        while (ib > prev && !index_bytes.compare_exchange_weak(prev, ib)) {
-        }
         store.tile_done(tile);
       },
       1);
 
   for (Worker& wk : workers) store.add_pairs(wk.pairs);
-  const std::size_t per_worker = (kStrip * std::max<std::int64_t>(d, 1) +
-                                  edge * std::max<std::int64_t>(d, 1) + kStrip * ldc + ldc) *
-                                     sizeof(float) +
-                                 index_bytes.load();
-  stats.peak_working_bytes =
-      per_worker * static_cast<std::size_t>(threads) + cut.size() * sizeof(float);
+  std::size_t held = cut.size() * sizeof(float);
+  for (const Worker& wk : workers) {
+    held += (wk.a.capacity() + wk.b.capacity() + wk.s.capacity() + wk.colcut.capacity()) *
+                sizeof(float) +
+            wk.index.bytes() + wk.strip.bytes();
+  }
+  stats.peak_working_bytes = held;
 }
 
 }  // namespace

@@ -85,7 +85,11 @@ CandidateStore::CandidateStore(const JoinInputs& in, const SimilarityParams& par
     : keep_(in.keep), self_join_(in.self_join), plan_(&plan), params_(&params) {
   cand_.margin = in.margin;
   cand_.keep = keep_;
-  if (keep_ > 0) cand_.rows.assign(static_cast<std::size_t>(in.queries.rows), TopKRow(keep_));
+  if (keep_ > 0) {
+    cand_.rows.assign(static_cast<std::size_t>(in.queries.rows), TopKRow(keep_));
+    // At their bound once (list_bytes), not grown by doubling past it.
+    for (TopKRow& r : cand_.rows) r.entries().reserve(static_cast<std::size_t>(keep_));
+  }
 }
 
 void CandidateStore::add_pairs(std::vector<ScoredPair>& pairs) {
@@ -148,7 +152,14 @@ SimilarityResult run_join(TilePass& pass, const CsrView& queries, const CsrView*
   std::size_t tile_budget = 0;
   if (params.memory_budget > 0) {
     const std::size_t host_part = traits.host_memory ? resident : 0;
-    tile_budget = params.memory_budget > host_part ? params.memory_budget - host_part : 1;
+    if (host_part >= params.memory_budget)
+      throw UsageError(
+          "--memory-budget " + format_bytes(params.memory_budget) +
+          " is below what the engine keeps for this input: " + format_bytes(host_part) +
+          " (candidate lists " + format_bytes(CandidateStore::list_bytes(queries.rows, keep)) +
+          ", per-column tables " + format_bytes(columns) +
+          (split_bytes > 0 ? ", split rows " + format_bytes(split_bytes) : "") + ")");
+    tile_budget = params.memory_budget - host_part;
   }
   JoinShape shape;
   shape.tile_edges = [&](int d) {

@@ -41,9 +41,11 @@ struct SimilarityParams {
   /// Neighbours in top-k lists must also score >= min_score (negative = no bound).
   float min_score = -1.0f;
   /// Bytes of memory the engine may allocate (host for the CPU backend, device
-  /// for CUDA): split rows, candidate lists and tiles. 0 = choose from the memory
-  /// available. Below what the lists and the smallest tiles need, the smallest
-  /// tiles are used (and reported in `peak_working_bytes`).
+  /// for CUDA): candidate lists, per-column tables, tiles, and split rows where a
+  /// backend keeps them (CUDA). 0 = choose from the memory available. On the host
+  /// a budget below what the lists and the smallest tiles of the input need is a
+  /// UsageError that names both; the CUDA backend then uses its smallest tiles.
+  /// Threshold pairs are the result and are held as found, outside the budget.
   std::size_t memory_budget = 0;
   /// Host threads; 0 = all cores.
   int threads = 0;
@@ -67,7 +69,8 @@ struct SimilarityStats {
   int head_dim = 0;                  ///< Head size used.
   std::int64_t tiles = 0;
   double seconds = 0.0;
-  /// Largest engine working set: split rows, candidate lists and tiles (host or device).
+  /// Largest engine working set: candidate lists, per-column tables, tiles, split
+  /// rows where kept, threshold pairs (host or device).
   std::size_t peak_working_bytes = 0;
 };
 
