@@ -69,6 +69,9 @@ constexpr std::int64_t kSeedColumns = 256;
 // Tail terms looked up ahead of use in the span table.
 constexpr std::int64_t kPrefetch = 6;
 
+// Entries ahead whose column codes are fetched while a block is coded.
+constexpr std::int64_t kCodeAhead = 16;
+
 constexpr float kTiny = std::numeric_limits<float>::denorm_min();
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
@@ -79,9 +82,12 @@ template <class OnTail>
 void code_rows(const CsrView& x, const std::int32_t* code, std::int64_t begin, std::int64_t end,
                std::int64_t d, float* head, OnTail&& on_tail) {
   if (d > 0) std::memset(head, 0, static_cast<std::size_t>((end - begin) * d) * sizeof(float));
+  const std::int64_t last = x.indptr[end];
   for (std::int64_t r = begin; r < end; ++r) {
     float* hrow = head + (r - begin) * d;
     for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) {
+      // The code table (4 bytes a column) is larger than L2: fetch ahead, across rows.
+      if (p + kCodeAhead < last) __builtin_prefetch(code + x.indices[p + kCodeAhead]);
       const std::int32_t k = code[x.indices[p]];
       if (k >= 0) {
         hrow[k] = x.data[p];
@@ -127,8 +133,10 @@ struct TailIndex {
     col.resize(static_cast<std::size_t>(entries));
     val.resize(static_cast<std::size_t>(entries));
     // Postings in increasing column order: the head was filled by the first pass.
+    const std::int64_t last = x.indptr[c1];
     for (std::int64_t j = c0; j < c1; ++j) {
       for (std::int64_t p = x.indptr[j]; p < x.indptr[j + 1]; ++p) {
+        if (p + kCodeAhead < last) __builtin_prefetch(code + x.indices[p + kCodeAhead]);
         const std::int32_t k = code[x.indices[p]];
         if (k >= -1) continue;
         Span& sp = span[-2 - k];
