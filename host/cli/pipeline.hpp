@@ -34,12 +34,13 @@ struct Vectorized {
   std::int64_t collapsed = -1;
 
   /// A run over several ranks (RunContext::comm): every rank has every
-  /// document's metadata (`corpus.docs`) but `x` holds only this rank's rows:
-  /// `local_queries` query rows, global rows [q_begin, ...), then its reference
-  /// rows, global reference rows [r_begin, ...) (0-based among the references).
-  /// One process: the whole matrix, q_begin = r_begin = 0.
+  /// document's metadata (`corpus.docs`) but read only its share of the inputs,
+  /// and `x` holds only its rows: `local_queries` query rows, global rows
+  /// [q_begin, ...), then its `local_references` reference rows, global
+  /// reference rows [r_begin, ...) (0-based among the references). One process:
+  /// the whole matrix, q_begin = r_begin = 0.
   Comm* comm = nullptr;
-  std::int64_t local_queries = 0, q_begin = 0, r_begin = 0;
+  std::int64_t local_queries = 0, q_begin = 0, r_begin = 0, local_references = 0;
   /// Non-zeros of the whole matrix (every rank's rows).
   std::int64_t total_nnz = 0;
   bool distributed() const { return comm != nullptr && comm->size() > 1; }
