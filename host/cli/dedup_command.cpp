@@ -135,7 +135,7 @@ void register_dedup(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
     SimilarityParams p = a->corpus.engine.to_params();
     p.k = 0;
     p.threshold = a->threshold;
-    auto backend = make_checked_backend(a->corpus.engine, p);  // before any input is read
+    auto backend = make_checked_backend(a->corpus.engine, p, ctx.comm);  // before any input is read
     check_tfidf_options(a->corpus.tfidf, ctx);
     const ReaderOptions ro = a->corpus.reader.to_options();
     check_outputs_not_inputs({a->out, a->removed}, a->corpus.read_files());

@@ -457,9 +457,15 @@ void check_tfidf_options(const TfidfCli& tfidf, const RunContext& ctx) {
 }
 
 std::unique_ptr<SimilarityBackend> make_checked_backend(const EngineCli& engine,
-                                                        const SimilarityParams& params) {
+                                                        SimilarityParams& params,
+                                                        const Comm* comm) {
   validate_params(params);
   auto backend = make_backend(parse_backend_kind(engine.backend));
+  // Under MPI each rank takes one GPU of its node, by its node-local rank.
+  if (comm != nullptr && comm->size() > 1 && backend->name().rfind("cuda", 0) == 0) {
+    params.devices =
+        local_device(params.devices, static_cast<int>(cuda_devices().size()), comm->local_rank());
+  }
   backend->check(params);
   return backend;
 }
@@ -490,14 +496,15 @@ void report_ring_stats(Comm& comm, const detail::RingStats& rs, const RunContext
   const std::vector<std::string> all = comm.gatherv(mine, 0);
   if (ctx.quiet || all.empty()) return;
   std::fprintf(stderr,
-               "papersim: ring join per rank (pairs, join time, rate, shifts, ring bytes sent; "
-               "collective bytes sent before the join):\n");
+               "papersim: ring join per rank (query rows, pairs, join time, rate, shifts, ring "
+               "bytes sent; collective bytes sent before the join):\n");
   for (std::size_t r = 0; r < all.size(); ++r) {
     detail::RingStats s;
     std::memcpy(&s, all[r].data(), sizeof s);
     std::fprintf(stderr,
-                 "  rank %zu  %s pairs  %.2f s  %.3g pairs/s  %lld shifts (%.2f s)  %s; %s\n", r,
-                 format_count(s.pairs).c_str(), s.seconds,
+                 "  rank %zu  %s rows  %s pairs  %.2f s  %.3g pairs/s  %lld shifts (%.2f s)  %s; "
+                 "%s\n",
+                 r, format_count(s.rows).c_str(), format_count(s.pairs).c_str(), s.seconds,
                  s.seconds > 0 ? static_cast<double>(s.pairs) / s.seconds : 0.0,
                  static_cast<long long>(s.steps), s.shift_seconds,
                  format_bytes(static_cast<std::size_t>(s.bytes_sent)).c_str(),
@@ -529,6 +536,7 @@ SimilarityResult run_distributed(const Vectorized& v, SimilarityBackend& backend
   detail::RingStats rs;
   SimilarityResult mine = detail::ring_join(*v.comm, backend, queries, v.q_begin,
                                             cross ? &refs : nullptr, v.r_begin, params, &rs);
+  rs.rows = queries.rows;
   if (*progress) (*progress)->finish();
   rs.collective_bytes = v.comm->collective_bytes_sent();
   report_ring_stats(*v.comm, rs, ctx);

@@ -158,8 +158,12 @@ std::string utc_now();
 /// device), which is made here and returned for run_similarity. Fails in well
 /// under a second whatever the inputs. @throws UsageError, BackendUnavailable.
 void check_tfidf_options(const TfidfCli& tfidf, const RunContext& ctx);
+/// In a distributed run (`comm` of several ranks) on the CUDA backend, each rank
+/// gets one device of `params.devices` (all visible when empty) by its
+/// node-local rank (local_device): `params.devices` is set to it.
 std::unique_ptr<SimilarityBackend> make_checked_backend(const EngineCli& engine,
-                                                        const SimilarityParams& params);
+                                                        SimilarityParams& params,
+                                                        const Comm* comm = nullptr);
 
 /// Run `backend` on `queries` alone (self join, `references` null) or against
 /// `references`, with a progress bar.
