@@ -112,6 +112,24 @@ void expect_same(const Corpus& want, const Simulated& got, int ranks) {
   EXPECT_EQ(next, static_cast<std::int64_t>(want.docs.size()));
 }
 
+// `head`, then row(0) .. row(n - 1).
+template <class Row>
+std::string rows(std::string head, int n, const Row& row) {
+  for (int i = 0; i < n; ++i) head += row(std::to_string(i));
+  return head;
+}
+
+// The message of the InputError `read` throws ("" when it throws none).
+template <class Read>
+std::string input_error(const Read& read) {
+  try {
+    read();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 class ShareTest : public ::testing::Test {
  protected:
   std::string write(const std::string& name, const std::string& bytes) {
@@ -141,37 +159,37 @@ TEST_F(ShareTest, CsvWithQuotedLineEndsIsCutAsOneProcessReadsIt) {
 }
 
 TEST_F(ShareTest, CsvWithByteOrderMarkAndCrlf) {
-  std::string s =
+  const std::string s = rows(
       "\xEF\xBB\xBF"
-      "id,title,abstract\r\n";
-  for (int i = 0; i < 30; ++i)
-    s += "x" + std::to_string(i) + ",\"T\r\n" + std::to_string(i) + "\",\"a \"\"b\"\" c\"\r\n";
+      "id,title,abstract\r\n",
+      30,
+      [](const std::string& i) { return "x" + i + ",\"T\r\n" + i + "\",\"a \"\"b\"\" c\"\r\n"; });
   check_all({write("b.csv", s)}, {}, {true});
 }
 
 TEST_F(ShareTest, CsvWithALiteralQuoteIsReadWhole) {
   // ab"c: the parser keeps the quote as a letter, so the quote count cannot
   // tell quoted line ends from row ends after it: the file goes to one rank.
-  std::string s = "id,title,abstract\n";
-  for (int i = 0; i < 20; ++i)
-    s += "y" + std::to_string(i) + ",ti\"tle,\"abs\n" + std::to_string(i) + "\"\n";
+  const std::string s = rows("id,title,abstract\n", 20, [](const std::string& i) {
+    return "y" + i + ",ti\"tle,\"abs\n" + i + "\"\n";
+  });
   check_all({write("c.csv", s)}, {}, {false});
 }
 
 TEST_F(ShareTest, CsvWithBareCarriageReturnsIsReadWhole) {
-  std::string s = "id,title,abstract\r";
-  for (int i = 0; i < 20; ++i)
-    s += "z" + std::to_string(i) + ",t,abstract " + std::to_string(i) + "\r";
+  const std::string s = rows("id,title,abstract\r", 20, [](const std::string& i) {
+    return "z" + i + ",t,abstract " + i + "\r";
+  });
   check_all({write("d.csv", s)}, {}, {false});
 }
 
 TEST_F(ShareTest, TsvAndABrokenHeader) {
-  std::string tsv = "id\ttitle\tabstract\n";
-  for (int i = 0; i < 25; ++i)
-    tsv += "t" + std::to_string(i) + "\ttitle\t\"a\tb\n" + std::to_string(i) + "\"\n";
+  const std::string tsv = rows("id\ttitle\tabstract\n", 25, [](const std::string& i) {
+    return "t" + i + "\ttitle\t\"a\tb\n" + i + "\"\n";
+  });
   // An unterminated quote in the header: one skip for the whole file.
-  std::string broken = "id,\"title,abstract\n";
-  for (int i = 0; i < 10; ++i) broken += "b,t,abstract " + std::to_string(i) + "\n";
+  const std::string broken = rows("id,\"title,abstract\n", 10,
+                                  [](const std::string& i) { return "b,t,abstract " + i + "\n"; });
   check_all({write("e.tsv", tsv), write("f.csv", broken)});
 }
 
@@ -217,43 +235,19 @@ TEST_F(ShareTest, StrictStopsAtTheFirstBadRecordInInputOrder) {
   ReaderOptions ro;
   ro.strict = true;
   const std::string path = write("n.jsonl", s);
-  std::string want;
-  try {
-    read_corpus({path}, ro);
-  } catch (const InputError& e) {
-    want = e.what();
-  }
+  const std::string want = input_error([&] { read_corpus({path}, ro); });
   ASSERT_NE(want.find("n.jsonl:41:"), std::string::npos) << want;
-  for (int ranks = 2; ranks <= 5; ++ranks) {
-    std::string got;
-    try {
-      read_simulated({path}, ro, ranks);
-    } catch (const InputError& e) {
-      got = e.what();
-    }
-    EXPECT_EQ(got, want) << "ranks " << ranks;
-  }
+  for (int ranks = 2; ranks <= 5; ++ranks)
+    EXPECT_EQ(input_error([&] { read_simulated({path}, ro, ranks); }), want) << "ranks " << ranks;
 }
 
 TEST_F(ShareTest, MissingFileFailsWhereOneProcessFails) {
   const std::string ok = write("o.jsonl", "{\"id\": \"a\", \"abstract\": \"t\"}\n");
   const std::vector<std::string> paths = {ok, dir_.path() + "/missing.jsonl"};
-  std::string want;
-  try {
-    read_corpus(paths, {});
-  } catch (const InputError& e) {
-    want = e.what();
-  }
+  const std::string want = input_error([&] { read_corpus(paths, {}); });
   ASSERT_FALSE(want.empty());
-  for (int ranks = 2; ranks <= 3; ++ranks) {
-    std::string got;
-    try {
-      read_simulated(paths, {}, ranks);
-    } catch (const InputError& e) {
-      got = e.what();
-    }
-    EXPECT_EQ(got, want);
-  }
+  for (int ranks = 2; ranks <= 3; ++ranks)
+    EXPECT_EQ(input_error([&] { read_simulated(paths, {}, ranks); }), want) << "ranks " << ranks;
 }
 
 TEST_F(ShareTest, PiecesRoundTripAndRejectTruncation) {

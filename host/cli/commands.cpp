@@ -135,10 +135,21 @@ void register_related(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
     if (!args->index.empty())
       return related_with_index(index_query_args(*args, *cmd), *backend, p, fmt, file, ctx);
     Vectorized v = args->load(ctx, false);
+    const std::int64_t refs = v.cross ? v.queries : 0;
+    if (v.distributed()) {
+      // Each rank formats its own rows' lines; rank 0 writes them in rank order.
+      SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx, false);
+      std::string mine;
+      agreed_phase(ctx.comm, [&] {
+        mine = format_related(fmt, v.corpus.docs, r.topk, v.q_begin, refs, ctx.threads, nf);
+      });
+      r.topk = {};
+      write_parts_at_root(ctx, file, related_header(fmt, nf), mine);
+      return print_summary({&v, &r, -1, -1, since(t0)}, ctx);
+    }
     SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx);
     write_at_root(ctx, [&] {
-      write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, v.cross ? v.queries : 0,
-                    ctx.threads, nf);
+      write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, refs, ctx.threads, nf);
       file.close();
     });
     print_summary({&v, &r, -1, -1, since(t0)}, ctx);

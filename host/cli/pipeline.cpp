@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "common/progress.hpp"
 #include "common/util.hpp"
 #include "io/share.hpp"
@@ -381,12 +382,13 @@ void collapse_ids(Vectorized& v) {
   v.queries = kept_queries;
 }
 
-void drop_same_id_matches(const Vectorized& v, SimilarityResult& r, std::int64_t k) {
+void drop_same_id_matches(const Vectorized& v, SimilarityResult& r, std::int64_t k,
+                          std::int64_t first_query) {
   if (!v.cross || v.collapsed < 0) return;
   const auto& docs = v.corpus.docs;
   for (std::size_t q = 0; q < r.topk.size(); ++q) {
     auto& list = r.topk[q];
-    const std::string& id = docs[q].id;
+    const std::string& id = docs[q + static_cast<std::size_t>(first_query)].id;
     list.erase(std::remove_if(list.begin(), list.end(),
                               [&](const Neighbor& n) { return docs[n.doc + v.queries].id == id; }),
                list.end());
@@ -443,12 +445,14 @@ void add_collapse_ids_flag(CLI::App& cmd, bool& collapse) {
 }
 
 SimilarityResult run_collapsed_similarity(const Vectorized& v, SimilarityBackend& backend,
-                                          SimilarityParams params, const RunContext& ctx) {
+                                          SimilarityParams params, const RunContext& ctx,
+                                          bool gather) {
   const std::int64_t k = params.k;
   const bool filter = v.cross && v.collapsed >= 0;
   if (filter && k > 0) params.k = k + 1;
-  SimilarityResult r = run_similarity(v, backend, params, ctx);
-  if (filter) drop_same_id_matches(v, r, k);
+  SimilarityResult r = run_similarity(v, backend, params, ctx, gather);
+  // Lists kept at their rank are this rank's query rows.
+  if (filter) drop_same_id_matches(v, r, k, v.distributed() && !gather ? v.q_begin : 0);
   return r;
 }
 
@@ -513,9 +517,12 @@ void report_ring_stats(Comm& comm, const detail::RingStats& rs, const RunContext
 }
 
 // A distributed join of this rank's query rows with every rank's (self join,
-// `cross` false) or with every rank's references, gathered at rank 0.
+// `cross` false) or with every rank's references, gathered at rank 0 or, with
+// `gather` false, kept at each rank (its query rows' lists and the pairs found
+// there) with the counters summed over the ranks.
 SimilarityResult run_distributed(const Vectorized& v, SimilarityBackend& backend,
-                                 SimilarityParams params, const RunContext& ctx, bool cross) {
+                                 SimilarityParams params, const RunContext& ctx, bool cross,
+                                 bool gather = true) {
   const CsrView all = v.x.view();
   const CsrView queries = all.row_range(0, v.local_queries);
   const CsrView refs = all.row_range(v.local_queries, all.rows);
@@ -540,7 +547,13 @@ SimilarityResult run_distributed(const Vectorized& v, SimilarityBackend& backend
   if (*progress) (*progress)->finish();
   rs.collective_bytes = v.comm->collective_bytes_sent();
   report_ring_stats(*v.comm, rs, ctx);
-  return detail::gather_result(*v.comm, std::move(mine));
+  if (gather) return detail::gather_result(*v.comm, std::move(mine));
+  SimilarityResult counters;
+  counters.stats = mine.stats;
+  SimilarityResult out = detail::gather_result(*v.comm, std::move(counters));
+  out.topk = std::move(mine.topk);
+  out.pairs = std::move(mine.pairs);
+  return out;
 }
 
 }  // namespace
@@ -552,8 +565,8 @@ SimilarityResult run_query_self_join(const Vectorized& v, SimilarityBackend& bac
 }
 
 SimilarityResult run_similarity(const Vectorized& v, SimilarityBackend& backend,
-                                SimilarityParams params, const RunContext& ctx) {
-  if (v.distributed()) return run_distributed(v, backend, std::move(params), ctx, v.cross);
+                                SimilarityParams params, const RunContext& ctx, bool gather) {
+  if (v.distributed()) return run_distributed(v, backend, std::move(params), ctx, v.cross, gather);
   const CsrView all = v.x.view();
   if (!v.cross) return run_join(backend, all, nullptr, std::move(params), ctx);
   // Queries and references are row ranges of the one matrix: no copies.
@@ -689,6 +702,39 @@ void agreed_phase(Comm* comm, const std::function<void()>& phase) {
 void write_at_root(const RunContext& ctx, const std::function<void()>& write) {
   agreed_phase(ctx.comm, [&] {
     if (ctx.comm == nullptr || ctx.comm->is_root()) write();
+  });
+}
+
+void write_parts_at_root(const RunContext& ctx, OutputFile& file, const std::string& header,
+                         const std::string& mine) {
+  Comm* comm = ctx.comm;
+  const bool root = comm == nullptr || comm->is_root();
+  // Rank 0 keeps receiving after a failed write, so no rank waits forever on
+  // it; the failure is agreed once every part has arrived.
+  std::exception_ptr error;
+  const auto write = [&](const std::string& bytes) {
+    if (error) return;
+    try {
+      file.stream().write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    } catch (...) {
+      error = std::current_exception();
+    }
+  };
+  if (root) {
+    write(header);
+    write(mine);
+  }
+  // One part at a time, so rank 0 holds at most one other rank's bytes.
+  for (int r = 1; comm != nullptr && r < comm->size(); ++r) {
+    if (root) {
+      write(comm->sendrecv({}, r, r));
+    } else if (comm->rank() == r) {
+      comm->sendrecv(mine, 0, 0);
+    }
+  }
+  agreed_phase(comm, [&] {
+    if (error) std::rethrow_exception(error);
+    if (root) file.close();
   });
 }
 

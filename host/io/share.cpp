@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/byte_message.hpp"
 #include "papersim/error.hpp"
 
 namespace papersim::io {
@@ -257,113 +258,76 @@ std::vector<FilePiece> read_share(SharePlan& plan, int rank, const ReaderOptions
   return pieces;
 }
 
-namespace {
-
-class Writer {
- public:
-  void put(std::int64_t v) { out_.append(reinterpret_cast<const char*>(&v), sizeof v); }
-  void put(const std::string& s) {
-    put(static_cast<std::int64_t>(s.size()));
-    out_.append(s);
-  }
-  std::string& bytes() { return out_; }
-
- private:
-  std::string out_;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  std::int64_t get() {
-    std::int64_t v = 0;
-    need(sizeof v);
-    std::memcpy(&v, in_.data() + pos_, sizeof v);
-    pos_ += sizeof v;
-    return v;
-  }
-  std::string get_string() {
-    const std::int64_t n = get();
-    if (n < 0) throw Error("internal: malformed documents between ranks");
-    need(static_cast<std::size_t>(n));
-    std::string s(in_.substr(pos_, static_cast<std::size_t>(n)));
-    pos_ += static_cast<std::size_t>(n);
-    return s;
-  }
-  bool done() const { return pos_ == in_.size(); }
-
- private:
-  void need(std::size_t n) const {
-    if (in_.size() - pos_ < n) throw Error("internal: malformed documents between ranks");
-  }
-  std::string_view in_;
-  std::size_t pos_ = 0;
-};
-
-}  // namespace
-
 std::string pack_pieces(const std::vector<FilePiece>& pieces) {
-  Writer w;
+  detail::ByteWriter w;
   w.put(static_cast<std::int64_t>(pieces.size()));
   for (const FilePiece& p : pieces) {
     const FileResult& r = p.result;
-    w.put(p.file);
+    w.put(static_cast<std::int64_t>(p.file));
     w.put(static_cast<std::int64_t>(p.format));
-    w.put(p.first);
-    w.put(p.error);
+    w.put(static_cast<std::int64_t>(p.first));
+    w.put_string(p.error);
     w.put(p.error_line);
     w.put(r.records);
-    w.put(r.fatal);
+    w.put_string(r.fatal);
     w.put(r.fatal_line);
     w.put(static_cast<std::int64_t>(r.warnings.size()));
-    for (const auto& s : r.warnings) w.put(s);
+    for (const auto& s : r.warnings) w.put_string(s);
     w.put(static_cast<std::int64_t>(r.skips.size()));
     for (const Skip& s : r.skips) {
       w.put(s.line);
-      w.put(s.reason);
-      w.put(s.detail);
+      w.put_string(s.reason);
+      w.put_string(s.detail);
     }
     w.put(static_cast<std::int64_t>(r.docs.size()));
     for (const PendingDoc& d : r.docs) {
       w.put(d.line);
       w.put(d.record);
-      w.put(d.title_only);
-      w.put(d.id);
-      w.put(d.title);
+      w.put(static_cast<std::int64_t>(d.title_only));
+      w.put_string(d.id);
+      w.put_string(d.title);
     }
   }
   return std::move(w.bytes());
 }
 
 std::vector<FilePiece> unpack_pieces(std::string_view bytes) {
-  Reader r(bytes);
-  const std::int64_t n = r.get();
-  if (n < 0) throw Error("internal: malformed documents between ranks");
+  detail::ByteReader r(bytes);
+  const std::int64_t n = r.get<std::int64_t>();
+  if (n < 0 || static_cast<std::size_t>(n) > r.left())
+    throw Error("internal: malformed documents between ranks");
   std::vector<FilePiece> pieces(static_cast<std::size_t>(n));
+  // A count never exceeds the bytes left (each item takes at least one value).
+  const auto count = [&r] {
+    const auto c = r.get<std::int64_t>();
+    if (c < 0 || static_cast<std::size_t>(c) > r.left())
+      throw Error("internal: malformed documents between ranks");
+    return static_cast<std::size_t>(c);
+  };
   for (FilePiece& p : pieces) {
     FileResult& res = p.result;
     p.local = false;
-    p.file = static_cast<std::int32_t>(r.get());
-    p.format = static_cast<InputFormat>(r.get());
-    p.first = r.get() != 0;
+    p.file = static_cast<std::int32_t>(r.get<std::int64_t>());
+    p.format = static_cast<InputFormat>(r.get<std::int64_t>());
+    p.first = r.get<std::int64_t>() != 0;
     p.error = r.get_string();
-    p.error_line = r.get();
-    res.records = r.get();
+    p.error_line = r.get<std::int64_t>();
+    res.records = r.get<std::int64_t>();
     res.fatal = r.get_string();
-    res.fatal_line = r.get();
-    res.warnings.resize(static_cast<std::size_t>(std::max<std::int64_t>(r.get(), 0)));
+    res.fatal_line = r.get<std::int64_t>();
+    res.warnings.resize(count());
     for (auto& s : res.warnings) s = r.get_string();
-    res.skips.resize(static_cast<std::size_t>(std::max<std::int64_t>(r.get(), 0)));
+    res.skips.resize(count());
     for (Skip& s : res.skips) {
-      s.line = r.get();
+      s.line = r.get<std::int64_t>();
       s.reason = r.get_string();
       s.detail = r.get_string();
     }
-    res.docs.resize(static_cast<std::size_t>(std::max<std::int64_t>(r.get(), 0)));
+    res.docs.resize(count());
     for (PendingDoc& d : res.docs) {
-      d.line = r.get();
-      d.record = r.get();
-      d.title_only = r.get() != 0;
+      d.line = r.get<std::int64_t>();
+      d.record = r.get<std::int64_t>();
+      d.title_only = r.get<std::int64_t>() != 0;
       d.id = r.get_string();
       d.title = r.get_string();
     }

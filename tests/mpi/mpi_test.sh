@@ -205,6 +205,8 @@ expect 2 fail-index related --index "$work/none.psx" "${s[0]}" -o "$work/x.jsonl
 expect 2 fail-stdin related -k 3 - -o "$work/x.jsonl"
 expect 2 fail-usage --pattern 'must be >= 1' related -k 0 "${s[0]}"
 expect 3 fail-output related -k 3 "${s[0]}" -o /nonexistent-dir/out.jsonl
+# A write that fails on rank 0 while the other ranks' parts arrive (a full disk).
+expect 1 fail-write related -k 3 "${threads[@]}" "$work/arxiv.csv" -o /dev/full
 
 if [[ $failures -gt 0 ]]; then
   echo "$failures failure(s)"
