@@ -505,11 +505,12 @@ void report_ring_stats(Comm& comm, const detail::RingStats& rs, const RunContext
   for (std::size_t r = 0; r < all.size(); ++r) {
     detail::RingStats s;
     std::memcpy(&s, all[r].data(), sizeof s);
+    const std::string gpu = s.device >= 0 ? "  GPU " + std::to_string(s.device) : "";
     std::fprintf(stderr,
-                 "  rank %zu  %s rows  %s pairs  %.2f s  %.3g pairs/s  %lld shifts (%.2f s)  %s; "
-                 "%s\n",
-                 r, format_count(s.rows).c_str(), format_count(s.pairs).c_str(), s.seconds,
-                 s.seconds > 0 ? static_cast<double>(s.pairs) / s.seconds : 0.0,
+                 "  rank %zu%s  %s rows  %s pairs  %.2f s  %.3g pairs/s  %lld shifts (%.2f s)  "
+                 "%s; %s\n",
+                 r, gpu.c_str(), format_count(s.rows).c_str(), format_count(s.pairs).c_str(),
+                 s.seconds, s.seconds > 0 ? static_cast<double>(s.pairs) / s.seconds : 0.0,
                  static_cast<long long>(s.steps), s.shift_seconds,
                  format_bytes(static_cast<std::size_t>(s.bytes_sent)).c_str(),
                  format_bytes(static_cast<std::size_t>(s.collective_bytes)).c_str());
@@ -544,6 +545,8 @@ SimilarityResult run_distributed(const Vectorized& v, SimilarityBackend& backend
   SimilarityResult mine = detail::ring_join(*v.comm, backend, queries, v.q_begin,
                                             cross ? &refs : nullptr, v.r_begin, params, &rs);
   rs.rows = queries.rows;
+  if (params.devices.size() == 1 && backend.name().rfind("cuda", 0) == 0)
+    rs.device = params.devices.front();
   if (*progress) (*progress)->finish();
   rs.collective_bytes = v.comm->collective_bytes_sent();
   report_ring_stats(*v.comm, rs, ctx);
