@@ -282,7 +282,7 @@ void register_check(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
     SimilarityParams p = c.engine.to_params();
     p.k = 0;
     p.threshold = a->threshold;
-    auto backend = make_checked_backend(c.engine, p);  // before any input is read
+    auto backend = make_checked_backend(c.engine, p, ctx.comm);  // before any input is read
     check_corpus_options(c, *cmd, ctx);
     check_outputs_not_inputs({a->out, a->report}, c.read_files());
     OutputFile out(ctx.output_path(a->out), temps);

@@ -54,9 +54,10 @@ void register_info(CLI::App& app) {
                   d.major, d.minor, d.multiprocessors, format_bytes(d.total_memory).c_str(),
                   format_bytes(d.free_memory).c_str());
     }
-    std::printf("MPI: %s\n", mpi_compiled() ? "compiled in (mpirun -np P runs related, "
-                                              "duplicates, dedup and check over P ranks)"
-                                            : "not compiled");
+    std::printf("MPI: %s\n", mpi_compiled()
+                                 ? "compiled in (mpirun -np P runs related, "
+                                   "duplicates, dedup, check and index build over P ranks)"
+                                 : "not compiled");
     std::printf("host threads: %d\n", resolve_threads(0));
     std::printf("default backend: %s\n", !devices.empty() ? "cuda" : "cpu");
   });
@@ -158,17 +159,28 @@ void register_related(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
     p.k = *k;
     p.threshold = -1.0f;
     p.min_score = min_opt->count() ? *min_score : -1.0f;
-    auto backend = make_checked_backend(args->engine, p);  // before any input is read
+    auto backend = make_checked_backend(args->engine, p, ctx.comm);  // before any input is read
     check_corpus_options(*args, *cmd, ctx);
     check_outputs_not_inputs({*out}, args->read_files());
     OutputFile file(ctx.output_path(*out), temps);  // fail on an unwritable output before the work
     if (!args->index.empty())
       return related_with_index(index_query_args(*args, *cmd), *backend, p, fmt, file, ctx);
     Vectorized v = args->load(ctx, false);
+    const std::int64_t refs = v.cross ? v.queries : 0;
+    if (v.distributed()) {
+      // Each rank formats its own rows' lines; rank 0 writes them in rank order.
+      SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx, false);
+      std::string mine;
+      agreed_phase(ctx.comm, [&] {
+        mine = format_related(fmt, v.corpus.docs, r.topk, v.q_begin, refs, ctx.threads, nf);
+      });
+      r.topk = {};
+      write_parts_at_root(ctx, file, related_header(fmt, nf), mine);
+      return print_summary({&v, &r, -1, -1, since(t0)}, ctx);
+    }
     SimilarityResult r = run_collapsed_similarity(v, *backend, p, ctx);
     write_at_root(ctx, [&] {
-      write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, v.cross ? v.queries : 0,
-                    ctx.threads, nf);
+      write_related(file.stream(), fmt, v.corpus.docs, r.topk, 0, refs, ctx.threads, nf);
       file.close();
     });
     print_summary({&v, &r, -1, -1, since(t0)}, ctx);
@@ -200,7 +212,7 @@ void register_duplicates(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
     SimilarityParams p = args->engine.to_params();
     p.k = 0;
     p.threshold = *threshold;
-    auto backend = make_checked_backend(args->engine, p);  // before any input is read
+    auto backend = make_checked_backend(args->engine, p, ctx.comm);  // before any input is read
     check_corpus_options(*args, *cmd, ctx);
     check_outputs_not_inputs({*out, *clusters_out}, args->read_files());
     OutputFile file(ctx.output_path(*out), temps);
@@ -230,7 +242,8 @@ void register_duplicates(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
 }  // namespace
 
 bool runs_distributed(const std::string& name) {
-  return name == "related" || name == "duplicates" || name == "dedup" || name == "check";
+  return name == "related" || name == "duplicates" || name == "dedup" || name == "check" ||
+         name == "index build";
 }
 
 void register_commands(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
@@ -240,7 +253,7 @@ void register_commands(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
   register_duplicates(app, temps, comm);
   register_dedup(app, temps, comm);
   register_check(app, temps, comm);
-  register_index_commands(app, temps);
+  register_index_commands(app, temps, comm);
   register_synth_report_demo_commands(app, temps);
 }
 

@@ -17,10 +17,11 @@ constexpr float kDefaultThreshold = 0.8f;
 
 /// Every subcommand; their output files register their temporaries in `temps`
 /// (removed by main's signal handlers). `comm` is the run's processes: related,
-/// duplicates, dedup and check run over all of them.
+/// duplicates, dedup, check and index build run over all of them.
 void register_commands(CLI::App& app, TempFileRegistry& temps, Comm& comm);
 
-/// Whether subcommand `name` runs over several ranks (the others run in one process).
+/// Whether subcommand `name` ("index build" for index's) runs over several ranks
+/// (the others run in one process).
 bool runs_distributed(const std::string& name);
 
 /// Default --threshold of `check` (chosen on revised arXiv abstracts; see the README).

@@ -81,6 +81,28 @@ struct DedupArgs {
 
 }  // namespace
 
+// The output's format: by --format, else by the output's name, else as the inputs.
+DedupFormat output_format(const DedupArgs& a, const std::vector<RawRecords>& raw) {
+  bool all_delimited = true;
+  for (const auto& r : raw) {
+    all_delimited = all_delimited &&
+                    (r.format == InputFormat::kCsv || r.format == InputFormat::kTsv) &&
+                    r.header == raw[0].header && r.delimiter == raw[0].delimiter;
+  }
+  const std::string& o = a.out;
+  if (a.format == "csv" || (a.format == "auto" && (ends_with(o, ".csv") || ends_with(o, ".tsv")))) {
+    if (!all_delimited) {
+      throw UsageError("dedup: CSV output needs CSV/TSV inputs with one header and delimiter");
+    }
+    return DedupFormat::kDelimited;
+  }
+  if (a.format == "json" || (a.format == "auto" && ends_with(o, ".json")))
+    return DedupFormat::kJsonArray;
+  if (a.format == "auto" && !ends_with(o, ".jsonl") && !ends_with(o, ".ndjson") && all_delimited)
+    return DedupFormat::kDelimited;
+  return DedupFormat::kJsonl;
+}
+
 void register_dedup(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
   auto a = std::make_shared<DedupArgs>();
   a->corpus.comm = &comm;
@@ -113,38 +135,24 @@ void register_dedup(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
     SimilarityParams p = a->corpus.engine.to_params();
     p.k = 0;
     p.threshold = a->threshold;
-    auto backend = make_checked_backend(a->corpus.engine, p);  // before any input is read
+    auto backend = make_checked_backend(a->corpus.engine, p, ctx.comm);  // before any input is read
     check_tfidf_options(a->corpus.tfidf, ctx);
     const ReaderOptions ro = a->corpus.reader.to_options();
     check_outputs_not_inputs({a->out, a->removed}, a->corpus.read_files());
 
-    // The raw records first: an input that cannot be written back fails before the work.
+    // The raw records first: an input that cannot be written back fails before
+    // the work. Only the rank that writes (rank 0) needs them.
     std::vector<RawRecords> raw;
-    raw.reserve(inputs.size());
-    for (const auto& path : inputs) {
-      if (path == "-") throw UsageError("dedup reads each input twice: give files, not stdin");
-      raw.push_back(read_raw_records(path, ro));
-    }
-    bool all_delimited = true;
-    for (const auto& r : raw) {
-      all_delimited = all_delimited &&
-                      (r.format == InputFormat::kCsv || r.format == InputFormat::kTsv) &&
-                      r.header == raw[0].header && r.delimiter == raw[0].delimiter;
-    }
     DedupFormat fmt = DedupFormat::kJsonl;
-    const std::string& o = a->out;
-    if (a->format == "csv" ||
-        (a->format == "auto" && (ends_with(o, ".csv") || ends_with(o, ".tsv")))) {
-      if (!all_delimited) {
-        throw UsageError("dedup: CSV output needs CSV/TSV inputs with one header and delimiter");
+    agreed_phase(ctx.comm, [&] {
+      if (ctx.comm != nullptr && !ctx.comm->is_root()) return;
+      raw.reserve(inputs.size());
+      for (const auto& path : inputs) {
+        if (path == "-") throw UsageError("dedup reads each input twice: give files, not stdin");
+        raw.push_back(read_raw_records(path, ro));
       }
-      fmt = DedupFormat::kDelimited;
-    } else if (a->format == "json" || (a->format == "auto" && ends_with(o, ".json"))) {
-      fmt = DedupFormat::kJsonArray;
-    } else if (a->format == "auto" && !ends_with(o, ".jsonl") && !ends_with(o, ".ndjson") &&
-               all_delimited) {
-      fmt = DedupFormat::kDelimited;
-    }
+      fmt = output_format(*a, raw);
+    });
     OutputFile out(ctx.output_path(a->out), temps);
     auto removed_out = open_optional_output(ctx.output_path(a->removed), temps);
 

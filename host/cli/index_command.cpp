@@ -96,7 +96,7 @@ void print_drift(std::FILE* f, const IndexDrift& d) {
                d.idf_change_term.c_str());
 }
 
-void register_build(CLI::App& index, TempFileRegistry& temps) {
+void register_build(CLI::App& index, TempFileRegistry& temps, Comm& comm) {
   struct Args {
     std::vector<std::string> inputs;
     std::string out;
@@ -115,41 +115,50 @@ void register_build(CLI::App& index, TempFileRegistry& temps) {
   a->reader.add_to(*cmd);
   a->tfidf.add_to(*cmd);
   a->engine.add_to(*cmd);
-  cmd->callback([a, &temps] {
+  cmd->callback([a, &temps, &comm] {
     const auto t0 = Clock::now();
     if (a->k < 0) throw UsageError("-k must be >= 0, got " + std::to_string(a->k));
     if (a->k > kMaxK) {
       throw UsageError("-k must be <= " + std::to_string(kMaxK) + ", got " + std::to_string(a->k));
     }
-    const RunContext ctx{a->engine.quiet, a->engine.threads};
+    // Under MPI, rank 0 reports and writes for every rank.
+    const RunContext ctx{a->engine.quiet || !comm.is_root(), a->engine.threads, &comm};
     SimilarityParams p = a->engine.to_params();
     p.k = a->k;
     p.threshold = -1.0f;
     // Options, backend and devices are checked before any input is read.
     std::unique_ptr<SimilarityBackend> backend;
-    if (a->k > 0) backend = make_checked_backend(a->engine, p);
+    if (a->k > 0) backend = make_checked_backend(a->engine, p, ctx.comm);
     check_tfidf_options(a->tfidf, ctx);
-    index::check_writable(a->out);
+    agreed_phase(ctx.comm, [&] {
+      if (comm.is_root()) index::check_writable(a->out);
+    });
     check_outputs_not_inputs({a->out}, files_read(a->inputs, a->tfidf));
+    // Distributed: each rank reads, vectorizes and joins its share (the model
+    // is every rank's documents' and the same everywhere), then rank 0 gathers
+    // the rows and lists and writes the one process's file.
     Vectorized v = load_and_vectorize(a->inputs, {}, a->reader, a->tfidf, ctx, false);
     SimilarityResult r;
     if (backend) r = run_similarity(v, *backend, p, ctx);
+    gather_matrix_at_root(v);
     const auto tw = Clock::now();
-    IndexContents c;
-    c.options = v.options;
-    c.model = std::move(v.model);
-    c.x = std::move(v.x);
-    c.k = a->k;
-    c.topk = std::move(r.topk);
-    c.docs.reserve(v.corpus.docs.size());
-    // The strings move: the summary needs only the number of documents.
-    for (auto& d : v.corpus.docs)
-      c.docs.push_back({std::move(d.id), std::move(d.title), std::move(d.source)});
-    write_index(a->out, c, &temps);
+    write_at_root(ctx, [&] {
+      IndexContents c;
+      c.options = v.options;
+      c.model = std::move(v.model);
+      c.x = std::move(v.x);
+      c.k = a->k;
+      c.topk = std::move(r.topk);
+      c.docs.reserve(v.corpus.docs.size());
+      // The strings move: the summary needs only the number of documents.
+      for (auto& d : v.corpus.docs)
+        c.docs.push_back({std::move(d.id), std::move(d.title), std::move(d.source)});
+      write_index(a->out, c, &temps);
+      // Back for the summary.
+      v.model = std::move(c.model);
+      v.x = std::move(c.x);
+    });
     const double write_seconds = since(tw);
-    // Back for the summary.
-    v.model = std::move(c.model);
-    v.x = std::move(c.x);
     print_summary({&v, a->k > 0 ? &r : nullptr, -1, -1, since(t0)}, ctx);
     if (!ctx.quiet)
       std::fprintf(stderr, "  index             %s, %s (k = %lld), written in %.2f s\n",
@@ -297,11 +306,11 @@ void register_index_info(CLI::App& index) {
 
 }  // namespace
 
-void register_index_commands(CLI::App& app, TempFileRegistry& temps) {
+void register_index_commands(CLI::App& app, TempFileRegistry& temps, Comm& comm) {
   auto* index = app.add_subcommand(
       "index", "A saved index: build it once, query it (related/duplicates --index), add to it");
   index->require_subcommand(1);
-  register_build(*index, temps);
+  register_build(*index, temps, comm);
   register_add(*index, temps);
   register_index_related(*index, temps);
   register_index_info(*index);

@@ -14,7 +14,7 @@
 
 namespace papersim::cli {
 
-void register_index_commands(CLI::App& app, TempFileRegistry& temps);
+void register_index_commands(CLI::App& app, TempFileRegistry& temps, Comm& comm);
 
 /// What `related`/`duplicates`/`check` pass on when given `--index`.
 struct IndexQueryArgs {

@@ -15,10 +15,17 @@
 
 namespace {
 
-// The subcommand named on the command line (the first word that is not an option).
+// The subcommand named on the command line (the first word that is not an
+// option), with index's own subcommand after it ("index build").
 std::string subcommand_name(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i)
-    if (argv[i][0] != '-') return argv[i];
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i][0] == '-') continue;
+    const std::string name = argv[i];
+    if (name != "index") return name;
+    for (int j = i + 1; j < argc; ++j)
+      if (argv[j][0] != '-') return name + " " + argv[j];
+    return name;
+  }
   return {};
 }
 
@@ -45,7 +52,7 @@ int run(int argc, char** argv, papersim::Comm& comm) {
     if (comm.is_root()) {
       std::fprintf(stderr,
                    "papersim: error: '%s' runs in one process, not under MPI with %d ranks "
-                   "(related, duplicates, dedup and check run on many)\n",
+                   "(related, duplicates, dedup, check and index build run on many)\n",
                    name.c_str(), comm.size());
     }
     return cli::kExitUsage;

@@ -255,24 +255,12 @@ void format_related_row(std::string& line, OutFormat format, const std::vector<D
   }
 }
 
-}  // namespace
-
-void write_related(std::ostream& out, OutFormat format, const std::vector<Document>& docs,
-                   const std::vector<std::vector<Neighbor>>& topk, std::int64_t query_offset,
-                   std::int64_t ref_offset, int threads, const NeighborFields& fields) {
-  if (format != OutFormat::kJsonl) {
-    const char s = sep(format);
-    std::string header = "doc,id,title,rank";
-    if (fields.doc) header += ",neighbor_doc";
-    if (fields.id) header += ",neighbor_id";
-    if (fields.title) header += ",neighbor_title";
-    if (fields.source) header += ",neighbor_source";
-    if (fields.score) header += ",score";
-    header += "\n";
-    if (s == '\t') std::replace(header.begin(), header.end(), ',', '\t');
-    out << header;
-  }
-  // Format blocks of rows in parallel, write them in order.
+// Format the rows in blocks, in parallel; `emit` gets the blocks in row order.
+template <class Emit>
+void for_related_blocks(OutFormat format, const std::vector<Document>& docs,
+                        const std::vector<std::vector<Neighbor>>& topk, std::int64_t query_offset,
+                        std::int64_t ref_offset, int threads, const NeighborFields& fields,
+                        const Emit& emit) {
   const std::int64_t n = static_cast<std::int64_t>(topk.size());
   constexpr std::int64_t kBlock = 2048;
   const int workers = resolve_threads(threads);
@@ -287,8 +275,43 @@ void write_related(std::ostream& out, OutFormat format, const std::vector<Docume
         format_related_row(buf, format, docs, q + query_offset, topk[q], ref_offset, fields);
       }
     });
-    for (const auto& t : text) out.write(t.data(), static_cast<std::streamsize>(t.size()));
+    for (const auto& t : text) emit(t);
   }
+}
+
+}  // namespace
+
+std::string related_header(OutFormat format, const NeighborFields& fields) {
+  if (format == OutFormat::kJsonl) return "";
+  std::string header = "doc,id,title,rank";
+  if (fields.doc) header += ",neighbor_doc";
+  if (fields.id) header += ",neighbor_id";
+  if (fields.title) header += ",neighbor_title";
+  if (fields.source) header += ",neighbor_source";
+  if (fields.score) header += ",score";
+  header += "\n";
+  if (sep(format) == '\t') std::replace(header.begin(), header.end(), ',', '\t');
+  return header;
+}
+
+void write_related(std::ostream& out, OutFormat format, const std::vector<Document>& docs,
+                   const std::vector<std::vector<Neighbor>>& topk, std::int64_t query_offset,
+                   std::int64_t ref_offset, int threads, const NeighborFields& fields) {
+  out << related_header(format, fields);
+  for_related_blocks(format, docs, topk, query_offset, ref_offset, threads, fields,
+                     [&out](const std::string& t) {
+                       out.write(t.data(), static_cast<std::streamsize>(t.size()));
+                     });
+}
+
+std::string format_related(OutFormat format, const std::vector<Document>& docs,
+                           const std::vector<std::vector<Neighbor>>& topk,
+                           std::int64_t query_offset, std::int64_t ref_offset, int threads,
+                           const NeighborFields& fields) {
+  std::string all;
+  for_related_blocks(format, docs, topk, query_offset, ref_offset, threads, fields,
+                     [&all](const std::string& t) { all += t; });
+  return all;
 }
 
 void write_pairs(std::ostream& out, OutFormat format, const std::vector<Document>& docs,

@@ -68,6 +68,15 @@ void write_related(std::ostream& out, OutFormat format, const std::vector<Docume
                    const std::vector<std::vector<Neighbor>>& topk, std::int64_t query_offset,
                    std::int64_t ref_offset, int threads, const NeighborFields& fields = {});
 
+/// The CSV/TSV header of write_related ("" for JSON Lines).
+std::string related_header(OutFormat format, const NeighborFields& fields);
+
+/// write_related's rows without the header, as bytes (a rank's share of the output).
+std::string format_related(OutFormat format, const std::vector<Document>& docs,
+                           const std::vector<std::vector<Neighbor>>& topk,
+                           std::int64_t query_offset, std::int64_t ref_offset, int threads,
+                           const NeighborFields& fields = {});
+
 /// Threshold pairs, one per unordered pair, sorted by (doc_a, doc_b).
 void write_pairs(std::ostream& out, OutFormat format, const std::vector<Document>& docs,
                  const std::vector<ScoredPair>& pairs, std::int64_t a_offset,

@@ -10,8 +10,10 @@
 #include <unordered_set>
 
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "common/progress.hpp"
 #include "common/util.hpp"
+#include "io/share.hpp"
 #include "papersim/error.hpp"
 #include "papersim/reader.hpp"
 #include "sim/ring_join.hpp"
@@ -50,14 +52,89 @@ ReaderOptions reader_options(const ReaderCli& reader, const RunContext& ctx, boo
 
 namespace {
 
-// Reads INPUT then REF files into `v` (documents numbered in that order).
+// Every rank's `values`, indexed by rank.
+std::vector<std::vector<std::int64_t>> allgather_counts(Comm& comm,
+                                                        const std::vector<std::int64_t>& values) {
+  const std::string bytes(reinterpret_cast<const char*>(values.data()),
+                          values.size() * sizeof(std::int64_t));
+  std::vector<std::vector<std::int64_t>> out;
+  for (const std::string& part : comm.allgatherv(bytes)) {
+    std::vector<std::int64_t> v(part.size() / sizeof(std::int64_t));
+    std::memcpy(v.data(), part.data(), v.size() * sizeof(std::int64_t));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+// `paths` read over the ranks (io/share.hpp): each rank parses its share of
+// the bytes; every rank gets every document's metadata, numbered as one process
+// numbers them, and the texts of its own documents [*own_begin, *own_end).
+Corpus read_shared(const std::vector<std::string>& paths, const ReaderOptions& ro, Comm& comm,
+                   std::int64_t first_doc, std::int64_t* own_begin, std::int64_t* own_end) {
+  const int me = comm.rank();
+  io::SharePlan plan;
+  std::vector<std::int64_t> counts;
+  std::unique_ptr<io::FieldPlan> fields;
+  agreed_phase(&comm, [&] {
+    plan = io::plan_shares(paths, ro, comm.size());
+    fields = std::make_unique<io::FieldPlan>(ro);
+    if (fields->parts.empty()) throw UsageError("--fields needs at least one non-empty field name");
+    counts = io::count_parts(plan, me);
+  });
+  io::apply_counts(plan, allgather_counts(comm, counts));
+  if (io::needs_quote_check(plan)) {
+    std::vector<std::int64_t> any = io::quote_anomalies(plan, me);
+    comm.allreduce(any, Comm::Op::kMax);
+    io::apply_anomalies(plan, any);
+  }
+  std::vector<io::FilePiece> mine;
+  agreed_phase(&comm,
+               [&] { mine = io::read_share(plan, me, ro, *fields, resolve_threads(ro.threads)); });
+  plan = io::SharePlan();  // unmap the inputs
+  std::vector<std::string> parts = comm.allgatherv(io::pack_pieces(mine));
+  Corpus corpus;
+  // Every rank builds the same corpus from every rank's pieces (in rank order,
+  // which is input order), so each fails, if at all, with one process's error.
+  agreed_phase(&comm, [&] {
+    io::CorpusBuilder builder(paths, ro, first_doc);
+    std::vector<io::FilePiece> file;
+    for (int r = 0; r < comm.size(); ++r) {
+      std::vector<io::FilePiece> pieces =
+          r == me ? std::move(mine) : io::unpack_pieces(parts[static_cast<std::size_t>(r)]);
+      std::string().swap(parts[static_cast<std::size_t>(r)]);
+      for (io::FilePiece& piece : pieces) {
+        if (!file.empty() && file.front().file != piece.file) {
+          builder.add_file(file);
+          file.clear();
+        }
+        file.push_back(std::move(piece));
+      }
+    }
+    if (!file.empty()) builder.add_file(file);
+    corpus = builder.finish();
+    *own_begin = builder.local_begin();
+    *own_end = builder.local_end();
+  });
+  return corpus;
+}
+
+// Reads INPUT then REF files into `v` (documents numbered in that order). In
+// a distributed run each rank reads its share (read_shared) and records where
+// its own rows are.
 void read_inputs(Vectorized& v, const std::vector<std::string>& inputs,
-                 const std::vector<std::string>& references, const ReaderOptions& ro) {
-  v.corpus = read_corpus(inputs, ro, 0);
+                 const std::vector<std::string>& references, const ReaderOptions& ro, Comm* comm) {
+  const bool shared = comm != nullptr && comm->size() > 1;
+  std::int64_t begin = 0, end = 0;
+  v.corpus = shared ? read_shared(inputs, ro, *comm, 0, &begin, &end) : read_corpus(inputs, ro, 0);
   v.queries = static_cast<std::int64_t>(v.corpus.docs.size());
+  v.q_begin = begin;
+  v.local_queries = shared ? end - begin : v.queries;
   if (!references.empty()) {
     v.cross = true;
-    Corpus refs = read_corpus(references, ro, v.queries);
+    Corpus refs = shared ? read_shared(references, ro, *comm, v.queries, &begin, &end)
+                         : read_corpus(references, ro, v.queries);
+    v.r_begin = shared ? begin - v.queries : 0;
+    v.local_references = shared ? end - begin : 0;
     ReadStats& s = v.corpus.stats;
     s.files += refs.stats.files;
     s.records += refs.stats.records;
@@ -71,10 +148,12 @@ void read_inputs(Vectorized& v, const std::vector<std::string>& inputs,
     for (auto& d : refs.docs) v.corpus.docs.push_back(std::move(d));
     for (auto& p : refs.packs) v.corpus.packs.push_back(std::move(p));
   }
-  if (v.queries == 0) throw UsageError("empty corpus: no documents were read from the inputs");
-  if (v.cross && static_cast<std::int64_t>(v.corpus.docs.size()) == v.queries) {
-    throw UsageError("empty reference corpus: no documents were read from --against");
-  }
+  agreed_phase(comm, [&] {
+    if (v.queries == 0) throw UsageError("empty corpus: no documents were read from the inputs");
+    if (v.cross && static_cast<std::int64_t>(v.corpus.docs.size()) == v.queries) {
+      throw UsageError("empty reference corpus: no documents were read from --against");
+    }
+  });
 }
 
 // Every document's text, in document order (from the packs or the documents).
@@ -92,22 +171,72 @@ std::vector<std::string_view> all_texts(const Corpus& corpus) {
   return texts;
 }
 
-// A distributed fit: this rank's block of the queries and of the references,
-// vectorized with the model of every rank's documents together.
+// A distributed fit: this rank's share of the queries and of the references
+// (read_inputs), vectorized with the model of every rank's documents together.
 void vectorize_own_rows(Vectorized& v, bool keep_text) {
-  Comm& comm = *v.comm;
-  const auto n = static_cast<std::int64_t>(v.corpus.docs.size());
-  const detail::RowBlock q = detail::block_of(v.queries, comm.size(), comm.rank());
-  const detail::RowBlock r = detail::block_of(n - v.queries, comm.size(), comm.rank());
-  const std::vector<std::string_view> texts = all_texts(v.corpus);
-  std::vector<std::string_view> mine(texts.begin() + q.begin, texts.begin() + q.end);
-  mine.insert(mine.end(), texts.begin() + v.queries + r.begin, texts.begin() + v.queries + r.end);
-  v.local_queries = q.rows();
-  v.q_begin = q.begin;
-  v.r_begin = r.begin;
+  std::vector<std::string_view> mine;
+  mine.reserve(static_cast<std::size_t>(v.local_queries + v.local_references));
+  if (!v.corpus.packs.empty()) {
+    // The packs hold this rank's texts only: its queries, then its references.
+    for (const TextPack& p : v.corpus.packs)
+      for (std::size_t i = 0; i < p.size(); ++i) mine.push_back(p.text(i));
+  } else {
+    const auto& docs = v.corpus.docs;
+    for (std::int64_t d = v.q_begin; d < v.q_begin + v.local_queries; ++d)
+      mine.push_back(docs[static_cast<std::size_t>(d)].text);
+    const std::int64_t r = v.queries + v.r_begin;
+    for (std::int64_t d = r; d < r + v.local_references; ++d)
+      mine.push_back(docs[static_cast<std::size_t>(d)].text);
+  }
+  if (static_cast<std::int64_t>(mine.size()) != v.local_queries + v.local_references)
+    throw Error("internal: this rank's texts do not match its documents");
   v.x = fit_transform_blocks(mine, {static_cast<std::int64_t>(mine.size())}, nullptr, v.options,
-                             &v.model, &comm);
+                             &v.model, v.comm);
   if (!keep_text) v.corpus.packs.clear();
+}
+
+// The texts of every rank's documents at rank 0 (the report's diffs compare them).
+void gather_texts_at_root(Vectorized& v) {
+  Comm& comm = *v.comm;
+  std::string mine;
+  const auto put = [&mine](std::int64_t n) {
+    mine.append(reinterpret_cast<const char*>(&n), sizeof n);
+  };
+  const std::int64_t ranges[2][2] = {{v.q_begin, v.local_queries},
+                                     {v.queries + v.r_begin, v.local_references}};
+  for (const auto& range : ranges) {
+    put(range[0]);
+    put(range[1]);
+    for (std::int64_t d = range[0]; d < range[0] + range[1]; ++d) {
+      const std::string& t = v.corpus.docs[static_cast<std::size_t>(d)].text;
+      put(static_cast<std::int64_t>(t.size()));
+      mine += t;
+    }
+  }
+  const std::vector<std::string> parts = comm.gatherv(mine, 0);
+  for (std::size_t r = 0; r < parts.size(); ++r) {
+    if (static_cast<int>(r) == comm.rank()) continue;
+    const std::string& part = parts[r];
+    std::size_t pos = 0;
+    const auto get = [&] {
+      std::int64_t n = 0;
+      if (part.size() - pos < sizeof n) throw Error("internal: malformed texts between ranks");
+      std::memcpy(&n, part.data() + pos, sizeof n);
+      pos += sizeof n;
+      return n;
+    };
+    for (int side = 0; side < 2; ++side) {
+      const std::int64_t first = get(), count = get();
+      for (std::int64_t d = first; d < first + count; ++d) {
+        const auto len = static_cast<std::size_t>(get());
+        if (part.size() - pos < len || d < 0 ||
+            d >= static_cast<std::int64_t>(v.corpus.docs.size()))
+          throw Error("internal: malformed texts between ranks");
+        v.corpus.docs[static_cast<std::size_t>(d)].text.assign(part, pos, len);
+        pos += len;
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -126,13 +255,16 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
     for (const auto* files : {&inputs, &references})
       for (const std::string& f : *files)
         if (f == "-")
-          throw UsageError("under MPI every rank reads the inputs: give files, not - (stdin)");
+          throw UsageError("under MPI the ranks share the input files: give files, not - (stdin)");
   }
   auto t0 = std::chrono::steady_clock::now();
-  // In a distributed run every rank reads every input (parsing is cheap next
-  // to tokenizing and the join), so each knows every document's number and
-  // metadata, and vectorizes only its own rows.
-  agreed_phase(ctx.comm, [&] { read_inputs(v, inputs, references, ro); });
+  // In a distributed run each rank parses its share of the inputs, and every
+  // rank gets every document's number and metadata; it vectorizes its own rows.
+  if (ctx.distributed()) {
+    read_inputs(v, inputs, references, ro, ctx.comm);
+  } else {
+    read_inputs(v, inputs, references, ro, nullptr);
+  }
   v.read_seconds = seconds_since(t0);
   v.comm = ctx.comm;
   if (!ctx.quiet) {
@@ -144,6 +276,7 @@ Vectorized load_and_vectorize(const std::vector<std::string>& inputs,
   t0 = std::chrono::steady_clock::now();
   if (v.distributed()) {
     vectorize_own_rows(v, keep_text);
+    if (keep_text) gather_texts_at_root(v);
   } else if (keep_text) {
     std::vector<const std::string*> texts;
     texts.reserve(v.corpus.docs.size());
@@ -233,6 +366,7 @@ void collapse_ids(Vectorized& v) {
     v.q_begin = kept_before[v.q_begin];
     v.r_begin = kept_before[r_doc] - kept_queries;
     v.local_queries = local_queries;
+    v.local_references = static_cast<std::int64_t>(rows.size()) - local_queries;
     v.x = gather_rows(v.x, rows);
   } else {
     v.x = gather_rows(v.x, keep);
@@ -248,12 +382,13 @@ void collapse_ids(Vectorized& v) {
   v.queries = kept_queries;
 }
 
-void drop_same_id_matches(const Vectorized& v, SimilarityResult& r, std::int64_t k) {
+void drop_same_id_matches(const Vectorized& v, SimilarityResult& r, std::int64_t k,
+                          std::int64_t first_query) {
   if (!v.cross || v.collapsed < 0) return;
   const auto& docs = v.corpus.docs;
   for (std::size_t q = 0; q < r.topk.size(); ++q) {
     auto& list = r.topk[q];
-    const std::string& id = docs[q].id;
+    const std::string& id = docs[q + static_cast<std::size_t>(first_query)].id;
     list.erase(std::remove_if(list.begin(), list.end(),
                               [&](const Neighbor& n) { return docs[n.doc + v.queries].id == id; }),
                list.end());
@@ -310,12 +445,14 @@ void add_collapse_ids_flag(CLI::App& cmd, bool& collapse) {
 }
 
 SimilarityResult run_collapsed_similarity(const Vectorized& v, SimilarityBackend& backend,
-                                          SimilarityParams params, const RunContext& ctx) {
+                                          SimilarityParams params, const RunContext& ctx,
+                                          bool gather) {
   const std::int64_t k = params.k;
   const bool filter = v.cross && v.collapsed >= 0;
   if (filter && k > 0) params.k = k + 1;
-  SimilarityResult r = run_similarity(v, backend, params, ctx);
-  if (filter) drop_same_id_matches(v, r, k);
+  SimilarityResult r = run_similarity(v, backend, params, ctx, gather);
+  // Lists kept at their rank are this rank's query rows.
+  if (filter) drop_same_id_matches(v, r, k, v.distributed() && !gather ? v.q_begin : 0);
   return r;
 }
 
@@ -324,9 +461,15 @@ void check_tfidf_options(const TfidfCli& tfidf, const RunContext& ctx) {
 }
 
 std::unique_ptr<SimilarityBackend> make_checked_backend(const EngineCli& engine,
-                                                        const SimilarityParams& params) {
+                                                        SimilarityParams& params,
+                                                        const Comm* comm) {
   validate_params(params);
   auto backend = make_backend(parse_backend_kind(engine.backend));
+  // Under MPI each rank takes one GPU of its node, by its node-local rank.
+  if (comm != nullptr && comm->size() > 1 && backend->name().rfind("cuda", 0) == 0) {
+    params.devices =
+        local_device(params.devices, static_cast<int>(cuda_devices().size()), comm->local_rank());
+  }
   backend->check(params);
   return backend;
 }
@@ -357,15 +500,17 @@ void report_ring_stats(Comm& comm, const detail::RingStats& rs, const RunContext
   const std::vector<std::string> all = comm.gatherv(mine, 0);
   if (ctx.quiet || all.empty()) return;
   std::fprintf(stderr,
-               "papersim: ring join per rank (pairs, join time, rate, shifts, ring bytes sent; "
-               "collective bytes sent before the join):\n");
+               "papersim: ring join per rank (query rows, pairs, join time, rate, shifts, ring "
+               "bytes sent; collective bytes sent before the join):\n");
   for (std::size_t r = 0; r < all.size(); ++r) {
     detail::RingStats s;
     std::memcpy(&s, all[r].data(), sizeof s);
+    const std::string gpu = s.device >= 0 ? "  GPU " + std::to_string(s.device) : "";
     std::fprintf(stderr,
-                 "  rank %zu  %s pairs  %.2f s  %.3g pairs/s  %lld shifts (%.2f s)  %s; %s\n", r,
-                 format_count(s.pairs).c_str(), s.seconds,
-                 s.seconds > 0 ? static_cast<double>(s.pairs) / s.seconds : 0.0,
+                 "  rank %zu%s  %s rows  %s pairs  %.2f s  %.3g pairs/s  %lld shifts (%.2f s)  "
+                 "%s; %s\n",
+                 r, gpu.c_str(), format_count(s.rows).c_str(), format_count(s.pairs).c_str(),
+                 s.seconds, s.seconds > 0 ? static_cast<double>(s.pairs) / s.seconds : 0.0,
                  static_cast<long long>(s.steps), s.shift_seconds,
                  format_bytes(static_cast<std::size_t>(s.bytes_sent)).c_str(),
                  format_bytes(static_cast<std::size_t>(s.collective_bytes)).c_str());
@@ -373,9 +518,12 @@ void report_ring_stats(Comm& comm, const detail::RingStats& rs, const RunContext
 }
 
 // A distributed join of this rank's query rows with every rank's (self join,
-// `cross` false) or with every rank's references, gathered at rank 0.
+// `cross` false) or with every rank's references, gathered at rank 0 or, with
+// `gather` false, kept at each rank (its query rows' lists and the pairs found
+// there) with the counters summed over the ranks.
 SimilarityResult run_distributed(const Vectorized& v, SimilarityBackend& backend,
-                                 SimilarityParams params, const RunContext& ctx, bool cross) {
+                                 SimilarityParams params, const RunContext& ctx, bool cross,
+                                 bool gather = true) {
   const CsrView all = v.x.view();
   const CsrView queries = all.row_range(0, v.local_queries);
   const CsrView refs = all.row_range(v.local_queries, all.rows);
@@ -396,10 +544,19 @@ SimilarityResult run_distributed(const Vectorized& v, SimilarityBackend& backend
   detail::RingStats rs;
   SimilarityResult mine = detail::ring_join(*v.comm, backend, queries, v.q_begin,
                                             cross ? &refs : nullptr, v.r_begin, params, &rs);
+  rs.rows = queries.rows;
+  if (params.devices.size() == 1 && backend.name().rfind("cuda", 0) == 0)
+    rs.device = params.devices.front();
   if (*progress) (*progress)->finish();
   rs.collective_bytes = v.comm->collective_bytes_sent();
   report_ring_stats(*v.comm, rs, ctx);
-  return detail::gather_result(*v.comm, std::move(mine));
+  if (gather) return detail::gather_result(*v.comm, std::move(mine));
+  SimilarityResult counters;
+  counters.stats = mine.stats;
+  SimilarityResult out = detail::gather_result(*v.comm, std::move(counters));
+  out.topk = std::move(mine.topk);
+  out.pairs = std::move(mine.pairs);
+  return out;
 }
 
 }  // namespace
@@ -411,8 +568,8 @@ SimilarityResult run_query_self_join(const Vectorized& v, SimilarityBackend& bac
 }
 
 SimilarityResult run_similarity(const Vectorized& v, SimilarityBackend& backend,
-                                SimilarityParams params, const RunContext& ctx) {
-  if (v.distributed()) return run_distributed(v, backend, std::move(params), ctx, v.cross);
+                                SimilarityParams params, const RunContext& ctx, bool gather) {
+  if (v.distributed()) return run_distributed(v, backend, std::move(params), ctx, v.cross, gather);
   const CsrView all = v.x.view();
   if (!v.cross) return run_join(backend, all, nullptr, std::move(params), ctx);
   // Queries and references are row ranges of the one matrix: no copies.
@@ -551,6 +708,39 @@ void agreed_phase(Comm* comm, const std::function<void()>& phase) {
 void write_at_root(const RunContext& ctx, const std::function<void()>& write) {
   agreed_phase(ctx.comm, [&] {
     if (ctx.comm == nullptr || ctx.comm->is_root()) write();
+  });
+}
+
+void write_parts_at_root(const RunContext& ctx, OutputFile& file, const std::string& header,
+                         const std::string& mine) {
+  Comm* comm = ctx.comm;
+  const bool root = comm == nullptr || comm->is_root();
+  // Rank 0 keeps receiving after a failed write, so no rank waits forever on
+  // it; the failure is agreed once every part has arrived.
+  std::exception_ptr error;
+  const auto write = [&](const std::string& bytes) {
+    if (error) return;
+    try {
+      file.stream().write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    } catch (...) {
+      error = std::current_exception();
+    }
+  };
+  if (root) {
+    write(header);
+    write(mine);
+  }
+  // One part at a time, so rank 0 holds at most one other rank's bytes.
+  for (int r = 1; comm != nullptr && r < comm->size(); ++r) {
+    if (root) {
+      write(comm->sendrecv({}, r, r));
+    } else if (comm->rank() == r) {
+      comm->sendrecv(mine, 0, 0);
+    }
+  }
+  agreed_phase(comm, [&] {
+    if (error) std::rethrow_exception(error);
+    if (root) file.close();
   });
 }
 

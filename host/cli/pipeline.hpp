@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/options.hpp"
+#include "cli/output.hpp"
 #include "papersim/clusters.hpp"
 #include "papersim/comm.hpp"
 #include "papersim/document.hpp"
@@ -34,12 +35,13 @@ struct Vectorized {
   std::int64_t collapsed = -1;
 
   /// A run over several ranks (RunContext::comm): every rank has every
-  /// document's metadata (`corpus.docs`) but `x` holds only this rank's rows:
-  /// `local_queries` query rows, global rows [q_begin, ...), then its reference
-  /// rows, global reference rows [r_begin, ...) (0-based among the references).
-  /// One process: the whole matrix, q_begin = r_begin = 0.
+  /// document's metadata (`corpus.docs`) but read only its share of the inputs,
+  /// and `x` holds only its rows: `local_queries` query rows, global rows
+  /// [q_begin, ...), then its `local_references` reference rows, global
+  /// reference rows [r_begin, ...) (0-based among the references). One process:
+  /// the whole matrix, q_begin = r_begin = 0.
   Comm* comm = nullptr;
-  std::int64_t local_queries = 0, q_begin = 0, r_begin = 0;
+  std::int64_t local_queries = 0, q_begin = 0, r_begin = 0, local_references = 0;
   /// Non-zeros of the whole matrix (every rank's rows).
   std::int64_t total_nnz = 0;
   bool distributed() const { return comm != nullptr && comm->size() > 1; }
@@ -81,6 +83,14 @@ void agreed_phase(Comm* comm, const std::function<void()>& phase);
 /// every rank agrees on its outcome (agreed_phase). One process: just `write`.
 void write_at_root(const RunContext& ctx, const std::function<void()>& write);
 
+/// Write one output made of every rank's part, in rank order: `header` and
+/// rank 0's part, then each other rank's bytes as they arrive (rank 0 holds at
+/// most one other part), then close `file` (rank 0's; the others' is not
+/// touched). A collective: every rank agrees on the outcome. One process:
+/// header, `mine`, close.
+void write_parts_at_root(const RunContext& ctx, OutputFile& file, const std::string& header,
+                         const std::string& mine);
+
 /// A distributed run's matrix, whole, at rank 0 (rows in global order) for the
 /// steps that read any row (clusters, dedup's representatives, reports). A
 /// collective; nothing to do for one process.
@@ -107,7 +117,9 @@ void collapse_ids(Vectorized& v);
 /// After a cross run under --collapse-ids: drop the neighbours and pairs whose
 /// reference has its query's id (the same paper on both sides), and cut each list
 /// to `k` (run with k + 1, since at most one reference shares a query's id).
-void drop_same_id_matches(const Vectorized& v, SimilarityResult& r, std::int64_t k);
+/// `r.topk[i]` is the list of query `first_query + i` (a rank's own rows).
+void drop_same_id_matches(const Vectorized& v, SimilarityResult& r, std::int64_t k,
+                          std::int64_t first_query = 0);
 
 /// The --collapse-ids flag (one help text for every command that has it).
 void add_collapse_ids_flag(CLI::App& cmd, bool& collapse);
@@ -115,7 +127,8 @@ void add_collapse_ids_flag(CLI::App& cmd, bool& collapse);
 /// run_similarity, then drop_same_id_matches when `v` was collapsed (a cross run
 /// asks for one more neighbour per list to make up for the one it may drop).
 SimilarityResult run_collapsed_similarity(const Vectorized& v, SimilarityBackend& backend,
-                                          SimilarityParams params, const RunContext& ctx);
+                                          SimilarityParams params, const RunContext& ctx,
+                                          bool gather = true);
 
 /// Options every corpus-reading subcommand takes.
 struct CorpusArgs {
@@ -157,8 +170,12 @@ std::string utc_now();
 /// device), which is made here and returned for run_similarity. Fails in well
 /// under a second whatever the inputs. @throws UsageError, BackendUnavailable.
 void check_tfidf_options(const TfidfCli& tfidf, const RunContext& ctx);
+/// In a distributed run (`comm` of several ranks) on the CUDA backend, each rank
+/// gets one device of `params.devices` (all visible when empty) by its
+/// node-local rank (local_device): `params.devices` is set to it.
 std::unique_ptr<SimilarityBackend> make_checked_backend(const EngineCli& engine,
-                                                        const SimilarityParams& params);
+                                                        SimilarityParams& params,
+                                                        const Comm* comm = nullptr);
 
 /// Run `backend` on `queries` alone (self join, `references` null) or against
 /// `references`, with a progress bar.
@@ -172,9 +189,11 @@ SimilarityResult run_query_self_join(const Vectorized& v, SimilarityBackend& bac
 
 /// Run `backend` (self join, or queries × references) with a progress bar. In a
 /// distributed run, a collective: rank 0 gets the whole result, the others an
-/// empty one with the global counters.
+/// empty one with the global counters; with `gather` false, every rank keeps the
+/// lists of its own query rows (Vectorized::q_begin on) and the pairs it found,
+/// with the global counters.
 SimilarityResult run_similarity(const Vectorized& v, SimilarityBackend& backend,
-                                SimilarityParams params, const RunContext& ctx);
+                                SimilarityParams params, const RunContext& ctx, bool gather = true);
 
 /// Threshold pairs in the full matrix's row space (cross pairs shifted), for clusters.
 std::vector<ScoredPair> pairs_in_doc_space(const Vectorized& v,

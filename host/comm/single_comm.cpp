@@ -13,6 +13,8 @@ class SingleComm final : public Comm {
  public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
+  int local_rank() const override { return 0; }
+  int local_size() const override { return 1; }
   void allreduce(std::vector<std::int64_t>&, Op) override {}
   std::vector<std::string> allgatherv(std::string_view bytes) override {
     return {std::string(bytes)};
@@ -29,5 +31,12 @@ class SingleComm final : public Comm {
 }  // namespace
 
 std::unique_ptr<Comm> make_single_comm() { return std::make_unique<SingleComm>(); }
+
+std::vector<int> local_device(const std::vector<int>& devices, int visible, int local_rank) {
+  if (local_rank < 0) throw Error("internal: negative local rank");
+  if (!devices.empty()) return {devices[static_cast<std::size_t>(local_rank) % devices.size()]};
+  if (visible <= 0) return devices;
+  return {local_rank % visible};
+}
 
 }  // namespace papersim

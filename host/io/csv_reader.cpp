@@ -16,6 +16,7 @@ class RowReader {
   RowReader(std::string_view text, char delim) : text_(text), delim_(delim) {}
 
   bool done() const { return pos_ >= text_.size(); }
+  std::size_t pos() const { return pos_; }
   std::int64_t line() const { return line_; }
 
   // Read one row into `fields`. Returns false when the row's quoting is
@@ -117,6 +118,19 @@ std::vector<std::string_view> delimited_rows(std::string_view text, char delimit
     rows.push_back(row);
   }
   return rows;
+}
+
+std::size_t delimited_header_end(std::string_view text, char delimiter) {
+  RowReader reader(text, delimiter);
+  std::vector<std::string> fields;
+  std::size_t count = 0, begin = 0, end = 0;
+  std::string why;
+  while (!reader.done()) {
+    const bool ok = reader.next(fields, count, why, begin, end);
+    if (ok && count == 1 && fields[0].empty()) continue;  // a blank line before the header
+    return reader.pos();
+  }
+  return text.size();
 }
 
 FileResult parse_delimited(std::string_view text, char delim, const FieldPlan& plan) {

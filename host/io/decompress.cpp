@@ -416,14 +416,14 @@ namespace {
 
 // Map a regular file read-only; nullptr when it cannot be mapped (a pipe, a
 // special file, an empty file), in which case the caller reads it instead.
-void* map_file(const std::string& path, std::size_t& size) {
+void* map_file(const std::string& path, std::size_t& size, bool populate = true) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw InputError(path, 0, std::string("cannot open: ") + std::strerror(errno));
   struct stat st {};
   void* map = nullptr;
   if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
     size = static_cast<std::size_t>(st.st_size);
-    map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
     if (map == MAP_FAILED) map = nullptr;
   } else if (S_ISDIR(st.st_mode)) {
     ::close(fd);
@@ -453,6 +453,17 @@ void decompress(const std::string& name, std::string_view in, int threads, std::
 }
 
 }  // namespace
+
+InputBuffer map_input(const std::string& path) {
+  InputBuffer result;
+  std::size_t size = 0;
+  if (void* map = map_file(path, size, false)) result.adopt_map(map, size, size);
+  return result;
+}
+
+bool is_compressed(std::string_view head) { return compressed(head); }
+
+void check_binary(const std::string& name, std::string_view head) { check_text(name, head); }
 
 InputBuffer read_input(const std::string& path, int threads, std::size_t max_record,
                        bool cut_lines) {

@@ -242,15 +242,27 @@ InputFormat detect_format(const std::string& path, std::string_view text,
   return InputFormat::kListing;
 }
 
-void check_named_fields_seen(const ReaderOptions& options, FileResult& result) {
-  if (result.docs.empty()) return;
+std::string named_fields_missing(const ReaderOptions& options,
+                                 const std::vector<const FileResult*>& pieces, std::int64_t* line) {
+  const PendingDoc* first = nullptr;
+  for (const FileResult* p : pieces) {
+    if (!p->docs.empty()) {
+      first = &p->docs.front();
+      break;
+    }
+  }
+  if (first == nullptr) return "";
   auto named = [&](const std::string& field) {
     for (const auto& group : options.required_columns) {
       if (std::find(group.begin(), group.end(), field) != group.end()) return true;
     }
     return false;
   };
-  auto none = [&](auto has) { return std::none_of(result.docs.begin(), result.docs.end(), has); };
+  auto none = [&](auto has) {
+    return std::none_of(pieces.begin(), pieces.end(), [&](const FileResult* p) {
+      return std::any_of(p->docs.begin(), p->docs.end(), has);
+    });
+  };
   std::string missing;
   if (!options.id_field.empty() && named(options.id_field) &&
       none([](const PendingDoc& d) { return !d.id.empty(); })) {
@@ -265,9 +277,9 @@ void check_named_fields_seen(const ReaderOptions& options, FileResult& result) {
     missing = "--text-field";
     for (const auto& f : options.text_fields) missing += " " + f;
   }
-  if (missing.empty()) return;
-  result.fatal = "no record has the field named by " + missing + " (field names match exactly)";
-  result.fatal_line = result.docs.front().line;
+  if (missing.empty()) return "";
+  *line = first->line;
+  return "no record has the field named by " + missing + " (field names match exactly)";
 }
 
 }  // namespace io
@@ -285,6 +297,8 @@ InputFormat parse_input_format(const std::string& name) {
                    "' (expected auto, jsonl, json, csv, tsv, listing or poster)");
 }
 
+namespace io {
+
 namespace {
 
 std::string base_name(const std::string& path) {
@@ -295,87 +309,121 @@ std::string base_name(const std::string& path) {
 
 }  // namespace
 
-Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& options,
-                   std::int64_t first_doc) {
-  if (options.fields.empty()) throw UsageError("--fields needs at least one field");
-  const io::FieldPlan plan(options);
-  if (plan.parts.empty()) throw UsageError("--fields needs at least one non-empty field name");
-  const int threads = resolve_threads(options.threads);
-  Corpus corpus;
-  ReadStats& stats = corpus.stats;
-  std::int64_t next_doc = first_doc;
-  for (std::size_t file = 0; file < paths.size(); ++file) {
-    const std::string& path = paths[file];
-    const std::string shown = path == "-" ? "stdin" : path;
-    const std::string name = base_name(path);
-    io::InputBuffer input =
-        io::read_input(path, threads, plan.max_record, options.format != InputFormat::kJson);
-    std::string_view text = input.view();
-    std::size_t readable = input.readable();
-    if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) {
-      text.remove_prefix(3);
-      readable -= 3;
-    }
-    InputFormat format = options.format;
-    if (format == InputFormat::kAuto) format = io::detect_format(path, text, options);
-    io::FileResult result;
-    const io::ReleaseFn release = [&input](const char* end) { input.release_before(end); };
-    switch (format) {
-      case InputFormat::kJsonl:
-        result = io::parse_jsonl(text, readable, plan, threads, release);
-        break;
-      case InputFormat::kJson:
-        result = io::parse_json(text, readable, plan, threads, release);
-        break;
-      case InputFormat::kCsv:
-        result = io::parse_delimited(text, options.delimiter ? options.delimiter : ',', plan);
-        break;
-      case InputFormat::kTsv:
-        result = io::parse_delimited(text, options.delimiter ? options.delimiter : '\t', plan);
-        break;
-      case InputFormat::kListing:
-        result = io::parse_listing(text, plan);
-        break;
-      case InputFormat::kPoster:
-        result = io::parse_poster(text, plan);
-        break;
-      case InputFormat::kAuto:
-        break;
-    }
-    // Lines dropped while streaming are records too, skipped; all skips in line order.
-    for (const auto& e : input.elided()) {
-      result.skips.push_back(
-          {e.line, io::kReasonTooLarge, io::too_large_detail(e.bytes, plan.max_record)});
-      ++result.records;
-    }
-    if (!input.elided().empty()) {
-      std::stable_sort(result.skips.begin(), result.skips.end(),
-                       [](const io::Skip& a, const io::Skip& b) { return a.line < b.line; });
-    }
-    input = io::InputBuffer();  // the documents own copies; free the file now
-    if (format == InputFormat::kJsonl || format == InputFormat::kJson) {
-      io::check_named_fields_seen(options, result);
-    }
-    if (!result.fatal.empty()) throw InputError(shown, result.fatal_line, result.fatal);
-    if (options.on_warning) {
-      for (const auto& w : result.warnings) options.on_warning(shown + ": " + w);
-    }
+FilePiece read_file_piece(const std::string& path, std::int32_t file, const ReaderOptions& options,
+                          const FieldPlan& plan, int threads) {
+  FilePiece piece;
+  piece.file = file;
+  InputBuffer input;
+  try {
+    input = read_input(path, threads, plan.max_record, options.format != InputFormat::kJson);
+  } catch (const InputError& e) {
+    // Kept, so that several ranks report the first failure in input order.
+    const std::string prefix =
+        e.file() + (e.line() > 0 ? ":" + std::to_string(e.line()) : std::string()) + ": ";
+    const std::string what = e.what();
+    piece.error = what.compare(0, prefix.size(), prefix) == 0 ? what.substr(prefix.size()) : what;
+    piece.error_line = e.line();
+    return piece;
+  }
+  std::string_view text = input.view();
+  std::size_t readable = input.readable();
+  if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) {
+    text.remove_prefix(3);
+    readable -= 3;
+  }
+  InputFormat format = options.format;
+  if (format == InputFormat::kAuto) format = detect_format(path, text, options);
+  piece.format = format;
+  FileResult& result = piece.result;
+  const ReleaseFn release = [&input](const char* end) { input.release_before(end); };
+  switch (format) {
+    case InputFormat::kJsonl:
+      result = parse_jsonl(text, readable, plan, threads, release);
+      break;
+    case InputFormat::kJson:
+      result = parse_json(text, readable, plan, threads, release);
+      break;
+    case InputFormat::kCsv:
+      result = parse_delimited(text, options.delimiter ? options.delimiter : ',', plan);
+      break;
+    case InputFormat::kTsv:
+      result = parse_delimited(text, options.delimiter ? options.delimiter : '\t', plan);
+      break;
+    case InputFormat::kListing:
+      result = parse_listing(text, plan);
+      break;
+    case InputFormat::kPoster:
+      result = parse_poster(text, plan);
+      break;
+    case InputFormat::kAuto:
+      break;
+  }
+  // Lines dropped while streaming are records too, skipped; all skips in line order.
+  for (const auto& e : input.elided()) {
+    result.skips.push_back({e.line, kReasonTooLarge, too_large_detail(e.bytes, plan.max_record)});
+    ++result.records;
+  }
+  if (!input.elided().empty()) {
+    std::stable_sort(result.skips.begin(), result.skips.end(),
+                     [](const Skip& a, const Skip& b) { return a.line < b.line; });
+  }
+  return piece;
+}
 
-    for (const auto& skip : result.skips) {
+CorpusBuilder::CorpusBuilder(const std::vector<std::string>& paths, const ReaderOptions& options,
+                             std::int64_t first_doc)
+    : paths_(paths), options_(options), pack_(options.pack_texts), next_doc_(first_doc) {}
+
+void CorpusBuilder::add_file(std::vector<FilePiece>& pieces) {
+  const std::int32_t file = pieces.front().file;
+  const std::string& path = paths_[static_cast<std::size_t>(file)];
+  const std::string shown = path == "-" ? "stdin" : path;
+  const std::string name = base_name(path);
+  ReadStats& stats = corpus_.stats;
+  // One process's order of complaints about a file: unreadable, a fatal
+  // problem of the whole file, then its warnings and skips.
+  for (const FilePiece& p : pieces) {
+    if (!p.error.empty()) throw InputError(shown, p.error_line, p.error);
+  }
+  for (const FilePiece& p : pieces) {
+    if (!p.result.fatal.empty()) throw InputError(shown, p.result.fatal_line, p.result.fatal);
+  }
+  if (pieces.front().format == InputFormat::kJsonl || pieces.front().format == InputFormat::kJson) {
+    std::vector<const FileResult*> results;
+    for (const FilePiece& p : pieces) results.push_back(&p.result);
+    std::int64_t line = 0;
+    const std::string missing = named_fields_missing(options_, results, &line);
+    if (!missing.empty()) throw InputError(shown, line, missing);
+  }
+  for (const FilePiece& p : pieces) {
+    if (!p.first || !options_.on_warning) continue;
+    for (const auto& w : p.result.warnings) options_.on_warning(shown + ": " + w);
+  }
+  for (const FilePiece& p : pieces) {
+    for (const auto& skip : p.result.skips) {
       std::string why = skip.reason;
       if (!skip.detail.empty()) why += ": " + skip.detail;
-      if (options.strict) throw InputError(shown, skip.line, why);
+      if (options_.strict) throw InputError(shown, skip.line, why);
       std::string message = shown + ":" + std::to_string(skip.line) + ": " + why;
       ++stats.skipped[skip.reason];
-      if (options.on_skip) options.on_skip(message);
+      if (options_.on_skip) options_.on_skip(message);
       if (stats.messages.size() < ReadStats::kMaxMessages) {
         stats.messages.push_back(std::move(message));
       }
     }
-    ++stats.files;
+  }
+  ++stats.files;
+  const std::string prefix = name + ":";
+  std::int64_t records_before = 0;  // records of the file's earlier pieces
+  for (FilePiece& p : pieces) {
+    FileResult& result = p.result;
     stats.records += result.records;
     stats.kept += static_cast<std::int64_t>(result.docs.size());
-    if (plan.pack && result.packs.empty() && !result.docs.empty()) {
+    if (p.local) {
+      if (local_begin_ < 0) local_begin_ = next_doc_;
+      local_end_ = next_doc_ + static_cast<std::int64_t>(result.docs.size());
+    }
+    if (p.local && pack_ && result.packs.empty() && !result.docs.empty()) {
       // Parsers without packing of their own: pack their texts now.
       std::size_t bytes = 0;
       for (const auto& pending : result.docs) bytes += pending.text.size();
@@ -386,34 +434,59 @@ Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& o
       }
       result.packs.push_back(std::move(pack));
     }
-    std::int64_t pack_doc = next_doc;
-    for (auto& pack : result.packs) {
-      pack.first_doc = pack_doc;
-      pack_doc += static_cast<std::int64_t>(pack.size());
-      corpus.packs.push_back(std::move(pack));
+    if (p.local) {
+      std::int64_t pack_doc = next_doc_;
+      for (auto& pack : result.packs) {
+        pack.first_doc = pack_doc;
+        pack_doc += static_cast<std::int64_t>(pack.size());
+        corpus_.packs.push_back(std::move(pack));
+      }
     }
-    corpus.docs.reserve(corpus.docs.size() + result.docs.size());
-    const std::string prefix = name + ":";
+    corpus_.docs.reserve(corpus_.docs.size() + result.docs.size());
     for (auto& pending : result.docs) {
       stats.title_only += pending.title_only;
       Document doc;
-      doc.doc = next_doc++;
-      doc.id = pending.id.empty() ? prefix + std::to_string(pending.record) : std::move(pending.id);
+      doc.doc = next_doc_++;
+      doc.record = pending.record + records_before;
+      doc.id = pending.id.empty() ? prefix + std::to_string(doc.record) : std::move(pending.id);
       doc.source = prefix + std::to_string(pending.line);
-      doc.file = static_cast<std::int32_t>(file);
-      doc.record = pending.record;
+      doc.file = file;
       doc.title = std::move(pending.title);
       doc.text = std::move(pending.text);
-      corpus.docs.push_back(std::move(doc));
+      corpus_.docs.push_back(std::move(doc));
     }
+    records_before += result.records;
+    result = FileResult();  // the documents own the data now
   }
+}
+
+Corpus CorpusBuilder::finish() {
+  if (local_begin_ < 0) local_begin_ = local_end_ = next_doc_;
   // Counted once the vector no longer moves: the set views the ids in place.
   std::unordered_set<std::string_view> seen;
-  seen.reserve(corpus.docs.size());
-  for (const auto& doc : corpus.docs) {
-    if (!seen.insert(doc.id).second) ++stats.duplicate_ids;
+  seen.reserve(corpus_.docs.size());
+  for (const auto& doc : corpus_.docs) {
+    if (!seen.insert(doc.id).second) ++corpus_.stats.duplicate_ids;
   }
-  return corpus;
+  return std::move(corpus_);
+}
+
+}  // namespace io
+
+Corpus read_corpus(const std::vector<std::string>& paths, const ReaderOptions& options,
+                   std::int64_t first_doc) {
+  if (options.fields.empty()) throw UsageError("--fields needs at least one field");
+  const io::FieldPlan plan(options);
+  if (plan.parts.empty()) throw UsageError("--fields needs at least one non-empty field name");
+  const int threads = resolve_threads(options.threads);
+  io::CorpusBuilder builder(paths, options, first_doc);
+  for (std::size_t file = 0; file < paths.size(); ++file) {
+    std::vector<io::FilePiece> pieces;
+    pieces.push_back(
+        io::read_file_piece(paths[file], static_cast<std::int32_t>(file), options, plan, threads));
+    builder.add_file(pieces);
+  }
+  return builder.finish();
 }
 
 }  // namespace papersim

@@ -134,6 +134,17 @@ class InputBuffer {
 InputBuffer read_input(const std::string& path, int threads, std::size_t max_record = 0,
                        bool cut_lines = true);
 
+/// A regular file mapped read-only without reading it (pages are read as they
+/// are touched), for reading a part of it; an empty buffer when the file cannot
+/// be mapped (a pipe, a special file, an empty file). Throws InputError when it
+/// cannot be opened or is a directory.
+InputBuffer map_input(const std::string& path);
+/// Whether `head` starts with a gzip, xz or zstd magic.
+bool is_compressed(std::string_view head);
+/// The binary-data test read_input applies (a NUL byte in the first 64 KiB):
+/// throws InputError naming `name`.
+void check_binary(const std::string& name, std::string_view head);
+
 /// Which record fields a reader extracts, compiled once from ReaderOptions.
 /// Structured formats fill `values[i]` for `names[i]`.
 struct FieldPlan {
@@ -199,6 +210,56 @@ struct FileResult {
   std::vector<std::string> warnings;
 };
 
+/// A whole file's parse result, or (in a distributed read) the result of one
+/// byte range of it, ready to become documents (CorpusBuilder).
+struct FilePiece {
+  std::int32_t file = 0;  ///< Index of the file in the paths read.
+  InputFormat format = InputFormat::kAuto;
+  /// The piece that starts at the file's first byte: the others' warnings are
+  /// dropped (every piece of a delimited file parses the header again).
+  bool first = true;
+  /// Its texts are here (Document::text or the packs); else only the metadata.
+  bool local = true;
+  /// Line numbers are the file's; record numbers count from the piece's first record.
+  FileResult result;
+  /// A failure to read the file, thrown (as InputError) where one process would
+  /// have thrown it: `error` is the message without its "<file>:<line>: " prefix.
+  std::string error;
+  std::int64_t error_line = 0;
+};
+
+/// Read and parse a whole file as read_corpus does (format detection, lines a
+/// stream dropped); an InputError of reading it is kept in the piece.
+FilePiece read_file_piece(const std::string& path, std::int32_t file, const ReaderOptions& options,
+                          const FieldPlan& plan, int threads);
+
+/// Turns file pieces, in input order, into the numbered documents and
+/// statistics of read_corpus: skip messages, `--strict`, the JSON named-field
+/// check, record numbers and default ids, duplicate ids. Pieces that are not
+/// local contribute their documents' metadata (no text).
+class CorpusBuilder {
+ public:
+  CorpusBuilder(const std::vector<std::string>& paths, const ReaderOptions& options,
+                std::int64_t first_doc);
+  /// Every piece of one file, in byte order (at least one).
+  /// @throws InputError as read_corpus would for that file.
+  void add_file(std::vector<FilePiece>& pieces);
+  /// The corpus (duplicate ids counted now).
+  Corpus finish();
+  /// `Document::doc` of the first and one past the last document of the local
+  /// pieces (equal when there is none).
+  std::int64_t local_begin() const { return local_begin_; }
+  std::int64_t local_end() const { return local_end_; }
+
+ private:
+  const std::vector<std::string>& paths_;
+  const ReaderOptions& options_;
+  bool pack_;
+  Corpus corpus_;
+  std::int64_t next_doc_;
+  std::int64_t local_begin_ = -1, local_end_ = -1;
+};
+
 // Skip reasons (the keys of ReadStats::skipped).
 inline constexpr const char* kReasonJson = "malformed JSON";
 inline constexpr const char* kReasonNotObject = "not a JSON object";
@@ -257,8 +318,15 @@ FileResult parse_listing(std::string_view text, const FieldPlan& plan);
 FileResult parse_poster(std::string_view text, const FieldPlan& plan);
 
 /// JSON inputs: a field named explicitly (ReaderOptions::required_columns) that no
-/// kept record has is a typo, not data: set `result.fatal` naming it.
-void check_named_fields_seen(const ReaderOptions& options, FileResult& result);
+/// kept record of the file (all its pieces) has is a typo, not data: the
+/// message, or "" when every such field was seen; `*line` is then the first
+/// document's line.
+std::string named_fields_missing(const ReaderOptions& options,
+                                 const std::vector<const FileResult*>& pieces, std::int64_t* line);
+
+/// The end of a delimited file's header row (after its line end; leading blank
+/// lines included), or text.size() when the file holds no complete header.
+std::size_t delimited_header_end(std::string_view text, char delimiter);
 
 /// Detect the format of a file from its name and first bytes.
 InputFormat detect_format(const std::string& path, std::string_view text,

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/byte_message.hpp"
 #include "papersim/error.hpp"
 #include "sim/finalize.hpp"
 
@@ -18,48 +19,6 @@ using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
-
-// Plain values appended to / read from a byte string.
-class Writer {
- public:
-  template <class T>
-  void put(const T& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    out_.append(reinterpret_cast<const char*>(&v), sizeof(T));
-  }
-  template <class T>
-  void put_array(const T* p, std::int64_t n) {
-    out_.append(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n) * sizeof(T));
-  }
-  std::string& bytes() { return out_; }
-
- private:
-  std::string out_;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  template <class T>
-  T get() {
-    T v;
-    get_array(&v, 1);
-    return v;
-  }
-  template <class T>
-  void get_array(T* p, std::int64_t n) {
-    const auto bytes = static_cast<std::size_t>(n) * sizeof(T);
-    if (at_ + bytes > in_.size()) throw Error("internal: truncated message between ranks");
-    if (bytes > 0) std::memcpy(p, in_.data() + at_, bytes);
-    at_ += bytes;
-  }
-  bool done() const { return at_ == in_.size(); }
-  std::size_t left() const { return in_.size() - at_; }
-
- private:
-  std::string_view in_;
-  std::size_t at_ = 0;
-};
 
 // Keeps the best `k` of two lists, each already in the one order.
 void merge_into(std::vector<Neighbor>& list, const std::vector<Neighbor>& more, std::int64_t k) {
@@ -91,7 +50,7 @@ RowBlock block_of(std::int64_t n, int ranks, int rank) {
 }
 
 std::string pack_csr(const CsrView& x, std::int64_t first_row) {
-  Writer w;
+  ByteWriter w;
   const std::int64_t nnz = x.nnz(), base = x.rows > 0 ? x.indptr[0] : 0;
   w.put(first_row);
   w.put(x.rows);
@@ -104,7 +63,7 @@ std::string pack_csr(const CsrView& x, std::int64_t first_row) {
 }
 
 CsrMatrix unpack_csr(std::string_view bytes, std::int64_t* first_row) {
-  Reader r(bytes);
+  ByteReader r(bytes);
   CsrMatrix m;
   *first_row = r.get<std::int64_t>();
   m.rows = r.get<std::int64_t>();
@@ -251,7 +210,7 @@ SimilarityResult gather_result(Comm& comm, SimilarityResult local) {
                                     local.stats.head_dim};
   comm.allreduce(longest, Comm::Op::kMax);
 
-  Writer w;
+  ByteWriter w;
   w.put(static_cast<std::int64_t>(local.topk.size()));
   for (const auto& list : local.topk) {
     w.put(static_cast<std::int64_t>(list.size()));
@@ -274,7 +233,7 @@ SimilarityResult gather_result(Comm& comm, SimilarityResult local) {
   out.stats.head_dim = static_cast<int>(longest[2]);
   local = {};
   for (const std::string& part : parts) {
-    Reader r(part);
+    ByteReader r(part);
     const auto rows = r.get<std::int64_t>();
     for (std::int64_t i = 0; i < rows; ++i) {
       std::vector<Neighbor> list(static_cast<std::size_t>(r.get<std::int64_t>()));

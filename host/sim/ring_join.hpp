@@ -34,6 +34,8 @@ CsrMatrix unpack_csr(std::string_view bytes, std::int64_t* first_row);
 
 /// Counters of one ring join on this rank.
 struct RingStats {
+  std::int64_t rows = 0;        ///< This rank's query rows (its share of the documents).
+  std::int64_t device = -1;     ///< The one CUDA device this rank joined on, else -1.
   std::int64_t bytes_sent = 0;  ///< Column blocks sent around the ring.
   std::int64_t steps = 0;       ///< Ring shifts.
   std::int64_t tiles = 0;       ///< (own × visiting) joins run here.

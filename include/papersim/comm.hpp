@@ -23,6 +23,10 @@ class Comm {
   virtual ~Comm() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
+  /// This rank among the ranks on its node (the ones sharing its memory), and
+  /// their number: what picks a rank's GPU (local_device). 0 and 1 for one process.
+  virtual int local_rank() const = 0;
+  virtual int local_size() const = 0;
   /// Element-wise reduction of `values` (the same length on every rank), in place.
   virtual void allreduce(std::vector<std::int64_t>& values, Op op) = 0;
   /// Every rank's `bytes`, indexed by rank, on every rank.
@@ -47,6 +51,13 @@ class Comm {
   std::int64_t ring_bytes_ = 0;
   std::int64_t collective_bytes_ = 0;
 };
+
+/// The CUDA devices a rank of a distributed run uses: one, chosen by its
+/// node-local rank from `devices` (the --devices list; empty = all `visible`
+/// devices, 0 .. visible - 1): devices[local_rank % n], so the ranks of a node
+/// take the devices in turn. `devices` unchanged when nothing is visible (the
+/// backend then reports that).
+std::vector<int> local_device(const std::vector<int>& devices, int visible, int local_rank);
 
 /// The one process of an ordinary run.
 std::unique_ptr<Comm> make_single_comm();

@@ -98,6 +98,73 @@ same arxiv-against -o=out.jsonl -- related -k 10 --neighbor-fields id,score --co
 same arxiv-dedup -o=dedup.jsonl --removed=removed.jsonl -- dedup "$sample"
 same arxiv-check -o=check.jsonl -- check "$work/arxiv-r.jsonl" --against "$work/arxiv-q.jsonl"
 
+# Inputs cut inside one file (each rank parses its own byte range): the sample
+# as CSV (abstracts with line breaks and quotes, so quoted fields cross the
+# cuts), and as JSON Lines with blank lines, records without an id (their id
+# is "<file>:<record>") and bad records (skipped, named by file and line), so
+# record numbers, ids and sources must all come out as one process's.
+python3 - "$sample" "$work" <<'PY'
+import csv, json, sys
+sample, work = sys.argv[1], sys.argv[2]
+rows = [json.loads(line) for line in open(sample, encoding="utf-8")]
+with open(f"{work}/arxiv.csv", "w", encoding="utf-8", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["id", "title", "abstract"])
+    for r in rows[:8000]:
+        w.writerow([r.get("id", ""), r.get("title", ""), r.get("abstract") or r.get("summary", "")])
+with open(f"{work}/mixed.jsonl", "w", encoding="utf-8") as f:
+    for i, r in enumerate(rows[:8000]):
+        if i % 777 == 0:
+            f.write("\n")
+        if i % 1000 == 500:
+            r.pop("id", None)
+        f.write(json.dumps(r) + "\n")
+        if i in (4500, 6100):
+            f.write('{"id": "broken", \n')
+PY
+# A small compressed file (read whole by one rank) among cut files.
+head -n 3000 "$sample" | gzip -c >"$work/small.jsonl.gz"
+same csv-duplicates -o=pairs.jsonl --clusters=clusters.jsonl -- duplicates "$work/arxiv.csv"
+same csv-dedup -o=dedup.csv --removed=removed.jsonl -- dedup "$work/arxiv.csv"
+same mixed-related -o=out.jsonl -- related -k 5 --neighbor-fields id,source,score "$work/mixed.jsonl"
+same files-related -o=out.jsonl -- related -k 5 --neighbor-fields doc,id,source,score \
+  "$work/small.jsonl.gz" "${s[0]}" "$work/arxiv.csv" "${s[1]}" "$work/mixed.jsonl"
+same files-check -o=check.jsonl -- check "$work/mixed.jsonl" "${s[2]}" \
+  --against "$work/arxiv.csv" "$work/small.jsonl.gz" "${s[3]}"
+
+# index build: the file rank 0 writes is one process's, byte for byte.
+same index-build -o=index.psx -- index build -k 5 "$work/arxiv.csv" "${s[4]}" "$work/mixed.jsonl"
+
+# The cut is real: under -np 3 every rank joins a share of the rows.
+if launch 3 related -k 3 "${threads[@]}" "$work/arxiv.csv" -o "$work/shares.jsonl" \
+  2>"$work/shares.err"; then
+  shares=$(grep -cE '^  rank [0-2]  [1-9][0-9,]* rows' "$work/shares.err" || true)
+  if [[ $shares -eq 3 ]]; then
+    echo "ok   shares: $(grep -E '^  rank' "$work/shares.err" | awk '{print $3}' | paste -sd' ') rows"
+  else
+    fail "shares: expected 3 ranks with rows: $(grep -E '^  rank' "$work/shares.err")"
+  fi
+else
+  fail "shares: -np 3 exited non-zero"
+fi
+
+# Messages name the file's own line numbers, whichever rank read the line.
+"$bin" related -k 3 "${threads[@]}" "$work/mixed.jsonl" -o "$work/x.jsonl" 2>"$work/skips.1proc.err" ||
+  fail "skips: one process exited $?"
+for p in 2 3; do
+  launch "$p" related -k 3 "${threads[@]}" "$work/mixed.jsonl" -o "$work/x.jsonl" \
+    2>"$work/skips.np$p.err" || fail "skips -np $p exited non-zero"
+  if diff <(grep '^papersim: skipped' "$work/skips.1proc.err") \
+    <(grep '^papersim: skipped' "$work/skips.np$p.err") >/dev/null; then
+    echo "ok   skips -np $p: $(grep -c '^papersim: skipped' "$work/skips.1proc.err") messages as one process"
+  else
+    fail "skips -np $p: skip messages differ from one process"
+  fi
+done
+"$bin" related -k 3 --strict "${threads[@]}" "$work/mixed.jsonl" -o "$work/x.jsonl" \
+  2>"$work/strict.1proc.err" && fail "strict: one process exited 0"
+strict_line=$(grep '^papersim: error' "$work/strict.1proc.err")
+
 # Failures: every rank ends non-zero, with one message and no hang.
 expect() {  # expect CODE NAME ARGS...: under -np 2, exit CODE and print one error line
   local code=$1 name=$2 rc=0 pattern='^papersim: error'
@@ -120,11 +187,26 @@ expect() {  # expect CODE NAME ARGS...: under -np 2, exit CODE and print one err
 printf '{"id":"a","title":"T","summary":"some words here"}\n{"id":\n' >"$work/bad.jsonl"
 expect 3 fail-missing-file related -k 3 "${s[0]}" "$work/no-such-file.jsonl" -o "$work/x.jsonl"
 expect 3 fail-strict related -k 3 --strict "$sample" "$work/bad.jsonl" -o "$work/x.jsonl"
+# The first bad record of mixed.jsonl is in the second rank's share, which
+# starts inside the file; the one message is one process's, line number included.
+for p in 2 3; do
+  rc=0
+  launch "$p" related -k 3 --strict "${threads[@]}" "$work/mixed.jsonl" -o "$work/x.jsonl" \
+    2>"$work/strict.np$p.err" || rc=$?
+  if [[ $rc -eq 3 && $(grep '^papersim: error' "$work/strict.np$p.err") == "$strict_line" ]]; then
+    echo "ok   strict -np $p: $strict_line"
+  else
+    fail "strict -np $p: exit $rc, $(grep '^papersim: error' "$work/strict.np$p.err"), expected $strict_line"
+  fi
+done
 expect 2 fail-unsupported vectorize "${s[0]}" --out-vocab "$work/v.txt"
+expect 2 fail-unsupported-index index add "$work/none.psx" "${s[0]}"
 expect 2 fail-index related --index "$work/none.psx" "${s[0]}" -o "$work/x.jsonl"
 expect 2 fail-stdin related -k 3 - -o "$work/x.jsonl"
 expect 2 fail-usage --pattern 'must be >= 1' related -k 0 "${s[0]}"
 expect 3 fail-output related -k 3 "${s[0]}" -o /nonexistent-dir/out.jsonl
+# A write that fails on rank 0 while the other ranks' parts arrive (a full disk).
+expect 1 fail-write related -k 3 "${threads[@]}" "$work/arxiv.csv" -o /dev/full
 
 if [[ $failures -gt 0 ]]; then
   echo "$failures failure(s)"

@@ -34,7 +34,15 @@ MPI_Op mpi_op(Comm::Op op) {
 
 class MpiComm final : public Comm {
  public:
-  MpiComm(int rank, int size) : rank_(rank), size_(size) {}
+  MpiComm(int rank, int size) : rank_(rank), size_(size) {
+    // The ranks sharing this node's memory: the node-local rank picks a GPU.
+    MPI_Comm node = MPI_COMM_NULL;
+    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node),
+          "MPI_Comm_split_type");
+    check(MPI_Comm_rank(node, &local_rank_), "MPI_Comm_rank");
+    check(MPI_Comm_size(node, &local_size_), "MPI_Comm_size");
+    MPI_Comm_free(&node);
+  }
   ~MpiComm() override {
     int finalized = 0;
     MPI_Finalized(&finalized);
@@ -42,6 +50,8 @@ class MpiComm final : public Comm {
   }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
+  int local_rank() const override { return local_rank_; }
+  int local_size() const override { return local_size_; }
 
   void allreduce(std::vector<std::int64_t>& values, Op op) override {
     collective_bytes_ += static_cast<std::int64_t>(values.size() * sizeof(std::int64_t));
@@ -78,7 +88,10 @@ class MpiComm final : public Comm {
     MPI_Abort(MPI_COMM_WORLD, code);
     std::exit(code);
   }
-  std::string describe() const override { return "MPI, " + std::to_string(size_) + " ranks"; }
+  std::string describe() const override {
+    return "MPI, " + std::to_string(size_) + " ranks (" + std::to_string(local_size_) +
+           " on this node)";
+  }
 
  private:
   // Gathers at `root`, or at every rank when root < 0.
@@ -119,6 +132,7 @@ class MpiComm final : public Comm {
   }
 
   int rank_, size_;
+  int local_rank_ = 0, local_size_ = 1;
 };
 
 }  // namespace
