@@ -48,19 +48,24 @@ std::string describe(const Case& c) {
          " D=" + std::to_string(c.head_dim) + " tile=" + std::to_string(c.tile);
 }
 
+SimilarityParams params_of(const Case& c) {
+  SimilarityParams p;
+  p.k = c.k;
+  p.threshold = c.threshold;
+  p.min_score = c.min_score;
+  p.head_dim = c.head_dim;
+  p.tile = c.tile;
+  p.threads = 2;
+  return p;
+}
+
 class CpuParity : public ::testing::TestWithParam<Case> {};
 
 TEST_P(CpuParity, SelfJoinMatchesBruteForce) {
   const Case& c = GetParam();
   for (std::uint32_t seed : {1u, 2u}) {
     CsrMatrix x = testing::random_matrix(c.spec, seed);
-    SimilarityParams p;
-    p.k = c.k;
-    p.threshold = c.threshold;
-    p.min_score = c.min_score;
-    p.head_dim = c.head_dim;
-    p.tile = c.tile;
-    p.threads = 2;
+    SimilarityParams p = params_of(c);
     std::atomic<std::int64_t> last{0};
     p.progress = [&](std::int64_t done, std::int64_t total) {
       EXPECT_LE(done, total);
@@ -81,16 +86,30 @@ TEST_P(CpuParity, CrossJoinMatchesBruteForce) {
   CsrMatrix all = testing::random_matrix(c.spec, 3);
   const std::int64_t split = all.rows / 3;
   CsrMatrix q = all.slice_rows(0, split), r = all.slice_rows(split, all.rows);
-  SimilarityParams p;
-  p.k = c.k;
-  p.threshold = c.threshold;
-  p.min_score = c.min_score;
-  p.head_dim = c.head_dim;
-  p.tile = c.tile;
-  p.threads = 2;
+  SimilarityParams p = params_of(c);
   SimilarityResult got = make_cpu_backend()->cross_join(q, r, p);
   expect_same(got, brute_force(q, &r, p), "cross " + describe(c));
   EXPECT_EQ(got.stats.pairs_evaluated, q.rows * r.rows);
+}
+
+TEST_P(CpuParity, TwoSidedCrossJoinGivesBothDirections) {
+  // One pass, both directions: the references' lists among the queries equal
+  // the reversed cross join's brute force, and the queries' side is unchanged.
+  const Case& c = GetParam();
+  if (c.k <= 0) GTEST_SKIP() << "top-k lists only";
+  CsrMatrix all = testing::random_matrix(c.spec, 4);
+  const std::int64_t split = all.rows * 2 / 5;
+  CsrMatrix q = all.slice_rows(0, split), r = all.slice_rows(split, all.rows);
+  SimilarityParams p = params_of(c);
+  p.reference_lists = true;
+  SimilarityResult got = make_cpu_backend()->cross_join(q, r, p);
+  expect_same(got, brute_force(q, &r, p), "two-sided, queries' side " + describe(c));
+  SimilarityParams rp = p;
+  rp.threshold = -1.0f;
+  SimilarityResult reverse;
+  reverse.topk = std::move(got.reference_topk);
+  expect_same(reverse, brute_force(r, &q, rp), "two-sided, references' side " + describe(c));
+  EXPECT_EQ(got.stats.pairs_evaluated, q.rows * r.rows) << "one pass, not two";
 }
 
 INSTANTIATE_TEST_SUITE_P(

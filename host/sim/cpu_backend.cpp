@@ -274,6 +274,7 @@ class CpuPass final : public TilePass {
     t.head_rows_per_tile = true;
     t.host_memory = true;
     t.split_rows = false;  // rows are coded per tile from the views
+    t.reference_lists = true;
     return t;
   }
   std::int64_t tile_edge(const SimilarityParams& params, int d, std::int64_t rows_q,
@@ -294,7 +295,10 @@ std::int64_t CpuPass::prepare(const JoinInputs& in, const SimilarityParams& para
   // An explicit budget is a bound on what the tiles hold: the largest edge whose
   // workers (with this input's densest blocks) and row cuts fit in it.
   const auto workers = static_cast<std::size_t>(resolve_threads(params.threads));
-  const std::size_t cuts = static_cast<std::size_t>(in.queries.rows) * sizeof(float);
+  const bool ref_lists = !in.self_join && params.reference_lists && params.k > 0;
+  const std::size_t cuts =
+      static_cast<std::size_t>(in.queries.rows + (ref_lists ? in.references.rows : 0)) *
+      sizeof(float);
   std::size_t need = 0;
   for (std::int64_t edge = first; edge >= 64; edge -= 64) {
     need = workers * worker_shape(in, edge).bytes() + cuts;
@@ -325,12 +329,20 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
   // Per query row: the lowest approximate score that may still enter its list.
   const float base_cut = std::max(params.min_score - kMargin, kTiny);
   std::vector<float> cut(static_cast<std::size_t>(q_count), k > 0 ? base_cut : kInf);
+  // A two-sided cross join keeps every reference row's list too (the column
+  // pass of a self-join's off-diagonal tiles, on the references' own lists).
+  const bool ref_lists = store.has_reference_lists();
+  std::vector<float> ref_cut(ref_lists ? static_cast<std::size_t>(in.references.rows) : 0,
+                             base_cut);
+  float* const ccut = self ? cut.data() : ref_cut.data();
   const float tcut = params.threshold >= 0.0f ? std::max(params.threshold - kMargin, kTiny) : kInf;
 
   const std::int64_t row_blocks = (q_count + edge - 1) / edge;
   const std::int64_t strips_per_block = (edge + kStrip - 1) / kStrip;
   std::vector<std::mutex> locks(static_cast<std::size_t>(
       std::max<std::int64_t>(1, self ? row_blocks : row_blocks * strips_per_block)));
+  std::vector<std::mutex> ref_locks(
+      ref_lists ? static_cast<std::size_t>((in.references.rows + edge - 1) / edge) : 0);
 
   const WorkerShape shape = worker_shape(in, edge);
   const std::int64_t ldc = shape.ldc;
@@ -360,7 +372,9 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
         // cross join, only the strip's rows, so workers on tiles of the same row
         // block (few queries, many references) select concurrently.
         const std::int64_t row_block = tile.row_begin / edge;
-        std::mutex* col_lock = self && !diag ? &locks[tile.col_begin / edge] : nullptr;
+        std::mutex* col_lock = self && !diag ? &locks[tile.col_begin / edge]
+                               : ref_lists   ? &ref_locks[tile.col_begin / edge]
+                                             : nullptr;
 
         for (std::int64_t s0 = 0; s0 < rows; s0 += kStrip) {
           const std::int64_t sr = std::min(kStrip, rows - s0);
@@ -410,10 +424,10 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
           } else {
             lock_a.lock();
           }
-          const bool column_pass = self && !diag;
+          const bool column_pass = (self && !diag) || ref_lists;
           float* colcut = wk.colcut.data();
           for (std::int64_t jj = 0; jj < cols; ++jj) {
-            colcut[jj] = column_pass ? std::min(cut[tile.col_begin + jj], tcut) : kInf;
+            colcut[jj] = column_pass ? std::min(ccut[tile.col_begin + jj], tcut) : kInf;
           }
           std::fill(colcut + cols, colcut + ldc, kInf);
           for (std::int64_t ii = 0; ii < sr; ++ii) {
@@ -462,11 +476,11 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
                   cut[i] = std::max(list.bound(), base_cut);
                   rowcut = std::min(cut[i], tcut);
                 }
-                if (column_pass && sc >= cut[j]) {
-                  TopKRow& list = store.row(j);
+                if (column_pass && sc >= ccut[j]) {
+                  TopKRow& list = self ? store.row(j) : store.ref_row(j);
                   list.push(sc, i);
-                  cut[j] = std::max(list.bound(), base_cut);
-                  colcut[j0 + u] = std::min(cut[j], tcut);
+                  ccut[j] = std::max(list.bound(), base_cut);
+                  colcut[j0 + u] = std::min(ccut[j], tcut);
                 }
               }
             }
@@ -478,7 +492,7 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
       1);
 
   for (Worker& wk : workers) store.add_pairs(wk.pairs);
-  std::size_t held = cut.size() * sizeof(float);
+  std::size_t held = (cut.size() + ref_cut.size()) * sizeof(float);
   for (const Worker& wk : workers) {
     held += (wk.a.capacity() + wk.b.capacity() + wk.s.capacity() + wk.colcut.capacity()) *
                 sizeof(float) +

@@ -80,16 +80,25 @@ JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
   return in;
 }
 
+namespace {
+
+void assign_lists(Candidates& c, std::int64_t rows, std::int64_t keep, float margin) {
+  c.margin = margin;
+  c.keep = keep;
+  if (keep <= 0) return;
+  c.rows.assign(static_cast<std::size_t>(rows), TopKRow(keep));
+  // At their bound once (list_bytes), not grown by doubling past it.
+  for (TopKRow& r : c.rows) r.entries().reserve(static_cast<std::size_t>(keep));
+}
+
+}  // namespace
+
 CandidateStore::CandidateStore(const JoinInputs& in, const SimilarityParams& params,
-                               const TilePlan& plan)
+                               const TilePlan& plan, std::int64_t reference_keep)
     : keep_(in.keep), self_join_(in.self_join), plan_(&plan), params_(&params) {
-  cand_.margin = in.margin;
-  cand_.keep = keep_;
-  if (keep_ > 0) {
-    cand_.rows.assign(static_cast<std::size_t>(in.queries.rows), TopKRow(keep_));
-    // At their bound once (list_bytes), not grown by doubling past it.
-    for (TopKRow& r : cand_.rows) r.entries().reserve(static_cast<std::size_t>(keep_));
-  }
+  assign_lists(cand_, in.queries.rows, keep_, in.margin);
+  if (reference_keep > 0 && !in.self_join)
+    assign_lists(ref_cand_, in.references.rows, reference_keep, in.margin);
 }
 
 void CandidateStore::add_pairs(std::vector<ScoredPair>& pairs) {
@@ -143,22 +152,28 @@ SimilarityResult run_join(TilePass& pass, const CsrView& queries, const CsrView*
   // lists, resident for the whole run; then the tiles in what is left. Without
   // an explicit budget the backend sizes its tiles from the memory available.
   const std::int64_t keep = keep_for(params, traits, refs.rows);
+  // A two-sided cross join: the references' lists among the queries as well.
+  const bool two_sided = !self && params.reference_lists && params.k > 0;
+  const std::int64_t ref_keep =
+      two_sided && traits.reference_lists ? keep_for(params, traits, queries.rows) : 0;
   const std::size_t split_bytes =
       traits.split_rows ? split_bytes_bound(queries) + (self ? 0 : split_bytes_bound(refs)) : 0;
   const std::size_t columns =
       static_cast<std::size_t>(queries.cols) * (sizeof(std::int32_t) + 2 * sizeof(std::int64_t));
-  const std::size_t resident =
-      split_bytes + columns + CandidateStore::list_bytes(queries.rows, keep);
+  const std::size_t resident = split_bytes + columns +
+                               CandidateStore::list_bytes(queries.rows, keep) +
+                               CandidateStore::list_bytes(refs.rows, ref_keep);
   std::size_t tile_budget = 0;
   if (params.memory_budget > 0) {
     const std::size_t host_part = traits.host_memory ? resident : 0;
     if (host_part >= params.memory_budget)
-      throw UsageError(
-          "--memory-budget " + format_bytes(params.memory_budget) +
-          " is below what the engine keeps for this input: " + format_bytes(host_part) +
-          " (candidate lists " + format_bytes(CandidateStore::list_bytes(queries.rows, keep)) +
-          ", per-column tables " + format_bytes(columns) +
-          (split_bytes > 0 ? ", split rows " + format_bytes(split_bytes) : "") + ")");
+      throw UsageError("--memory-budget " + format_bytes(params.memory_budget) +
+                       " is below what the engine keeps for this input: " +
+                       format_bytes(host_part) + " (candidate lists " +
+                       format_bytes(CandidateStore::list_bytes(queries.rows, keep) +
+                                    CandidateStore::list_bytes(refs.rows, ref_keep)) +
+                       ", per-column tables " + format_bytes(columns) +
+                       (split_bytes > 0 ? ", split rows " + format_bytes(split_bytes) : "") + ")");
     tile_budget = params.memory_budget - host_part;
   }
   JoinShape shape;
@@ -173,7 +188,7 @@ SimilarityResult run_join(TilePass& pass, const CsrView& queries, const CsrView*
   const TilePlan plan = plan_tiles(queries.rows, refs.rows, self, edge, edge, traits.order);
   result.stats.tiles = static_cast<std::int64_t>(plan.tiles.size());
   result.stats.pairs_evaluated = plan.pairs;
-  CandidateStore store(in, params, plan);
+  CandidateStore store(in, params, plan, ref_keep);
   if (!plan.tiles.empty()) pass.run(in, plan, params, store, result.stats);
   if (traits.host_memory) result.stats.peak_working_bytes += in.bytes() + store.resident_bytes();
   // The split rows are no longer needed: free them before finalize's scratch.
@@ -181,6 +196,24 @@ SimilarityResult run_join(TilePass& pass, const CsrView& queries, const CsrView*
   in.r_storage = SplitRows{};
 
   finalize(queries, references, params, store.candidates(), &result);
+  if (two_sided) {
+    // exact_dot is symmetric, so these are the reversed cross join's lists bit for bit.
+    SimilarityParams rp = params;
+    rp.threshold = -1.0f;
+    rp.reference_lists = false;
+    rp.progress = nullptr;
+    SimilarityResult reverse;
+    if (store.has_reference_lists()) {
+      finalize(refs, &queries, rp, store.reference_candidates(), &reverse);
+    } else {
+      reverse = run_join(pass, refs, &queries, rp);
+      result.stats.pairs_evaluated += reverse.stats.pairs_evaluated;
+      result.stats.tiles += reverse.stats.tiles;
+    }
+    result.stats.rescored += reverse.stats.rescored;
+    result.stats.fallback_rows += reverse.stats.fallback_rows;
+    result.reference_topk = std::move(reverse.topk);
+  }
   result.stats.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -45,6 +45,10 @@ struct PassTraits {
   TileOrder order = TileOrder::kSpread;
   /// Whether head rows are built per tile (CPU) or once per run (CUDA), for the cost model.
   bool head_rows_per_tile = true;
+  /// Whether the pass keeps the references' lists too in a cross join
+  /// (CandidateStore::ref_row) when asked; otherwise the driver runs a second,
+  /// reversed cross join for SimilarityParams::reference_lists.
+  bool reference_lists = false;
   /// Whether the backend reads `JoinInputs::q` and `r()` (split copies of both
   /// sides, made once per run). A backend that codes rows from the views itself
   /// through `JoinInputs::code`, per tile, leaves it false: the driver then copies
@@ -87,10 +91,16 @@ JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
 /// of a row itself (the CPU pass locks row strips; the CUDA pass merges once).
 class CandidateStore {
  public:
-  CandidateStore(const JoinInputs& in, const SimilarityParams& params, const TilePlan& plan);
+  /// `reference_keep` > 0: lists for the reference rows too (a two-sided cross join).
+  CandidateStore(const JoinInputs& in, const SimilarityParams& params, const TilePlan& plan,
+                 std::int64_t reference_keep = 0);
 
   std::int64_t keep() const { return keep_; }
   TopKRow& row(std::int64_t i) { return cand_.rows[static_cast<std::size_t>(i)]; }
+  bool has_reference_lists() const { return !ref_cand_.rows.empty(); }
+  /// Reference row `j`'s list (docs number the queries); with has_reference_lists().
+  TopKRow& ref_row(std::int64_t j) { return ref_cand_.rows[static_cast<std::size_t>(j)]; }
+  Candidates& reference_candidates() { return ref_cand_; }
   /// Append threshold candidates (any thread).
   void add_pairs(std::vector<ScoredPair>& pairs);
   /// Merge a kept list of one row (scores by decreasing order not required).
@@ -102,6 +112,7 @@ class CandidateStore {
   /// Bytes the lists and the threshold candidates hold now.
   std::size_t resident_bytes() const {
     return list_bytes(static_cast<std::int64_t>(cand_.rows.size()), keep_) +
+           list_bytes(static_cast<std::int64_t>(ref_cand_.rows.size()), ref_cand_.keep) +
            cand_.pairs.capacity() * sizeof(ScoredPair);
   }
 
@@ -109,6 +120,7 @@ class CandidateStore {
 
  private:
   Candidates cand_;
+  Candidates ref_cand_;  ///< Lists of the reference rows (two-sided cross join).
   std::int64_t keep_ = 0;
   std::mutex pairs_mutex_;
   std::mutex progress_mutex_;

@@ -92,10 +92,13 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
                            const SimilarityParams& params, RingStats* ring_stats) {
   const int p = comm.size(), me = comm.rank();
   const bool self = references == nullptr;
-  // A threshold-only self-join needs each block pair once: block pairs at ring
-  // distance d and p - d are the same, so half the ring covers them (at
-  // distance p/2 the lower rank takes the pair). Top-k lists need every block.
-  const bool half = self && params.k <= 0;
+  // A self-join scores each block pair once: block pairs at ring distance d and
+  // p - d are the same, so half the ring covers them (at distance p/2 the two
+  // ranks split the pair). Top-k lists come from a two-sided cross join: the
+  // visiting rows' lists among this rank's rows go back to their owner at the
+  // same step (one sendrecv: to the rank d behind, from the rank d ahead).
+  const bool half = self;
+  const bool two_sided = self && params.k > 0;
   const int steps = self ? (half ? p / 2 : p - 1) : p - 1;
   const std::int64_t k = params.k;
 
@@ -124,9 +127,12 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
     }
   }
 
-  // Rows [row_lo, row_hi) of this rank's queries against `cols` (global rows from c_begin).
+  // Lists of the visiting rows found here, for their owner (two-sided steps).
+  std::vector<std::vector<Neighbor>> for_owner;
+  // Rows [row_lo, row_hi) of this rank's queries against `cols` (global rows from
+  // c_begin; `cols` are rows [col_lo, ...) of the visiting block).
   const auto run_tile = [&](const CsrView& cols, std::int64_t c_begin, int owner, int s,
-                            std::int64_t row_lo, std::int64_t row_hi) {
+                            std::int64_t row_lo, std::int64_t row_hi, std::int64_t col_lo) {
     const CsrView rows = queries.row_range(row_lo, row_hi);
     if (rows.rows == 0 || cols.rows == 0) return;
     const auto t0 = Clock::now();
@@ -138,8 +144,13 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
     SimilarityParams tp = sub;
     if (!keep_pairs) tp.threshold = -1.0f;
     if (tp.k <= 0 && tp.threshold < 0) return;
+    tp.reference_lists = two_sided && !diagonal;
     SimilarityResult r =
         diagonal ? backend.self_join(rows, tp) : backend.cross_join(rows, cols, tp);
+    for (std::size_t j = 0; j < r.reference_topk.size(); ++j) {
+      for (Neighbor& n : r.reference_topk[j]) n.doc += q_begin + row_lo;
+      merge_into(for_owner[static_cast<std::size_t>(col_lo) + j], r.reference_topk[j], k);
+    }
     add_stats(out.stats, r.stats);
     ++rs.tiles;
     rs.pairs += r.stats.pairs_evaluated;
@@ -162,7 +173,7 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
 
   const CsrView& own_cols = self ? queries : *references;
   const std::int64_t own_begin = self ? q_begin : r_begin;
-  run_tile(own_cols, own_begin, me, 0, 0, queries.rows);
+  run_tile(own_cols, own_begin, me, 0, 0, queries.rows, 0);
   CsrMatrix visiting;
   std::string block;
   for (int s = 1; s <= steps; ++s) {
@@ -177,20 +188,41 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
     std::int64_t c_begin = 0;
     visiting = unpack_csr(block, &c_begin);
     const int owner = ((me - s) % p + p) % p;
+    if (two_sided) for_owner.assign(static_cast<std::size_t>(visiting.rows), {});
     if (half && 2 * s == p) {
       // Both ranks of a pair at distance p/2 hold both blocks: the lower one
       // scores the first half of its rows against the other block, the upper
       // one its rows against the second half of the lower block.
       if (me < owner) {
-        run_tile(visiting.view(), c_begin, owner, s, 0, queries.rows / 2);
+        run_tile(visiting.view(), c_begin, owner, s, 0, queries.rows / 2, 0);
       } else {
         const CsrView v = visiting.view();
         const std::int64_t h = v.rows / 2;
-        run_tile(v.row_range(h, v.rows), c_begin + h, owner, s, 0, queries.rows);
+        run_tile(v.row_range(h, v.rows), c_begin + h, owner, s, 0, queries.rows, h);
       }
-      continue;
+    } else {
+      run_tile(visiting.view(), c_begin, owner, s, 0, queries.rows, 0);
     }
-    run_tile(visiting.view(), c_begin, owner, s, 0, queries.rows);
+    if (!two_sided) continue;
+    // Send the visiting rows' lists home; take this rank's rows' lists from the
+    // rank that holds this block now.
+    const auto t1 = Clock::now();
+    ByteWriter w;
+    for (const auto& list : for_owner) {
+      w.put(static_cast<std::int64_t>(list.size()));
+      w.put_array(list.data(), static_cast<std::int64_t>(list.size()));
+    }
+    for_owner.clear();
+    rs.bytes_sent += static_cast<std::int64_t>(w.bytes().size());
+    const std::string back = comm.sendrecv(w.bytes(), owner, (me + s) % p);
+    rs.shift_seconds += since(t1);
+    ByteReader r(back);
+    for (std::int64_t i = 0; i < queries.rows; ++i) {
+      std::vector<Neighbor> list(static_cast<std::size_t>(r.get<std::int64_t>()));
+      r.get_array(list.data(), static_cast<std::int64_t>(list.size()));
+      merge_into(out.topk[static_cast<std::size_t>(i)], list, k);
+    }
+    if (!r.done()) throw Error("internal: malformed lists between ranks");
   }
   std::int64_t zero = 0;
   for (std::int64_t i = 0; i < queries.rows; ++i) zero += queries.row_nnz(i) == 0;

@@ -57,6 +57,10 @@ struct SimilarityParams {
   std::vector<int> devices;
   /// Called from time to time with pairs done; may be empty.
   ProgressFn progress;
+  /// Cross join only: also each reference row's top-k among the queries
+  /// (SimilarityResult::reference_topk, the lists a cross join of the references
+  /// against the queries would give), from the same pass where the backend can.
+  bool reference_lists = false;
 };
 
 /// Counters of one run.
@@ -83,6 +87,9 @@ struct SimilarityStats {
 struct SimilarityResult {
   std::vector<std::vector<Neighbor>> topk;
   std::vector<ScoredPair> pairs;
+  /// With SimilarityParams::reference_lists: one list per reference row, docs
+  /// numbering the queries (empty otherwise).
+  std::vector<std::vector<Neighbor>> reference_topk;
   SimilarityStats stats;
 };
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # MPI runs give the one-process outputs byte for byte: every distributed
-# command under `mpirun -np 1, 2, 3` on the seeds and a 20,000-row arxiv-daily
+# command under `mpirun -np 1, 2, 3` (related also 4 and 5) on the seeds and a 20,000-row arxiv-daily
 # sample, compared with cmp against the same binary run as one process; and a
 # failure on any rank ends every rank with one message and a non-zero exit
 # (an unwritable output fails on rank 0 alone: the one-rank case).
@@ -37,7 +37,8 @@ fail() {
   failures=$((failures + 1))
 }
 
-# same NAME OUTFLAG... -- ARGS: run ARGS as one process and under -np 1, 2, 3;
+# same NAME OUTFLAG... -- ARGS: run ARGS as one process and under -np each of
+# "${ranks[@]}" (1, 2, 3 unless set otherwise);
 # each output file (given as `-o`-style flag/name pairs) must match byte for byte.
 same() {
   local name=$1
@@ -53,7 +54,7 @@ same() {
     flags+=("${o%%=*}" "$work/$name.1proc.${o#*=}")
   done
   "$bin" "$@" "${threads[@]}" --quiet "${flags[@]}" || fail "$name: one process exited $?"
-  for p in 1 2 3; do
+  for p in "${ranks[@]}"; do
     flags=()
     for o in "${outs[@]}"; do
       flags+=("${o%%=*}" "$work/$name.np$p.${o#*=}")
@@ -75,6 +76,7 @@ same() {
   done
 }
 
+ranks=(1 2 3)
 s=("$seeds"/*.txt)
 same seeds-related -o=out.jsonl -- related -k 10 "${s[@]}"
 same seeds-duplicates -o=pairs.jsonl --clusters=clusters.jsonl -- duplicates -t 0.5 "${s[@]}"
@@ -131,6 +133,13 @@ same files-related -o=out.jsonl -- related -k 5 --neighbor-fields doc,id,source,
   "$work/small.jsonl.gz" "${s[0]}" "$work/arxiv.csv" "${s[1]}" "$work/mixed.jsonl"
 same files-check -o=check.jsonl -- check "$work/mixed.jsonl" "${s[2]}" \
   --against "$work/arxiv.csv" "$work/small.jsonl.gz" "${s[3]}"
+
+# A self-join's related lists come from a half ring of two-sided steps: under
+# 4 ranks one two-sided step and the split half step, under 5 two two-sided steps.
+ranks=(4 5)
+same seeds-related-more-ranks -o=out.jsonl -- related -k 10 "${s[@]}"
+same mixed-related-more-ranks -o=out.jsonl -- related -k 7 --neighbor-fields id,score "$work/mixed.jsonl"
+ranks=(1 2 3)
 
 # index build: the file rank 0 writes is one process's, byte for byte.
 same index-build -o=index.psx -- index build -k 5 "$work/arxiv.csv" "${s[4]}" "$work/mixed.jsonl"

@@ -71,11 +71,18 @@ class MpiComm final : public Comm {
                        MPI_STATUS_IGNORE),
           "MPI_Sendrecv");
     std::string out(static_cast<std::size_t>(m), '\0');
-    for (std::int64_t off = 0; off < std::max(n, m); off += kMaxPiece) {
+    // Each direction in its own number of pieces: with dest != source the two
+    // partners of this rank see different sizes, so a piece count taken from
+    // both would post a receive (or send) its partner never matches.
+    const std::int64_t sends = (n + kMaxPiece - 1) / kMaxPiece;
+    const std::int64_t recvs = (m + kMaxPiece - 1) / kMaxPiece;
+    for (std::int64_t i = 0; i < std::max(sends, recvs); ++i) {
+      const std::int64_t off = i * kMaxPiece;
       const int send = static_cast<int>(std::clamp<std::int64_t>(n - off, 0, kMaxPiece));
       const int recv = static_cast<int>(std::clamp<std::int64_t>(m - off, 0, kMaxPiece));
-      check(MPI_Sendrecv(bytes.data() + std::min(off, n), send, MPI_BYTE, dest, 1,
-                         out.data() + std::min(off, m), recv, MPI_BYTE, source, 1, MPI_COMM_WORLD,
+      check(MPI_Sendrecv(bytes.data() + std::min(off, n), send, MPI_BYTE,
+                         i < sends ? dest : MPI_PROC_NULL, 1, out.data() + std::min(off, m), recv,
+                         MPI_BYTE, i < recvs ? source : MPI_PROC_NULL, 1, MPI_COMM_WORLD,
                          MPI_STATUS_IGNORE),
             "MPI_Sendrecv");
     }
