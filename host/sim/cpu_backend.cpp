@@ -63,6 +63,10 @@ constexpr std::int64_t kStrip = 128;
 // and tail index are reused by every strip already).
 constexpr std::int64_t kMaxEdge = 4096;
 
+// Largest tile edge at all (--tile included): postings hold 16-bit column
+// offsets, which keeps the tail's inner loop at 6 bytes a product.
+constexpr std::int64_t kMaxTileEdge = 65536;
+
 // Columns of a tile row used to seed a list that is not yet full.
 constexpr std::int64_t kSeedColumns = 256;
 
@@ -108,7 +112,7 @@ struct TailIndex {
   };
   std::vector<Span> span;  // by tail id
   std::vector<std::int32_t> touched;
-  std::vector<std::int32_t> col;  // posting: column offset within the block
+  std::vector<std::uint16_t> col;  // posting: column offset within the block (< kMaxTileEdge)
   std::vector<float> val;
 
   // Rows [c0, c1) of `x`: head values into `head` ((c1 - c0) × d, when d > 0),
@@ -141,7 +145,7 @@ struct TailIndex {
         if (k >= -1) continue;
         Span& sp = span[-2 - k];
         const std::int32_t at = sp.start + sp.len++;
-        col[at] = static_cast<std::int32_t>(j - c0);
+        col[at] = static_cast<std::uint16_t>(j - c0);
         val[at] = x.data[p];
       }
     }
@@ -153,8 +157,8 @@ struct TailIndex {
     val.reserve(static_cast<std::size_t>(block_nnz));
   }
   std::size_t bytes() const {
-    return span.capacity() * sizeof(Span) +
-           (touched.capacity() + col.capacity() + val.capacity()) * 4;
+    return span.capacity() * sizeof(Span) + (touched.capacity() + val.capacity()) * 4 +
+           col.capacity() * sizeof(std::uint16_t);
   }
 };
 
@@ -193,7 +197,7 @@ struct StripRows {
 // list are distinct, so the unrolled updates are independent. Not inlined: inside
 // the tile loop the unrolled body ran out of registers and spilled.
 __attribute__((noinline)) void scatter_add(float* __restrict srow,
-                                           const std::int32_t* __restrict pc,
+                                           const std::uint16_t* __restrict pc,
                                            const float* __restrict pv, std::int32_t n, float v) {
   std::int32_t e = 0;
   for (; e + 4 <= n; e += 4) {
@@ -232,8 +236,8 @@ struct WorkerShape {
             static_cast<std::size_t>(kStrip * ldc + ldc)) *
                sizeof(float) +
            static_cast<std::size_t>(tail_ids) * 2 * sizeof(std::int32_t) +
-           (static_cast<std::size_t>(block_nnz) * 2 + touched) * 4 +
-           static_cast<std::size_t>(kStrip + 1) * sizeof(std::int64_t) +
+           static_cast<std::size_t>(block_nnz) * (sizeof(std::uint16_t) + sizeof(float)) +
+           touched * 4 + static_cast<std::size_t>(kStrip + 1) * sizeof(std::int64_t) +
            static_cast<std::size_t>(strip_nnz) * 2 * 4;
   }
 };
@@ -404,7 +408,7 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
               const std::int32_t n = sp.len;
               if (n == 0) continue;
               const float v = sp_val[p];
-              const std::int32_t* pc = wk.index.col.data() + sp.start;
+              const std::uint16_t* pc = wk.index.col.data() + sp.start;
               const float* pv = wk.index.val.data() + sp.start;
               scatter_add(srow, pc, pv, n, v);
             }
@@ -507,7 +511,7 @@ CostModel cpu_cost_model() { return kCost; }
 
 std::int64_t cpu_tile_edge(const SimilarityParams& params, int d, std::int64_t rows_q,
                            std::int64_t rows_r, std::size_t budget) {
-  std::int64_t edge = params.tile;
+  std::int64_t edge = std::min(params.tile, kMaxTileEdge);
   if (edge <= 0) {
     if (budget == 0)
       budget = std::min<std::size_t>(host_available_memory() / 4, std::size_t{2} << 30);
