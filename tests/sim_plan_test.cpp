@@ -142,8 +142,6 @@ TEST(SplitRows, PartitionsEveryValueOfARowRange) {
     // Head entries keep column order, so their slots need not increase.
     rows.tail.validate();
     ASSERT_EQ(rows.head.rows, 20);
-    std::vector<float> dense(static_cast<std::size_t>(20 * s.head_dim), -7.0f);
-    fill_head_rows(rows.head, 0, 20, s.head_dim, dense.data());
     for (std::int64_t r = 0; r < 20; ++r) {
       std::map<int, float> want;
       for (std::int64_t p = part.indptr[r]; p < part.indptr[r + 1]; ++p) {
@@ -151,9 +149,10 @@ TEST(SplitRows, PartitionsEveryValueOfARowRange) {
         if (s.slot_of[c] >= 0 || tail_id[c] >= 0) want[c] = part.data[p];
       }
       std::map<int, float> got;
-      for (int slot = 0; slot < s.head_dim; ++slot) {
-        const float v = dense[r * s.head_dim + slot];
-        if (v != 0.0f) got[s.head_terms[slot]] = v;
+      for (std::int64_t p = rows.head.indptr[r]; p < rows.head.indptr[r + 1]; ++p) {
+        const int slot = rows.head.indices[p];
+        ASSERT_LT(slot, s.head_dim);
+        EXPECT_TRUE(got.emplace(s.head_terms[slot], rows.head.data[p]).second);
       }
       for (std::int64_t p = rows.tail.indptr[r]; p < rows.tail.indptr[r + 1]; ++p) {
         const int c = 39 - static_cast<int>(

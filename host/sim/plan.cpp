@@ -210,16 +210,6 @@ SplitRows split_rows(const CsrView& x, const HeadTailSplit& split,
   return out;
 }
 
-void fill_head_rows(const CsrMatrix& head, std::int64_t begin, std::int64_t end, std::int64_t d,
-                    float* out) {
-  std::memset(out, 0, static_cast<std::size_t>((end - begin) * d) * sizeof(float));
-  for (std::int64_t r = begin; r < end; ++r) {
-    float* row = out + (r - begin) * d;
-    for (std::int64_t p = head.indptr[r]; p < head.indptr[r + 1]; ++p)
-      row[head.indices[p]] = head.data[p];
-  }
-}
-
 std::int64_t TilePlan::tile_pairs(const Tile& t, bool self_join) const {
   const std::int64_t r = t.row_end - t.row_begin, c = t.col_end - t.col_begin;
   return self_join && t.diagonal() ? r * (r - 1) / 2 : r * c;

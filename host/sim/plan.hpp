@@ -85,11 +85,6 @@ SplitRows split_rows(const CsrView& x, const HeadTailSplit& split,
                      const std::vector<std::int32_t>& tail_id, std::int32_t tail_ids, int threads,
                      bool sort_tail = true);
 
-/// Dense head rows [begin, end) of `head` (from split_rows): row-major,
-/// `end - begin` × `d` floats, zeros where a row lacks a head term.
-void fill_head_rows(const CsrMatrix& head, std::int64_t begin, std::int64_t end, std::int64_t d,
-                    float* out);
-
 /// One tile: rows [row_begin, row_end) × columns [col_begin, col_end).
 struct Tile {
   std::int64_t row_begin = 0, row_end = 0, col_begin = 0, col_end = 0;

@@ -97,9 +97,8 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
   // ranks split the pair). Top-k lists come from a two-sided cross join: the
   // visiting rows' lists among this rank's rows go back to their owner at the
   // same step (one sendrecv: to the rank d behind, from the rank d ahead).
-  const bool half = self;
   const bool two_sided = self && params.k > 0;
-  const int steps = self ? (half ? p / 2 : p - 1) : p - 1;
+  const int steps = self ? p / 2 : p - 1;
   const std::int64_t k = params.k;
 
   SimilarityResult out;
@@ -118,7 +117,7 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
       const int owner = ((me - s) % p + p) % p;
       if (s == 0 && self) {
         total += queries.rows * (queries.rows - 1) / 2;
-      } else if (half && 2 * s == p) {
+      } else if (self && 2 * s == p) {
         total += me < owner ? queries.rows / 2 * mine[owner]
                             : queries.rows * (mine[owner] - mine[owner] / 2);
       } else {
@@ -131,18 +130,14 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
   std::vector<std::vector<Neighbor>> for_owner;
   // Rows [row_lo, row_hi) of this rank's queries against `cols` (global rows from
   // c_begin; `cols` are rows [col_lo, ...) of the visiting block).
-  const auto run_tile = [&](const CsrView& cols, std::int64_t c_begin, int owner, int s,
-                            std::int64_t row_lo, std::int64_t row_hi, std::int64_t col_lo) {
+  // Every pair is scored at exactly one rank, so its threshold pair is kept there.
+  const auto run_tile = [&](const CsrView& cols, std::int64_t c_begin, int s, std::int64_t row_lo,
+                            std::int64_t row_hi, std::int64_t col_lo) {
     const CsrView rows = queries.row_range(row_lo, row_hi);
     if (rows.rows == 0 || cols.rows == 0) return;
     const auto t0 = Clock::now();
     const bool diagonal = self && s == 0;
-    // A self-join's pairs of two blocks are kept once, at the lower rank (full
-    // ring) or at the rank the half ring gives them to.
-    const bool keep_pairs =
-        params.threshold >= 0 && (diagonal || !self || (half ? true : owner > me));
     SimilarityParams tp = sub;
-    if (!keep_pairs) tp.threshold = -1.0f;
     if (tp.k <= 0 && tp.threshold < 0) return;
     tp.reference_lists = two_sided && !diagonal;
     SimilarityResult r =
@@ -173,7 +168,7 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
 
   const CsrView& own_cols = self ? queries : *references;
   const std::int64_t own_begin = self ? q_begin : r_begin;
-  run_tile(own_cols, own_begin, me, 0, 0, queries.rows, 0);
+  run_tile(own_cols, own_begin, 0, 0, queries.rows, 0);
   CsrMatrix visiting;
   std::string block;
   for (int s = 1; s <= steps; ++s) {
@@ -189,19 +184,19 @@ SimilarityResult ring_join(Comm& comm, SimilarityBackend& backend, const CsrView
     visiting = unpack_csr(block, &c_begin);
     const int owner = ((me - s) % p + p) % p;
     if (two_sided) for_owner.assign(static_cast<std::size_t>(visiting.rows), {});
-    if (half && 2 * s == p) {
+    if (self && 2 * s == p) {
       // Both ranks of a pair at distance p/2 hold both blocks: the lower one
       // scores the first half of its rows against the other block, the upper
       // one its rows against the second half of the lower block.
       if (me < owner) {
-        run_tile(visiting.view(), c_begin, owner, s, 0, queries.rows / 2, 0);
+        run_tile(visiting.view(), c_begin, s, 0, queries.rows / 2, 0);
       } else {
         const CsrView v = visiting.view();
         const std::int64_t h = v.rows / 2;
-        run_tile(v.row_range(h, v.rows), c_begin + h, owner, s, 0, queries.rows, h);
+        run_tile(v.row_range(h, v.rows), c_begin + h, s, 0, queries.rows, h);
       }
     } else {
-      run_tile(visiting.view(), c_begin, owner, s, 0, queries.rows, 0);
+      run_tile(visiting.view(), c_begin, s, 0, queries.rows, 0);
     }
     if (!two_sided) continue;
     // Send the visiting rows' lists home; take this rank's rows' lists from the
