@@ -14,6 +14,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "index/format.hpp"
@@ -110,6 +111,46 @@ TEST(IndexFormat, RoundTripKeepsEveryArray) {
   }
   EXPECT_TRUE(ix.neighbors(4).empty());
   EXPECT_EQ(ix.drift().added_documents, 0);
+}
+
+TEST(IndexFormat, VectorizeWithIndexMatchesTransformOfTheModel) {
+  test::TempDir dir;
+  std::vector<std::string> texts = small_corpus();
+  // Bytes above 0x7f sort after ASCII: the binary search must order them as the
+  // vocabulary does (unsigned bytes).
+  texts.push_back(
+      "\xc3\xa9nergie and \xc3\xbc"
+      "ber zeta alpha");
+  for (const std::string preset : {"abstracts", "sklearn"}) {
+    const IndexContents c = contents(texts, 0, preset);
+    const std::string path = dir / (preset + ".psx");
+    write_index(path, c);
+    const Index ix = Index::open(path);
+    for (std::int64_t col = 0; col < ix.vocabulary_size(); ++col)
+      EXPECT_EQ(ix.find_term(ix.term(col)), col) << ix.term(col);
+    EXPECT_EQ(ix.find_term(""), -1);
+    EXPECT_EQ(ix.find_term("aaaa-not-a-term"), -1);
+    EXPECT_EQ(ix.find_term("\xff\xff"), -1);
+    const std::vector<std::string_view> queries = {
+        "sparse matrix products on processors, a new survey",
+        "nothing here is in the vocabulary: xyzzy plugh", "",
+        "\xc3\xa9nergie zeta quantum surface codes surface codes"};
+    TransformStats by_view, by_model;
+    const CsrMatrix got = vectorize_with_index(ix, queries, 2, &by_view);
+    TfidfOptions o = ix.options();
+    o.threads = 2;
+    const CsrMatrix want = transform(queries, ix.model(), o, &by_model);
+    EXPECT_EQ(got.cols, want.cols);
+    EXPECT_EQ(got.indptr, want.indptr) << preset;
+    EXPECT_EQ(got.indices, want.indices) << preset;
+    EXPECT_EQ(got.data, want.data) << preset;
+    EXPECT_GT(got.indptr.back(), 0);
+    EXPECT_EQ(by_view.terms_in_vocabulary, by_model.terms_in_vocabulary);
+    EXPECT_EQ(by_view.terms_out_of_vocabulary, by_model.terms_out_of_vocabulary);
+    EXPECT_GT(by_view.terms_out_of_vocabulary, 0);
+    EXPECT_EQ(by_view.df, by_model.df);
+    EXPECT_EQ(by_view.new_terms, by_model.new_terms);
+  }
 }
 
 TEST(IndexFormat, OptionsSurviveTheRoundTrip) {

@@ -112,6 +112,33 @@ TEST_P(CpuParity, TwoSidedCrossJoinGivesBothDirections) {
   EXPECT_EQ(got.stats.pairs_evaluated, q.rows * r.rows) << "one pass, not two";
 }
 
+TEST_P(CpuParity, FewQueriesAgainstManyReferencesMatchBruteForce) {
+  // Queries that fit in one tile against many references run transposed (strips
+  // of reference rows against the queries' index, the queries' lists kept per
+  // worker): one- and two-sided, against brute force in both directions.
+  const Case& c = GetParam();
+  CsrMatrix all = testing::random_matrix(c.spec, 5);
+  for (std::int64_t split : {std::int64_t{1}, std::int64_t{17}, std::int64_t{40}}) {
+    CsrMatrix q = all.slice_rows(0, split), r = all.slice_rows(split, all.rows);
+    for (bool two_sided : {false, true}) {
+      if (two_sided && c.k <= 0) continue;
+      SimilarityParams p = params_of(c);
+      p.reference_lists = two_sided;
+      const std::string what = "few queries (" + std::to_string(split) + ")" +
+                               (two_sided ? ", two-sided " : " ") + describe(c);
+      SimilarityResult got = make_cpu_backend()->cross_join(q, r, p);
+      expect_same(got, brute_force(q, &r, p), what);
+      EXPECT_EQ(got.stats.pairs_evaluated, q.rows * r.rows) << what;
+      if (!two_sided) continue;
+      SimilarityParams rp = p;
+      rp.threshold = -1.0f;
+      SimilarityResult reverse;
+      reverse.topk = std::move(got.reference_topk);
+      expect_same(reverse, brute_force(r, &q, rp), what + ", references' side");
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Shapes, CpuParity,
     ::testing::Values(

@@ -326,6 +326,26 @@ TfidfModel Index::model() const {
   return m;
 }
 
+std::int32_t Index::find_term(std::string_view term) const {
+  std::int64_t lo = 0, hi = v_;  // first column whose term is not below `term`
+  while (lo < hi) {
+    const std::int64_t mid = lo + (hi - lo) / 2;
+    if (this->term(mid) < term)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < v_ && this->term(lo) == term ? static_cast<std::int32_t>(lo) : -1;
+}
+
+TfidfModelView Index::model_view() const {
+  TfidfModelView view;
+  view.columns = v_;
+  view.find = [this](std::string_view term) { return find_term(term); };
+  view.idf = idf_;
+  return view;
+}
+
 CsrView Index::matrix() const { return {n_, v_, indptr_, indices_, data_}; }
 
 std::vector<Neighbor> Index::neighbors(std::int64_t doc) const {

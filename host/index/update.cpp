@@ -29,7 +29,7 @@ CsrMatrix vectorize_with_index(const Index& index, const std::vector<std::string
                                int threads, TransformStats* stats) {
   TfidfOptions options = index.options();
   options.threads = threads;
-  return transform(texts, index.model(), options, stats);
+  return transform(texts, index.model_view(), options, stats);
 }
 
 std::vector<std::vector<Neighbor>> topk_lists(SimilarityBackend& backend, const CsrMatrix& x,
@@ -46,7 +46,8 @@ std::vector<std::vector<Neighbor>> topk_lists(SimilarityBackend& backend, const 
 IndexAddResult add_to_index(const std::string& path, const std::vector<IndexedDocument>& docs,
                             const std::vector<std::string_view>& texts, SimilarityBackend& backend,
                             const SimilarityParams& params, TempFileRegistry* temps) {
-  return index::add_documents(path, docs, texts, backend, params, {}, index::kExactJoinMaxRows, temps);
+  return index::add_documents(path, docs, texts, backend, params, {}, index::kExactJoinMaxRows,
+                              temps);
 }
 
 namespace index {

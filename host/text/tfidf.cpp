@@ -529,7 +529,7 @@ Tokenized tokenize_documents(const std::vector<std::string_view>& texts,
 
 // Weights one row of (column << 32 | count) words, already sorted by column, as
 // TfidfTransformer (tf variant, idf, norm) in double, and stores it rounded to float.
-void weight_row(const std::vector<std::uint64_t>& row, const std::vector<double>& idf,
+void weight_row(const std::vector<std::uint64_t>& row, const double* idf,
                 const TfidfOptions& options, std::vector<double>& v, std::int32_t* out_indices,
                 float* out_data) {
   v.resize(row.size());
@@ -840,7 +840,7 @@ CsrMatrix fit(const std::vector<std::string_view>& texts,
               row.push_back(static_cast<std::uint64_t>(e[i].term) << 32 |
                             static_cast<std::uint32_t>(e[i].count));
           sort_row(row, sort_tmp[w], column_bits);
-          weight_row(row, idf, options, values[w], x.indices.data() + x.indptr[d],
+          weight_row(row, idf.data(), options, values[w], x.indices.data() + x.indptr[d],
                      x.data.data() + x.indptr[d]);
         },
         256);
@@ -911,12 +911,6 @@ CsrMatrix transform(const std::vector<std::string_view>& texts, const TfidfModel
   if (n_cols == 0) throw Error("transform: the model has an empty vocabulary");
   if (options.use_idf && static_cast<std::int64_t>(model.idf.size()) != n_cols)
     throw Error("transform: the model's idf does not match its vocabulary");
-  const auto n_docs = static_cast<std::int64_t>(texts.size());
-  const int threads = resolve_threads(options.threads);
-  const std::unique_ptr<text::Interner> stop_words = stop_word_table(options);
-  Tokenized tok = tokenize_documents(texts, nullptr, options, threads, stop_words.get());
-  const int n_workers = static_cast<int>(tok.workers.size());
-
   // The vocabulary as a hash table; interning in column order makes id = column.
   text::Interner vocab(static_cast<std::size_t>(n_cols));
   for (const std::string& term : model.vocabulary) {
@@ -924,6 +918,25 @@ CsrMatrix transform(const std::vector<std::string_view>& texts, const TfidfModel
     vocab.intern(term, text::hash_bytes(term), &added);
     if (!added) throw Error("transform: the model's vocabulary repeats '" + term + "'");
   }
+  TfidfModelView view;
+  view.columns = n_cols;
+  view.find = [&vocab](std::string_view term) { return vocab.find(term, text::hash_bytes(term)); };
+  view.idf = options.use_idf ? model.idf.data() : nullptr;
+  return transform(texts, view, options, stats);
+}
+
+CsrMatrix transform(const std::vector<std::string_view>& texts, const TfidfModelView& model,
+                    const TfidfOptions& options, TransformStats* stats) {
+  validate(options);
+  const std::int64_t n_cols = model.columns;
+  if (n_cols <= 0 || !model.find) throw Error("transform: the model has an empty vocabulary");
+  if (options.use_idf && model.idf == nullptr)
+    throw Error("transform: the model has no idf while use_idf is on");
+  const auto n_docs = static_cast<std::int64_t>(texts.size());
+  const int threads = resolve_threads(options.threads);
+  const std::unique_ptr<text::Interner> stop_words = stop_word_table(options);
+  Tokenized tok = tokenize_documents(texts, nullptr, options, threads, stop_words.get());
+  const int n_workers = static_cast<int>(tok.workers.size());
   // Worker term -> column (-1: out of vocabulary), with each term's document
   // frequency and occurrences among these documents for the statistics.
   std::vector<std::vector<std::int32_t>> col_of(n_workers);
@@ -932,8 +945,7 @@ CsrMatrix transform(const std::vector<std::string_view>& texts, const TfidfModel
     const text::Interner& terms = tok.workers[w]->terms();
     tok.workers[w]->term_totals(&local_df[w], &local_tf[w]);
     col_of[w].resize(terms.size());
-    for (std::int32_t t = 0; t < terms.size(); ++t)
-      col_of[w][t] = vocab.find(terms.key(t), terms.hash(t));
+    for (std::int32_t t = 0; t < terms.size(); ++t) col_of[w][t] = model.find(terms.key(t));
   });
   if (stats != nullptr) {
     *stats = TransformStats{};

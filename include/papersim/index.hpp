@@ -164,8 +164,13 @@ class Index {
 
   std::string_view term(std::int64_t column) const;
   const std::int64_t* df() const { return df_; }
-  /// The model as a TfidfModel (copies the vocabulary), for `transform`.
+  /// The model as a TfidfModel (copies the vocabulary).
   TfidfModel model() const;
+  /// The model read in place, for `transform`: terms are found by binary search
+  /// of the vocabulary (verified strictly sorted when the index was opened).
+  TfidfModelView model_view() const;
+  /// The column of `term`, or -1 when it is not in the vocabulary.
+  std::int32_t find_term(std::string_view term) const;
 
   /// All rows, columns = vocabulary.
   CsrView matrix() const;

@@ -140,4 +140,20 @@ struct TransformStats {
 CsrMatrix transform(const std::vector<std::string_view>& texts, const TfidfModel& model,
                     const TfidfOptions& options, TransformStats* stats);
 
+/// A fitted model read in place (a saved index), without a copy of its
+/// vocabulary: `find` maps a term to its column, or -1 when the term is outside
+/// the vocabulary, and must be safe to call from several threads at once.
+/// `idf` points to `columns` weights (nullptr when `use_idf` is false).
+struct TfidfModelView {
+  std::int64_t columns = 0;
+  std::function<std::int32_t(std::string_view)> find;
+  const double* idf = nullptr;
+};
+
+/// `transform` with a model view: the same rows, byte for byte, as `transform`
+/// of the model the view reads.
+/// @throws Error when the view has no columns, or no idf while `use_idf` is on.
+CsrMatrix transform(const std::vector<std::string_view>& texts, const TfidfModelView& model,
+                    const TfidfOptions& options, TransformStats* stats);
+
 }  // namespace papersim
