@@ -228,7 +228,6 @@ struct WorkerShape {
   std::int64_t block_nnz = 0;  // most entries of a column block
   std::int64_t strip_nnz = 0;  // most entries of a strip of rows
   std::int32_t tail_ids = 0;
-  std::size_t query_lists = 0;  // transposed: the worker's own lists of every query
   std::size_t bytes() const {
     const auto dd = static_cast<std::size_t>(std::max<std::int64_t>(d, 1));
     const auto touched = static_cast<std::size_t>(std::min<std::int64_t>(tail_ids, block_nnz));
@@ -238,31 +237,18 @@ struct WorkerShape {
            static_cast<std::size_t>(tail_ids) * 2 * sizeof(std::int32_t) +
            static_cast<std::size_t>(block_nnz) * (sizeof(std::uint16_t) + sizeof(float)) +
            touched * 4 + static_cast<std::size_t>(kStrip + 1) * sizeof(std::int64_t) +
-           static_cast<std::size_t>(strip_nnz) * 2 * 4 + query_lists;
+           static_cast<std::size_t>(strip_nnz) * 2 * 4;
   }
 };
 
-// A cross join whose queries fit in one block runs transposed: the strips are
-// reference rows and the inverted index is the queries'. Each reference row is
-// then coded once, in one pass, where the plain orientation builds an inverted
-// index of every reference block (two passes) for only a few query rows; the
-// queries' index is built once per worker and reused by every tile.
-bool runs_transposed(const JoinInputs& in, std::int64_t edge) {
-  return !in.self_join && in.queries.rows <= edge && in.references.rows > in.queries.rows;
-}
-
-WorkerShape worker_shape(const JoinInputs& in, std::int64_t edge, std::int64_t keep) {
-  const bool tr = runs_transposed(in, edge);
+WorkerShape worker_shape(const JoinInputs& in, std::int64_t edge) {
   WorkerShape w;
   w.edge = edge;
   w.d = in.split.head_dim;
   w.ldc = (edge + 15) / 16 * 16;  // padded score rows: whole 16-wide chunks
-  w.block_nnz = max_block_nnz(tr ? in.queries : in.references, edge);
-  w.strip_nnz = max_block_nnz(tr ? in.references : in.queries, kStrip);
+  w.block_nnz = max_block_nnz(in.references, edge);
+  w.strip_nnz = max_block_nnz(in.queries, kStrip);
   w.tail_ids = in.tail_ids;
-  if (tr)
-    w.query_lists = CandidateStore::list_bytes(in.queries.rows, keep) +
-                    static_cast<std::size_t>(in.queries.rows) * sizeof(float);
   return w;
 }
 
@@ -271,13 +257,9 @@ struct Worker {
   std::vector<float> colcut;
   std::vector<Neighbor> gathered;
   TailIndex index;
-  std::int64_t indexed_begin = -1, indexed_end = -1;  // rows `index` and `b` hold now
+  std::int64_t indexed_begin = -1, indexed_end = -1;  // the columns `index` and `b` hold now
   StripRows strip;
   std::vector<ScoredPair> pairs;
-  // Transposed: this worker's lists of the queries and their cuts, merged into
-  // the store at the end (no lock on the one block of queries every tile shares).
-  std::vector<TopKRow> query_lists;
-  std::vector<float> query_cut;
 };
 
 class CpuPass final : public TilePass {
@@ -323,7 +305,7 @@ std::int64_t CpuPass::prepare(const JoinInputs& in, const SimilarityParams& para
       sizeof(float);
   std::size_t need = 0;
   for (std::int64_t edge = first; edge >= 64; edge -= 64) {
-    need = workers * worker_shape(in, edge, in.keep).bytes() + cuts;
+    need = workers * worker_shape(in, edge).bytes() + cuts;
     if (need <= budget) return edge;
   }
   throw UsageError("--memory-budget leaves " + format_bytes(budget) +
@@ -339,63 +321,44 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
   // Parallelism comes from our tiles; a multithreaded BLAS inside would oversubscribe.
   openblas_set_num_threads(1);
   const std::int64_t d = in.split.head_dim;
+  const CsrView& q_view = in.queries;
+  const CsrView& ref_view = in.references;
   const std::int32_t* code = in.code.data();
   const std::int64_t edge = plan.tile_rows;
   const std::vector<Tile>& order = plan.tiles;
   const std::int64_t q_count = in.queries.rows;
-  // Transposed (runs_transposed): strips of reference rows against the one block
-  // of queries. "Rows" below are the strips' side, "columns" the index's side.
-  const bool tr = runs_transposed(in, edge);
-  const CsrView& strip_view = tr ? in.references : in.queries;
-  const CsrView& index_view = tr ? in.queries : in.references;
 
   const std::int64_t k = params.k;
   const std::int64_t keep = store.keep();
   // Per query row: the lowest approximate score that may still enter its list.
   const float base_cut = std::max(params.min_score - kMargin, kTiny);
-  std::vector<float> cut(tr ? 0 : static_cast<std::size_t>(q_count), k > 0 ? base_cut : kInf);
+  std::vector<float> cut(static_cast<std::size_t>(q_count), k > 0 ? base_cut : kInf);
   // A two-sided cross join keeps every reference row's list too (the column
   // pass of a self-join's off-diagonal tiles, on the references' own lists).
   const bool ref_lists = store.has_reference_lists();
   std::vector<float> ref_cut(ref_lists ? static_cast<std::size_t>(in.references.rows) : 0,
                              base_cut);
-  // The lists the strips' rows and the index's columns feed, with their cuts.
-  const bool row_lists = tr ? ref_lists : k > 0;
-  const bool col_lists = tr ? k > 0 : (self || ref_lists);
-  float* const rcut = tr ? ref_cut.data() : cut.data();
-  float* const ccut = tr ? nullptr : self ? cut.data() : ref_cut.data();
-  auto row_list = [&](std::int64_t i) -> TopKRow& { return tr ? store.ref_row(i) : store.row(i); };
+  float* const ccut = self ? cut.data() : ref_cut.data();
   const float tcut = params.threshold >= 0.0f ? std::max(params.threshold - kMargin, kTiny) : kInf;
 
-  // Locks: a self-join locks the tile's row and column blocks; a cross join its
-  // strip's rows (and the column block's lists when two-sided), so workers on
-  // tiles of the same row block (few queries, many references) select
-  // concurrently. Transposed, every reference block is in exactly one tile and
-  // the queries' lists are the worker's own: no locks at all.
   const std::int64_t row_blocks = (q_count + edge - 1) / edge;
   const std::int64_t strips_per_block = (edge + kStrip - 1) / kStrip;
-  std::vector<std::mutex> locks(tr ? 0
-                                   : static_cast<std::size_t>(std::max<std::int64_t>(
-                                         1, self ? row_blocks : row_blocks * strips_per_block)));
+  std::vector<std::mutex> locks(static_cast<std::size_t>(
+      std::max<std::int64_t>(1, self ? row_blocks : row_blocks * strips_per_block)));
   std::vector<std::mutex> ref_locks(
-      ref_lists && !tr ? static_cast<std::size_t>((in.references.rows + edge - 1) / edge) : 0);
+      ref_lists ? static_cast<std::size_t>((in.references.rows + edge - 1) / edge) : 0);
 
-  const WorkerShape shape = worker_shape(in, edge, keep);
-  const std::int64_t ldc = shape.ldc;
+  const WorkerShape shape = worker_shape(in, edge);
+  const std::int64_t max_ldc = shape.ldc;
   std::vector<Worker> workers(static_cast<std::size_t>(threads));
   for (Worker& wk : workers) {
     // Every buffer at its bound once: no growth, no reallocation inside the tiles.
     wk.a.resize(static_cast<std::size_t>(kStrip * std::max<std::int64_t>(d, 1)));
     wk.b.resize(static_cast<std::size_t>(edge * std::max<std::int64_t>(d, 1)));
-    wk.s.resize(static_cast<std::size_t>(kStrip * ldc));
-    wk.colcut.resize(static_cast<std::size_t>(ldc));
+    wk.s.resize(static_cast<std::size_t>(kStrip * max_ldc));
+    wk.colcut.resize(static_cast<std::size_t>(max_ldc));
     wk.index.reserve(shape.tail_ids, shape.block_nnz);
     wk.strip.reserve(shape.strip_nnz);
-    if (tr && k > 0) {
-      wk.query_lists.assign(static_cast<std::size_t>(q_count), TopKRow(keep));
-      for (TopKRow& r : wk.query_lists) r.entries().reserve(static_cast<std::size_t>(keep));
-      wk.query_cut.assign(static_cast<std::size_t>(q_count), base_cut);
-    }
   }
 
   parallel_for_worker(
@@ -403,37 +366,34 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
       [&](std::int64_t t, int w) {
         const Tile& tile = order[t];
         Worker& wk = workers[w];
-        const std::int64_t r0 = tr ? tile.col_begin : tile.row_begin;
-        const std::int64_t r1 = tr ? tile.col_end : tile.row_end;
-        const std::int64_t c0 = tr ? tile.row_begin : tile.col_begin;
-        const std::int64_t c1 = tr ? tile.row_end : tile.col_end;
-        const std::int64_t rows = r1 - r0;
-        const std::int64_t cols = c1 - c0;
+        const std::int64_t rows = tile.row_end - tile.row_begin;
+        const std::int64_t cols = tile.col_end - tile.col_begin;
+        // Score rows as wide as this tile's columns (the last column block is
+        // narrower than the edge the buffers are sized for).
+        const std::int64_t ldc = (cols + 15) / 16 * 16;
         const bool diag = self && tile.diagonal();
-        if (wk.indexed_begin != c0 || wk.indexed_end != c1) {
-          wk.index.build(index_view, code, in.tail_ids, c0, c1, d, wk.b.data());
-          wk.indexed_begin = c0;
-          wk.indexed_end = c1;
+        // A cross join's plan walks each reference block down every row block of
+        // queries, so a worker's next tile often has the same columns: keep them.
+        if (wk.indexed_begin != tile.col_begin || wk.indexed_end != tile.col_end) {
+          wk.index.build(ref_view, code, in.tail_ids, tile.col_begin, tile.col_end, d, wk.b.data());
+          wk.indexed_begin = tile.col_begin;
+          wk.indexed_end = tile.col_end;
         }
-        float* const wcut = tr ? wk.query_cut.data() : nullptr;
-        float* const colcut_src = tr ? wcut - c0 : ccut;  // indexed by column
-        auto col_list = [&](std::int64_t j) -> TopKRow& {
-          return tr     ? wk.query_lists[static_cast<std::size_t>(j)]
-                 : self ? store.row(j)
-                        : store.ref_row(j);
-        };
 
-        const std::int64_t row_block = r0 / edge;
-        std::mutex* col_lock = tr                   ? nullptr
-                               : self && !diag      ? &locks[c0 / edge]
-                               : ref_lists && !self ? &ref_locks[c0 / edge]
-                                                    : nullptr;
+        // Only the selection touches shared lists: it locks the tile's blocks (a
+        // self-join's column pass updates the column block's lists too) or, in a
+        // cross join, only the strip's rows, so workers on tiles of the same row
+        // block (few queries, many references) select concurrently.
+        const std::int64_t row_block = tile.row_begin / edge;
+        std::mutex* col_lock = self && !diag ? &locks[tile.col_begin / edge]
+                               : ref_lists   ? &ref_locks[tile.col_begin / edge]
+                                             : nullptr;
 
         for (std::int64_t s0 = 0; s0 < rows; s0 += kStrip) {
           const std::int64_t sr = std::min(kStrip, rows - s0);
-          const std::int64_t i0 = r0 + s0;
+          const std::int64_t i0 = tile.row_begin + s0;
           float* S = wk.s.data();
-          wk.strip.build(strip_view, code, i0, i0 + sr, d, wk.a.data());
+          wk.strip.build(q_view, code, i0, i0 + sr, d, wk.a.data());
           const std::int64_t* sp_ptr = wk.strip.ptr.data();
           const std::int32_t* sp_id = wk.strip.id.data();
           const float* sp_val = wk.strip.val.data();
@@ -468,55 +428,50 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
             if (diag) srow[s0 + ii] = -1.0f;
           }
 
-          std::unique_lock<std::mutex> lock_a, lock_b;
-          if (!tr) {
-            std::mutex& row_lock =
-                self ? locks[row_block] : locks[row_block * strips_per_block + s0 / kStrip];
-            lock_a = std::unique_lock<std::mutex>(row_lock, std::defer_lock);
-            if (col_lock != nullptr) {
-              lock_b = std::unique_lock<std::mutex>(*col_lock, std::defer_lock);
-              std::lock(lock_a, lock_b);
-            } else {
-              lock_a.lock();
-            }
+          std::mutex& row_lock =
+              self ? locks[row_block] : locks[row_block * strips_per_block + s0 / kStrip];
+          std::unique_lock<std::mutex> lock_a(row_lock, std::defer_lock), lock_b;
+          if (col_lock != nullptr) {
+            lock_b = std::unique_lock<std::mutex>(*col_lock, std::defer_lock);
+            std::lock(lock_a, lock_b);
+          } else {
+            lock_a.lock();
           }
-          const bool column_pass = col_lists && !diag;
+          const bool column_pass = (self && !diag) || ref_lists;
           float* colcut = wk.colcut.data();
           for (std::int64_t jj = 0; jj < cols; ++jj) {
-            colcut[jj] = column_pass ? std::min(colcut_src[c0 + jj], tcut) : kInf;
+            colcut[jj] = column_pass ? std::min(ccut[tile.col_begin + jj], tcut) : kInf;
           }
           std::fill(colcut + cols, colcut + ldc, kInf);
           for (std::int64_t ii = 0; ii < sr; ++ii) {
             const float* __restrict srow = S + ii * ldc;
             const std::int64_t i = i0 + ii;
             // Row pushes start at column row_from; columns before it were seeded.
-            std::int64_t row_from = row_lists ? 0 : ldc;
-            if (row_lists && !row_list(i).full()) {
+            std::int64_t row_from = 0;
+            if (k > 0 && !store.row(i).full()) {
               // A list not yet full takes nearly every positive score. Seed it with
               // the best `keep` of a prefix of this tile's row (one selection), so the
               // rest of the row meets a real cut and skips at vector speed.
-              TopKRow& list = row_list(i);
-              const std::int64_t seeds = std::max<std::int64_t>(keep, list.capacity());
               row_from =
-                  std::min(ldc, (std::max<std::int64_t>(kSeedColumns, 4 * seeds) + 15) / 16 * 16);
+                  std::min(ldc, (std::max<std::int64_t>(kSeedColumns, 4 * keep) + 15) / 16 * 16);
               const std::int64_t seed_end = std::min(row_from, cols);
               std::vector<Neighbor>& g = wk.gathered;
               g.clear();
               for (std::int64_t jj = 0; jj < seed_end; ++jj) {
-                if (srow[jj] >= rcut[i]) g.push_back({c0 + jj, srow[jj]});
+                if (srow[jj] >= cut[i]) g.push_back({tile.col_begin + jj, srow[jj]});
               }
-              const auto cap = static_cast<std::size_t>(list.capacity());
-              if (g.size() > cap) {
-                std::nth_element(g.begin(), g.begin() + (cap - 1), g.end(),
+              if (static_cast<std::int64_t>(g.size()) > keep) {
+                std::nth_element(g.begin(), g.begin() + (keep - 1), g.end(),
                                  [](const Neighbor& x, const Neighbor& y) {
                                    return better(x.score, x.doc, y.score, y.doc);
                                  });
-                g.resize(cap);
+                g.resize(static_cast<std::size_t>(keep));
               }
+              TopKRow& list = store.row(i);
               for (const Neighbor& nb : g) list.push(nb.score, nb.doc);
-              rcut[i] = std::max(list.bound(), base_cut);
+              cut[i] = std::max(list.bound(), base_cut);
             }
-            float rowcut = row_lists ? std::min(rcut[i], tcut) : tcut;
+            float rowcut = std::min(cut[i], tcut);
             for (std::int64_t j0 = 0; j0 < ldc; j0 += 16) {
               const bool row_pass = j0 >= row_from;
               const float rc = row_pass ? rowcut : tcut;
@@ -526,20 +481,19 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
               for (int u = 0; u < 16; ++u) {
                 const float sc = srow[j0 + u];
                 if (!(sc >= std::min(rc, colcut[j0 + u]))) continue;
-                const std::int64_t j = c0 + j0 + u;
-                if (sc >= tcut && (!diag || j > i))
-                  wk.pairs.push_back(tr ? ScoredPair{j, i, sc} : ScoredPair{i, j, sc});
-                if (row_pass && sc >= rcut[i]) {
-                  TopKRow& list = row_list(i);
+                const std::int64_t j = tile.col_begin + j0 + u;
+                if (sc >= tcut && (!diag || j > i)) wk.pairs.push_back({i, j, sc});
+                if (row_pass && sc >= cut[i]) {
+                  TopKRow& list = store.row(i);
                   list.push(sc, j);
-                  rcut[i] = std::max(list.bound(), base_cut);
-                  rowcut = std::min(rcut[i], tcut);
+                  cut[i] = std::max(list.bound(), base_cut);
+                  rowcut = std::min(cut[i], tcut);
                 }
-                if (column_pass && sc >= colcut_src[j]) {
-                  TopKRow& list = col_list(j);
+                if (column_pass && sc >= ccut[j]) {
+                  TopKRow& list = self ? store.row(j) : store.ref_row(j);
                   list.push(sc, i);
-                  colcut_src[j] = std::max(list.bound(), base_cut);
-                  colcut[j0 + u] = std::min(colcut_src[j], tcut);
+                  ccut[j] = std::max(list.bound(), base_cut);
+                  colcut[j0 + u] = std::min(ccut[j], tcut);
                 }
               }
             }
@@ -550,21 +504,12 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
       },
       1);
 
-  // Transposed: every worker's lists of the queries into the store's.
-  for (Worker& wk : workers) {
-    for (std::size_t q = 0; q < wk.query_lists.size(); ++q) {
-      TopKRow& to = store.row(static_cast<std::int64_t>(q));
-      for (const Neighbor& nb : wk.query_lists[q].entries()) to.push(nb.score, nb.doc);
-    }
-  }
   for (Worker& wk : workers) store.add_pairs(wk.pairs);
   std::size_t held = (cut.size() + ref_cut.size()) * sizeof(float);
   for (const Worker& wk : workers) {
-    held += (wk.a.capacity() + wk.b.capacity() + wk.s.capacity() + wk.colcut.capacity() +
-             wk.query_cut.capacity()) *
+    held += (wk.a.capacity() + wk.b.capacity() + wk.s.capacity() + wk.colcut.capacity()) *
                 sizeof(float) +
-            wk.index.bytes() + wk.strip.bytes() +
-            CandidateStore::list_bytes(static_cast<std::int64_t>(wk.query_lists.size()), keep);
+            wk.index.bytes() + wk.strip.bytes();
   }
   stats.peak_working_bytes = held;
 }
