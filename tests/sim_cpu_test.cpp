@@ -113,9 +113,9 @@ TEST_P(CpuParity, TwoSidedCrossJoinGivesBothDirections) {
 }
 
 TEST_P(CpuParity, FewQueriesAgainstManyReferencesMatchBruteForce) {
-  // Queries that fit in one tile against many references run transposed (strips
-  // of reference rows against the queries' index, the queries' lists kept per
-  // worker): one- and two-sided, against brute force in both directions.
+  // A programme chair's shape: one row block of queries meets every column block
+  // of references (each block's index built once, reused while the columns stay
+  // the same): one- and two-sided, against brute force in both directions.
   const Case& c = GetParam();
   CsrMatrix all = testing::random_matrix(c.spec, 5);
   for (std::int64_t split : {std::int64_t{1}, std::int64_t{17}, std::int64_t{40}}) {
