@@ -52,6 +52,37 @@ TEST(ColumnDf, CountsAViewOrARowRange) {
   EXPECT_EQ(column_df(a.view().row_range(2, 2)), (std::vector<std::int64_t>{0, 0, 0}));
 }
 
+// Large enough for the per-worker counters (millions of entries, a few per column).
+TEST(ColumnDf, WorkersCountWhatOneCounts) {
+  CsrMatrix a;
+  a.rows = 50000;
+  a.cols = 5000;
+  a.indptr.push_back(0);
+  std::uint64_t state = 12345;
+  for (std::int64_t r = 0; r < a.rows; ++r) {
+    // Rows of 100-200 distinct increasing columns, skewed to the low ones.
+    std::int64_t c = 0;
+    const std::int64_t n = 100 + r % 101;
+    for (std::int64_t e = 0; e < n && c < a.cols; ++e) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      c += 1 + static_cast<std::int64_t>((state >> 33) % (1 + 2 * e));
+      if (c >= a.cols) break;
+      a.indices.push_back(static_cast<std::int32_t>(c));
+      a.data.push_back(1.0f);
+    }
+    a.indptr.push_back(static_cast<std::int64_t>(a.indices.size()));
+  }
+  ASSERT_GT(a.view().row_range(777, 49001).nnz(), std::int64_t{4} << 20);
+  for (const CsrView v : {a.view(), a.view().row_range(777, 49001)}) {
+    const std::vector<std::int64_t> one = column_df(v, 1);
+    std::vector<std::int64_t> brute(static_cast<std::size_t>(a.cols), 0);
+    for (std::int64_t r = 0; r < v.rows; ++r)
+      for (std::int64_t p = v.indptr[r]; p < v.indptr[r + 1]; ++p) ++brute[v.indices[p]];
+    EXPECT_EQ(one, brute);
+    for (int threads : {2, 3, 8}) EXPECT_EQ(column_df(v, threads), one) << threads << " workers";
+  }
+}
+
 TEST(HeadSplit, RequestedTakesMostFrequentTiesByLowerColumn) {
   std::vector<std::int64_t> df = {5, 9, 5, 0, 7};
   const JoinShape shape = self_shape(10);

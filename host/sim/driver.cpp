@@ -38,8 +38,8 @@ JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
   in.queries = queries;
   in.references = in.self_join ? queries : *references;
   const int threads = resolve_threads(params.threads);
-  in.df_q = column_df(in.queries);
-  if (!in.self_join) in.df_r = column_df(in.references);
+  in.df_q = column_df(in.queries, threads);
+  if (!in.self_join) in.df_r = column_df(in.references, threads);
 
   JoinShape shape = shape_hint;
   shape.rows_q = in.queries.rows;

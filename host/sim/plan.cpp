@@ -14,12 +14,32 @@
 
 namespace papersim::detail {
 
-std::vector<std::int64_t> column_df(const CsrView& x) {
+std::vector<std::int64_t> column_df(const CsrView& x, int threads) {
   std::vector<std::int64_t> df(static_cast<std::size_t>(x.cols), 0);
   if (x.rows == 0) return df;
-  const std::int32_t* c = x.indices + x.indptr[0];
-  const std::int64_t n = x.nnz();
-  for (std::int64_t p = 0; p < n; ++p) ++df[c[p]];
+  // Below a few million entries, or with few entries per column, the per-worker
+  // counters cost more than they save.
+  const std::int64_t nnz = x.nnz();
+  const int workers = static_cast<int>(std::min<std::int64_t>(
+      resolve_threads(threads), std::min(nnz / (std::int64_t{1} << 21), nnz / (4 * x.cols + 1))));
+  if (workers <= 1 || x.rows > INT32_MAX) {
+    const std::int32_t* c = x.indices + x.indptr[0];
+    for (std::int64_t p = 0; p < nnz; ++p) ++df[c[p]];
+    return df;
+  }
+  // Worker w counts the entries of rows [w·rows/workers, (w+1)·rows/workers)
+  // into counters of its own (32-bit: a range holds under 2^31 entries per
+  // column unless it holds that many rows); counters are then summed.
+  std::vector<std::vector<std::int32_t>> part(static_cast<std::size_t>(workers));
+  parallel_for(workers, workers, [&](std::int64_t w) {
+    std::vector<std::int32_t>& mine = part[static_cast<std::size_t>(w)];
+    mine.assign(static_cast<std::size_t>(x.cols), 0);
+    const std::int64_t r0 = x.rows * w / workers, r1 = x.rows * (w + 1) / workers;
+    const std::int32_t* c = x.indices;
+    for (std::int64_t p = x.indptr[r0]; p < x.indptr[r1]; ++p) ++mine[c[p]];
+  });
+  for (const auto& mine : part)
+    for (std::size_t j = 0; j < df.size(); ++j) df[j] += mine[j];
   return df;
 }
 

@@ -21,8 +21,9 @@ struct HeadTailSplit {
   std::vector<std::int32_t> slot_of;  ///< Column -> head slot in [0, D), or -1 for a tail column.
 };
 
-/// Document frequency of every column over the rows of `x` (`x.cols` entries).
-std::vector<std::int64_t> column_df(const CsrView& x);
+/// Document frequency of every column over the rows of `x` (`x.cols` entries),
+/// counted on `threads` workers (resolve_threads) over disjoint row ranges.
+std::vector<std::int64_t> column_df(const CsrView& x, int threads = 1);
 
 /// Costs of one backend, in units of one head multiply-add (one pair, one head column).
 /// Calibrated per backend by measurement (see each backend's constants).
