@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcli11-dev libsimdjson-dev libutf8proc-dev libstemmer-dev libopenblas-dev
-  zlib1g-dev liblzma-dev libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev liblzma-dev libzstd-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
 )
 test_pkgs=(python3 python3-numpy python3-scipy python3-sklearn chromium xz-utils zstd

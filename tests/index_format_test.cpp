@@ -1,13 +1,16 @@
 // The .psx index format: a round trip keeps every array; a truncated file, any
 // flipped byte, another version or bad magic is an InputError (exit 3 in the
-// CLI), never a crash or a silently different index; writing is atomic.
+// CLI), never a crash or a silently different index; writing is atomic;
+// version 1 files (CRC-32 sections) are still read, and `add` upgrades them.
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -71,6 +74,48 @@ void expect_rejected(const std::string& path, const std::string& what) {
     EXPECT_EQ(e.file(), path) << what;
   } catch (const std::exception& e) {
     ADD_FAILURE() << what << ": not an InputError: " << e.what();
+  }
+}
+
+// A current file rewritten as version 1 wrote it: sections with a CRC-32 and a
+// zero word, then the table's and the header's CRC-32.
+std::string as_version_1(std::string b) {
+  const auto crc = [&](std::size_t at, std::size_t bytes) {
+    return index::crc32_chunks({{b.data() + at, bytes}}, 1);
+  };
+  index::store_field<std::uint32_t>(b.data() + 8, 1);
+  const auto n = index::load_field<std::uint32_t>(b.data() + 12);
+  for (std::uint32_t s = 0; s < n; ++s) {
+    const std::size_t e = index::kHeaderBytes + s * index::kTableEntryBytes;
+    index::store_field<std::uint32_t>(b.data() + e + 24,
+                                      crc(index::load_field<std::uint64_t>(b.data() + e + 8),
+                                          index::load_field<std::uint64_t>(b.data() + e + 16)));
+    index::store_field<std::uint32_t>(b.data() + e + 28, 0);
+  }
+  index::store_field<std::uint32_t>(b.data() + 24,
+                                    crc(index::kHeaderBytes, n * index::kTableEntryBytes));
+  index::store_field<std::uint32_t>(b.data() + 28, crc(0, 28));
+  return b;
+}
+
+void expect_same_index(const Index& a, const Index& b) {
+  ASSERT_EQ(a.documents(), b.documents());
+  ASSERT_EQ(a.vocabulary_size(), b.vocabulary_size());
+  EXPECT_EQ(a.k(), b.k());
+  EXPECT_EQ(a.options_text(), b.options_text());
+  const CsrMatrix x = to_matrix(a.matrix()), y = to_matrix(b.matrix());
+  EXPECT_EQ(x.indptr, y.indptr);
+  EXPECT_EQ(x.indices, y.indices);
+  EXPECT_EQ(x.data, y.data);
+  for (std::int64_t c = 0; c < a.vocabulary_size(); ++c) EXPECT_EQ(a.term(c), b.term(c));
+  for (std::int64_t d = 0; d < a.documents(); ++d) {
+    EXPECT_EQ(a.id(d), b.id(d));
+    const auto la = a.neighbors(d), lb = b.neighbors(d);
+    ASSERT_EQ(la.size(), lb.size());
+    for (std::size_t i = 0; i < la.size(); ++i) {
+      EXPECT_EQ(la[i].doc, lb[i].doc);
+      EXPECT_EQ(la[i].score, lb[i].score);
+    }
   }
 }
 
@@ -223,13 +268,16 @@ TEST(IndexFormat, OtherVersionAndBadMagicAreNamed) {
   const std::string path = dir / "a.psx";
   write_index(path, contents(small_corpus(), 0));
   std::string b = slurp(path);
-  b[8] = 2;  // version 2 (the header checksum is checked after the version)
-  spit(path, b);
-  try {
-    Index::open(path);
-    ADD_FAILURE() << "version 2 accepted";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("version 2"), std::string::npos) << e.what();
+  for (const int version : {0, 3}) {
+    b[8] = static_cast<char>(version);  // the header checksum is checked after the version
+    spit(path, b);
+    try {
+      Index::open(path);
+      ADD_FAILURE() << "version " << version << " accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("version " + std::to_string(version)), std::string::npos)
+          << e.what();
+    }
   }
   b[0] = 'X';
   spit(path, b);
@@ -291,6 +339,94 @@ TEST(IndexFormat, ChecksumsMatchASequentialCrc) {
   const std::uint32_t split =
       index::crc32_chunks({{data.data(), 12345}, {data.data() + 12345, data.size() - 12345}}, 4);
   EXPECT_EQ(one, split);
+}
+
+// The documented definition, computed here with xxHash directly: XXH3-64 of
+// the little-endian XXH3-64 hashes of the 8 MiB blocks, whatever the chunks.
+TEST(IndexFormat, SectionChecksumIsTheDocumentedBlockHash) {
+  std::mt19937 rng(7);
+  std::vector<unsigned char> data((20u << 20) + 12345);
+  for (auto& c : data) c = static_cast<unsigned char>(rng());
+  const auto reference = [](const unsigned char* p, std::size_t n) {
+    std::vector<unsigned char> hashes;
+    for (std::size_t at = 0; at < n; at += index::kChecksumBlock) {
+      const XXH64_hash_t h =
+          XXH3_64bits(p + at, std::min<std::size_t>(index::kChecksumBlock, n - at));
+      for (int k = 0; k < 8; ++k) hashes.push_back(static_cast<unsigned char>(h >> (8 * k)));
+    }
+    return static_cast<std::uint64_t>(XXH3_64bits(hashes.data(), hashes.size()));
+  };
+  const std::uint64_t want = reference(data.data(), data.size());
+  EXPECT_EQ(index::section_checksum(2, {{data.data(), data.size()}}, 1), want);
+  // Chunk boundaries inside and across blocks, an empty chunk, more threads than blocks.
+  const std::size_t cut1 = 12345, cut2 = (8u << 20) + 7;
+  EXPECT_EQ(index::section_checksum(2,
+                                    {{data.data(), cut1},
+                                     {data.data() + cut1, 0},
+                                     {data.data() + cut1, cut2 - cut1},
+                                     {data.data() + cut2, data.size() - cut2}},
+                                    8),
+            want);
+  EXPECT_EQ(index::section_checksum(2, {{data.data(), 100}}, 2), reference(data.data(), 100));
+  EXPECT_EQ(index::section_checksum(2, {}, 2), reference(data.data(), 0));
+  // Any changed byte changes it.
+  data[(16u << 20) + 3] ^= 1;
+  EXPECT_NE(index::section_checksum(2, {{data.data(), data.size()}}, 2), want);
+  // Version 1: the CRC-32.
+  EXPECT_EQ(index::section_checksum(1, {{data.data(), data.size()}}, 2),
+            index::crc32_chunks({{data.data(), data.size()}}, 1));
+}
+
+TEST(IndexFormat, Version1FilesAreReadAndAddRewritesThemAsTheCurrentVersion) {
+  test::TempDir dir;
+  const std::string current = dir / "current.psx", old = dir / "old.psx";
+  write_index(current, contents(small_corpus(), 2, "sklearn"));
+  const std::string bytes = as_version_1(slurp(current));
+  spit(old, bytes);
+  {
+    const Index a = Index::open(current), b = Index::open(old);
+    EXPECT_EQ(a.version(), kIndexFormatVersion);
+    EXPECT_EQ(b.version(), 1u);
+    expect_same_index(a, b);
+    for (const auto& s : b.sections()) EXPECT_LE(s.checksum, 0xffffffffu);
+  }
+  // A flipped bit anywhere in a version 1 file is caught too, by its CRC-32s.
+  int accepted = 0;
+  for (std::size_t i = 0; i < bytes.size() && accepted <= 5; i += 7) {
+    std::string b = bytes;
+    b[i] = static_cast<char>(b[i] ^ (1 << (i % 8)));
+    spit(dir / "flip.psx", b);
+    try {
+      Index::open(dir / "flip.psx");
+      ++accepted;
+      ADD_FAILURE() << "flipped bit in byte " << i << " of a version 1 file accepted";
+    } catch (const InputError&) {
+    }
+  }
+  // Version 1's reserved word after each CRC must be zero (covered by the table CRC).
+  {
+    std::string b = bytes;
+    index::store_field<std::uint32_t>(b.data() + index::kHeaderBytes + 28, 1);
+    const std::uint64_t table_bytes =
+        index::load_field<std::uint32_t>(b.data() + 12) * index::kTableEntryBytes;
+    index::store_field<std::uint32_t>(
+        b.data() + 24, index::crc32_chunks({{b.data() + index::kHeaderBytes, table_bytes}}, 1));
+    index::store_field<std::uint32_t>(b.data() + 28, index::crc32_chunks({{b.data(), 28}}, 1));
+    spit(dir / "reserved.psx", b);
+    expect_rejected(dir / "reserved.psx", "non-zero reserved word of version 1");
+  }
+  // `add` to the old file writes the same bytes as `add` to the current one.
+  const std::vector<std::string> more = {"sparse matrix products on processors",
+                                         "quantum codes at scale"};
+  const std::vector<std::string_view> views(more.begin(), more.end());
+  const std::vector<IndexedDocument> docs = {{"n0", "", ""}, {"n1", "", ""}};
+  auto backend = make_backend(BackendKind::kCpu);
+  SimilarityParams params;
+  params.k = 2;
+  add_to_index(current, docs, views, *backend, params);
+  add_to_index(old, docs, views, *backend, params);
+  EXPECT_EQ(Index::open(old).version(), kIndexFormatVersion);
+  EXPECT_TRUE(slurp(old) == slurp(current)) << "add to a version 1 file wrote other bytes";
 }
 
 TEST(IndexFormat, FailedWriteLeavesThePreviousIndexAndNoTemporaryFile) {

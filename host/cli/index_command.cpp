@@ -296,8 +296,10 @@ void register_index_info(CLI::App& index) {
     }
     std::printf("sections\n");
     for (const auto& s : ix.sections())
-      std::printf("  %-20s offset %12llu  %12s  crc32 %08x\n", index::section_name(s.kind),
-                  static_cast<unsigned long long>(s.offset), format_bytes(s.bytes).c_str(), s.crc);
+      std::printf("  %-20s offset %12llu  %12s  %s %0*llx\n", index::section_name(s.kind),
+                  static_cast<unsigned long long>(s.offset), format_bytes(s.bytes).c_str(),
+                  ix.version() == 1 ? "crc32" : "xxh3", ix.version() == 1 ? 8 : 16,
+                  static_cast<unsigned long long>(s.checksum));
     std::printf("drift of the frozen model\n");
     std::fflush(stdout);
     print_drift(stdout, ix.drift());

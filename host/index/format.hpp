@@ -3,6 +3,7 @@
 // constants, checksums and the atomic section writer shared by build and add.
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -16,6 +17,19 @@ inline constexpr std::uint64_t kAlign = 64;
 inline constexpr std::uint64_t kHeaderBytes = 64;
 inline constexpr std::uint64_t kTableEntryBytes = 32;
 inline constexpr int kMetaWords = 16;
+
+/// A little-endian field of the format, read or written in place (the
+/// supported hosts are little-endian; any alignment).
+template <class T>
+T load_field(const void* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <class T>
+void store_field(void* p, T v) {
+  std::memcpy(p, &v, sizeof v);
+}
 
 /// Word positions in the kMeta section.
 enum MetaWord {
@@ -52,9 +66,23 @@ Chunk chunk_of(const std::vector<T>& v) {
   return {v.data(), v.size() * sizeof(T)};
 }
 
+/// The oldest format version this build still reads (its section checksums are CRC-32).
+inline constexpr std::uint32_t kOldestReadableVersion = 1;
+
+/// Bytes of the blocks that section checksums are computed over in parallel.
+inline constexpr std::uint64_t kChecksumBlock = 8u << 20;
+
 /// zlib CRC-32 of the concatenated chunks, computed on `threads` threads over
 /// 8 MiB blocks combined with crc32_combine (equal to a sequential crc32).
 std::uint32_t crc32_chunks(const std::vector<Chunk>& chunks, int threads);
+
+/// Checksum of a section (the concatenated chunks) as format `version` defines
+/// it: version 1, the CRC-32 (crc32_chunks); version 2, the XXH3-64 of the
+/// little-endian XXH3-64 hashes of its consecutive kChecksumBlock-byte blocks
+/// (the last one shorter; no blocks for an empty section). The blocks are
+/// hashed on `threads` threads; chunk boundaries do not matter.
+std::uint64_t section_checksum(std::uint32_t version, const std::vector<Chunk>& chunks,
+                               int threads);
 
 /// Name of a section kind for messages and `index info` ("indices", ...).
 const char* section_name(IndexSection kind);

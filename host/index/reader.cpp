@@ -22,13 +22,6 @@ namespace papersim {
 
 namespace {
 
-template <class T>
-T read_le(const unsigned char* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
 // Checks that offsets[0..n] start at 0, never decrease and end at `bytes`.
 bool offsets_valid(const std::uint64_t* off, std::int64_t n, std::uint64_t bytes, int threads) {
   if (off[0] != 0 || off[n] != bytes) return false;
@@ -111,14 +104,15 @@ Index Index::open(const std::string& path) {
   const unsigned char* h = ix.base_;
 
   if (std::memcmp(h, index::kMagic, 8) != 0) throw fail("not a papersim index (bad magic number)");
-  ix.version_ = read_le<std::uint32_t>(h + 8);
-  if (ix.version_ != kIndexFormatVersion)
+  ix.version_ = index::load_field<std::uint32_t>(h + 8);
+  if (ix.version_ < index::kOldestReadableVersion || ix.version_ > kIndexFormatVersion)
     throw fail("index format version " + std::to_string(ix.version_) + "; this papersim reads " +
-               "version " + std::to_string(kIndexFormatVersion) + " (rebuild the index)");
-  if (read_le<std::uint32_t>(h + 28) != static_cast<std::uint32_t>(crc32(0L, h, 28)))
+               "versions " + std::to_string(index::kOldestReadableVersion) + " to " +
+               std::to_string(kIndexFormatVersion) + " (rebuild the index)");
+  if (index::load_field<std::uint32_t>(h + 28) != static_cast<std::uint32_t>(crc32(0L, h, 28)))
     throw fail("corrupt index: header checksum mismatch");
-  const auto n_sections = read_le<std::uint32_t>(h + 12);
-  const auto file_bytes = read_le<std::uint64_t>(h + 16);
+  const auto n_sections = index::load_field<std::uint32_t>(h + 12);
+  const auto file_bytes = index::load_field<std::uint64_t>(h + 16);
   if (file_bytes != size)
     throw fail("truncated or extended index: " + std::to_string(size) + " bytes, header says " +
                std::to_string(file_bytes));
@@ -126,17 +120,20 @@ Index Index::open(const std::string& path) {
     throw fail("corrupt index: section table out of bounds");
   const unsigned char* table = h + index::kHeaderBytes;
   const std::uint64_t table_bytes = n_sections * index::kTableEntryBytes;
-  if (read_le<std::uint32_t>(h + 24) != static_cast<std::uint32_t>(crc32(0L, table, table_bytes)))
+  if (index::load_field<std::uint32_t>(h + 24) !=
+      static_cast<std::uint32_t>(crc32(0L, table, table_bytes)))
     throw fail("corrupt index: section table checksum mismatch");
 
   std::vector<std::uint32_t> crcs;
   for (std::uint32_t s = 0; s < n_sections; ++s) {
     const unsigned char* e = table + s * index::kTableEntryBytes;
     SectionEntry se;
-    se.kind = static_cast<IndexSection>(read_le<std::uint32_t>(e));
-    se.offset = read_le<std::uint64_t>(e + 8);
-    se.bytes = read_le<std::uint64_t>(e + 16);
-    se.crc = read_le<std::uint32_t>(e + 24);
+    se.kind = static_cast<IndexSection>(index::load_field<std::uint32_t>(e));
+    se.offset = index::load_field<std::uint64_t>(e + 8);
+    se.bytes = index::load_field<std::uint64_t>(e + 16);
+    // Version 1: a CRC-32 and a reserved zero word; later: one 64-bit checksum.
+    se.checksum = ix.version_ == 1 ? index::load_field<std::uint32_t>(e + 24)
+                                   : index::load_field<std::uint64_t>(e + 24);
     if (se.offset % index::kAlign != 0 || se.offset > size || se.bytes > size - se.offset)
       throw fail(std::string("corrupt index: section '") + index::section_name(se.kind) +
                  "' out of bounds");
@@ -165,7 +162,8 @@ Index Index::open(const std::string& path) {
       if (h[i] != 0) throw fail("corrupt index: non-zero header padding");
     for (std::uint32_t s = 0; s < n_sections; ++s) {
       const unsigned char* e = table + s * index::kTableEntryBytes;
-      if (read_le<std::uint32_t>(e + 4) != 0 || read_le<std::uint32_t>(e + 28) != 0)
+      if (index::load_field<std::uint32_t>(e + 4) != 0 ||
+          (ix.version_ == 1 && index::load_field<std::uint32_t>(e + 28) != 0))
         throw fail("corrupt index: non-zero reserved field in the section table");
     }
   }
@@ -173,8 +171,9 @@ Index Index::open(const std::string& path) {
   // CSR would otherwise give wrong scores silently. Blocks of all sections run
   // in parallel (see `index info` for the time it takes).
   for (const auto& se : ix.sections_) {
-    const std::uint32_t crc = index::crc32_chunks({{ix.base_ + se.offset, se.bytes}}, threads);
-    if (crc != se.crc)
+    const std::uint64_t checksum =
+        index::section_checksum(ix.version_, {{ix.base_ + se.offset, se.bytes}}, threads);
+    if (checksum != se.checksum)
       throw fail(std::string("corrupt index: checksum mismatch in section '") +
                  index::section_name(se.kind) + "'");
   }
@@ -192,7 +191,7 @@ Index Index::open(const std::string& path) {
   const unsigned char* const meta_p = ix.section(IndexSection::kMeta).first;
   if (meta_p == nullptr || ix.section(IndexSection::kMeta).second != index::kMetaWords * 8)
     throw fail("corrupt index: bad meta section");
-  const auto meta = [&](int w) { return read_le<std::int64_t>(meta_p + 8 * w); };
+  const auto meta = [&](int w) { return index::load_field<std::int64_t>(meta_p + 8 * w); };
   ix.n_ = meta(index::kMetaDocuments);
   ix.v_ = meta(index::kMetaVocabulary);
   ix.z_ = meta(index::kMetaNnz);

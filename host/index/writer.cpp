@@ -2,6 +2,7 @@
 // serialized TF-IDF options, and the sections of a newly built index.
 
 #include <unistd.h>
+#include <xxhash.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <new>
 #include <sstream>
 
 #include "common/atomic_file.hpp"
@@ -20,8 +22,6 @@
 namespace papersim::index {
 
 namespace {
-
-constexpr std::uint64_t kCrcBlock = 8u << 20;
 
 std::string parent_dir(const std::string& path) {
   const std::filesystem::path p(path);
@@ -40,8 +40,8 @@ std::uint32_t crc32_chunks(const std::vector<Chunk>& chunks, int threads) {
   std::vector<Block> blocks;
   for (const Chunk& c : chunks) {
     const auto* p = static_cast<const unsigned char*>(c.data);
-    for (std::uint64_t off = 0; off < c.bytes; off += kCrcBlock)
-      blocks.push_back({p + off, std::min(kCrcBlock, c.bytes - off), 0});
+    for (std::uint64_t off = 0; off < c.bytes; off += kChecksumBlock)
+      blocks.push_back({p + off, std::min(kChecksumBlock, c.bytes - off), 0});
   }
   parallel_for(static_cast<std::int64_t>(blocks.size()), resolve_threads(threads),
                [&](std::int64_t b) {
@@ -51,6 +51,55 @@ std::uint32_t crc32_chunks(const std::vector<Chunk>& chunks, int threads) {
   uLong crc = crc32(0L, Z_NULL, 0);
   for (const Block& b : blocks) crc = crc32_combine(crc, b.crc, static_cast<z_off_t>(b.n));
   return static_cast<std::uint32_t>(crc);
+}
+
+std::uint64_t section_checksum(std::uint32_t version, const std::vector<Chunk>& chunks,
+                               int threads) {
+  if (version == 1) return crc32_chunks(chunks, threads);
+  std::uint64_t total = 0;
+  for (const Chunk& c : chunks) total += c.bytes;
+  const auto n_blocks = static_cast<std::int64_t>((total + kChecksumBlock - 1) / kChecksumBlock);
+  // Blocks are positions in the section, not in its chunks: each block is fed
+  // the pieces of the chunks it covers (add writes old arrays as chunks).
+  std::vector<std::uint64_t> chunk_start(chunks.size() + 1, 0);
+  for (std::size_t i = 0; i < chunks.size(); ++i)
+    chunk_start[i + 1] = chunk_start[i] + chunks[i].bytes;
+  std::vector<unsigned char> hashes(static_cast<std::size_t>(n_blocks) * 8);
+  std::vector<char> failed(static_cast<std::size_t>(n_blocks), 0);
+  parallel_for(n_blocks, resolve_threads(threads), [&](std::int64_t b) {
+    const std::uint64_t begin = static_cast<std::uint64_t>(b) * kChecksumBlock;
+    const std::uint64_t end = std::min(total, begin + kChecksumBlock);
+    XXH64_hash_t h = 0;
+    std::size_t i = static_cast<std::size_t>(
+        std::upper_bound(chunk_start.begin(), chunk_start.end(), begin) - chunk_start.begin() - 1);
+    if (chunk_start[i] <= begin && end <= chunk_start[i + 1]) {
+      h = XXH3_64bits(static_cast<const unsigned char*>(chunks[i].data) + (begin - chunk_start[i]),
+                      static_cast<std::size_t>(end - begin));
+    } else {
+      XXH3_state_t* state = XXH3_createState();
+      if (state == nullptr || XXH3_64bits_reset(state) == XXH_ERROR) {
+        XXH3_freeState(state);
+        failed[static_cast<std::size_t>(b)] = 1;
+        return;
+      }
+      for (std::uint64_t at = begin; at < end; ++i) {
+        const std::uint64_t stop = std::min(end, chunk_start[i + 1]);
+        if (stop > at)
+          XXH3_64bits_update(
+              state, static_cast<const unsigned char*>(chunks[i].data) + (at - chunk_start[i]),
+              static_cast<std::size_t>(stop - at));
+        at = stop;
+      }
+      h = XXH3_64bits_digest(state);
+      XXH3_freeState(state);
+    }
+    for (int k = 0; k < 8; ++k)
+      hashes[static_cast<std::size_t>(b) * 8 + static_cast<std::size_t>(k)] =
+          static_cast<unsigned char>(h >> (8 * k));
+  });
+  for (char f : failed)
+    if (f != 0) throw std::bad_alloc();
+  return XXH3_64bits(hashes.data(), hashes.size());
 }
 
 const char* section_name(IndexSection kind) {
@@ -111,13 +160,14 @@ void write_sections(const std::string& path, const std::vector<SectionData>& sec
   std::vector<std::uint64_t> offsets(n);
   for (std::uint32_t s = 0; s < n; ++s) {
     const std::uint64_t bytes = sections[s].bytes();
-    const std::uint32_t crc = crc32_chunks(sections[s].chunks, threads);
+    const std::uint64_t checksum =
+        section_checksum(kIndexFormatVersion, sections[s].chunks, threads);
     const auto kind = static_cast<std::uint32_t>(sections[s].kind);
     unsigned char* e = table.data() + s * kTableEntryBytes;
     std::memcpy(e, &kind, 4);
     std::memcpy(e + 8, &offset, 8);
     std::memcpy(e + 16, &bytes, 8);
-    std::memcpy(e + 24, &crc, 4);
+    std::memcpy(e + 24, &checksum, 8);
     offsets[s] = offset;
     offset = align(offset + bytes);
   }

@@ -1,6 +1,7 @@
 // The .psx loader on arbitrary bytes. A mutated file almost never keeps valid
-// CRCs, so with the first byte odd the target repairs them first (magic,
-// section CRCs in bounds, table CRC, header CRC): the fuzzer then reaches the
+// checksums, so with the first byte odd the target repairs them first (magic,
+// section checksums in bounds as the file's version defines them, table CRC,
+// header CRC): the fuzzer then reaches the
 // structural checks behind the checksums. Invariants: the only error is an
 // InputError; an index that opens is consistent (every accessor in bounds,
 // stored lists ordered and in range, the matrix well-formed, the frozen model
@@ -21,19 +22,29 @@ namespace {
 
 template <class T>
 T load(const std::string& s, std::size_t at) {
-  T v;
-  std::memcpy(&v, s.data() + at, sizeof(T));
-  return v;
+  return index::load_field<T>(s.data() + at);
 }
 
 template <class T>
 void store(std::string& s, std::size_t at, T v) {
-  std::memcpy(s.data() + at, &v, sizeof(T));
+  index::store_field(s.data() + at, v);
 }
 
 std::uint32_t crc_of(const std::string& s, std::size_t at, std::size_t bytes) {
   return static_cast<std::uint32_t>(
       crc32(0L, reinterpret_cast<const Bytef*>(s.data() + at), static_cast<uInt>(bytes)));
+}
+
+// A section's checksum as the file's version defines it (any version but 1
+// gets the current definition; open rejects unknown versions before checking).
+void store_section_checksum(std::string& s, std::size_t entry, std::size_t at, std::size_t bytes) {
+  const std::uint32_t version = load<std::uint32_t>(s, 8) == 1 ? 1 : kIndexFormatVersion;
+  const std::uint64_t sum = index::section_checksum(version, {{s.data() + at, bytes}}, 1);
+  if (version == 1) {
+    store(s, entry + 24, static_cast<std::uint32_t>(sum));
+  } else {
+    store(s, entry + 24, sum);
+  }
 }
 
 // Make the checksums match whatever the other bytes say.
@@ -46,7 +57,8 @@ void repair(std::string& f) {
   for (std::uint32_t s = 0; s < n; ++s) {
     const std::size_t e = table + s * index::kTableEntryBytes;
     const auto offset = load<std::uint64_t>(f, e + 8), bytes = load<std::uint64_t>(f, e + 16);
-    if (offset <= f.size() && bytes <= f.size() - offset) store(f, e + 24, crc_of(f, offset, bytes));
+    if (offset <= f.size() && bytes <= f.size() - offset)
+      store_section_checksum(f, e, offset, bytes);
   }
   store(f, 24, crc_of(f, table, std::size_t{n} * index::kTableEntryBytes));
   store(f, 28, crc_of(f, 0, 28));
