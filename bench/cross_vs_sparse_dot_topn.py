@@ -16,6 +16,8 @@ For each query count N (default 100, 1000, 10000; the first N lines of
     once before the runs and timed apart); against it sp_matmul_topn on that
     index's matrices (R: `papersim vectorize REFS`, the rows the index holds;
     Q: `papersim vectorize QN --index REFS.psx`, the queries under its model).
+Each tool runs --repeat times per row (default 3), alternating with the other,
+and the row gives each one's run of median wall time (and every run's time).
 Each row gives both times, the ratio and the top-k agreement (rows whose
 neighbour sets are identical; differing sets are checked for ties by float64
 scores), and the table is written as Markdown with --out.
@@ -179,6 +181,24 @@ def run_sdt(tmp, q, r, k, threads):
     return sdt
 
 
+def median_run(runs):
+    """The run of median wall time (with an even count, the faster of the middle two)."""
+    return sorted(runs, key=lambda x: x["seconds"])[(len(runs) - 1) // 2]
+
+
+def side_by_side(repeat, papersim, sdt):
+    """Each tool `repeat` times, alternating (so a slow spell of the machine hits both); the
+    median run of each, with every run's wall seconds."""
+    ps_runs, sdt_runs = [], []
+    for _ in range(repeat):
+        ps_runs.append(papersim())
+        sdt_runs.append(sdt())
+    ps, sd = dict(median_run(ps_runs)), dict(median_run(sdt_runs))
+    ps["all"] = [x["seconds"] for x in ps_runs]
+    sd["all"] = [x["seconds"] for x in sdt_runs]
+    return ps, sd
+
+
 def table_row(mode, n, r, ps, sdt, agree):
     same, ties, other = agree
     ratio = sdt["seconds"] / ps["seconds"]
@@ -187,7 +207,8 @@ def table_row(mode, n, r, ps, sdt, agree):
             f"{ps['read_seconds']:.2f} / {ps['tfidf_seconds']:.2f} / {ps['pairs_seconds']:.2f} s | "
             f"{ps['head_dim']} | {ps['peak_rss'] / 2**20:.0f} MiB | {sdt['seconds']:.2f} s "
             f"({sdt['cpu_seconds']:.2f} s) | {sdt['peak_rss'] / 2**20:.0f} MiB | "
-            f"**{ratio:.2f}x / {ratio_cpu:.2f}x** | {same}/{n} (+{ties} ties, {other} other) |")
+            f"**{ratio:.2f}x / {ratio_cpu:.2f}x** | {same}/{n} (+{ties} ties, {other} other) | "
+            f"{' '.join(f'{x:.2f}' for x in ps['all'])} / {' '.join(f'{x:.2f}' for x in sdt['all'])} |")
 
 
 def main():
@@ -198,6 +219,8 @@ def main():
     ap.add_argument("--sizes", default="100,1000,10000")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("-k", type=int, default=10)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of each tool per row, alternating; the median run is reported")
     ap.add_argument("--out", help="Markdown file for the table")
     ap.add_argument("--sdt-child", nargs=3, metavar=("Q", "R", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -218,7 +241,7 @@ def main():
     rows = []
     header = (f"| mode | queries | references | papersim whole command, wall (CPU) | "
               f"(read or load / TF-IDF / pairs) | D | papersim peak RSS | sp_matmul_topn, wall (CPU) | "
-              f"sdt peak RSS | ratio wall / CPU | identical top-{args.k} sets |")
+              f"sdt peak RSS | ratio wall / CPU | identical top-{args.k} sets | every run, wall s (papersim / sdt) |")
     print(f"index of the references built in {index_seconds:.2f} s", flush=True)
     print(header, flush=True)
     for n in (int(v) for v in args.sizes.split(",")):
@@ -227,17 +250,21 @@ def main():
             f.writelines(queries[:n])
         ps_out = os.path.join(tmp, f"ps{n}.jsonl")
 
-        ps = run_papersim(args.papersim, qfile, args.refs, args.k, args.threads, ps_out)
         x = vectorize(args.papersim, [qfile, args.refs], args.threads, os.path.join(tmp, "x.mtx"))
         q, r = x[:n], x[n:]
-        sdt = run_sdt(tmp, q, r, args.k, args.threads)
+        ps, sdt = side_by_side(
+            args.repeat,
+            lambda: run_papersim(args.papersim, qfile, args.refs, args.k, args.threads, ps_out),
+            lambda: run_sdt(tmp, q, r, args.k, args.threads))
         agree = agreement(q, r, papersim_topk(ps_out, n, args.k, n), sdt["docs"])
         rows.append(table_row("--against", n, r, ps, sdt, agree))
         print(rows[-1], flush=True)
 
-        ps = run_papersim(args.papersim, qfile, args.refs, args.k, args.threads, ps_out, index)
         q = vectorize(args.papersim, [qfile], args.threads, os.path.join(tmp, "q.mtx"), index)
-        sdt = run_sdt(tmp, q, r_index, args.k, args.threads)
+        ps, sdt = side_by_side(
+            args.repeat,
+            lambda: run_papersim(args.papersim, qfile, args.refs, args.k, args.threads, ps_out, index),
+            lambda: run_sdt(tmp, q, r_index, args.k, args.threads))
         agree = agreement(q, r_index, papersim_topk(ps_out, n, args.k, 0), sdt["docs"])
         rows.append(table_row("--index", n, r_index, ps, sdt, agree))
         print(rows[-1], flush=True)
@@ -250,9 +277,11 @@ def main():
                     "output; `related --index`: loading the saved index, reading and vectorizing the queries, "
                     f"pairs, output; the index was built once in {index_seconds:.2f} s); "
                     "sparse_dot_topn: the `sp_matmul_topn(Q, R.T, top_n=k)` call only, on the same matrices. "
+                    f"Each tool ran {args.repeat} times per row, alternating; the row gives the run of "
+                    "median wall time of each. "
                     "Ratio = sparse_dot_topn seconds / papersim seconds (wall, and CPU time of all threads: "
                     "steadier when other jobs share the machine).\n\n")
-            f.write(header + "\n|" + "---|" * 11 + "\n")
+            f.write(header + "\n|" + "---|" * 12 + "\n")
             for row in rows:
                 f.write(row + "\n")
 
