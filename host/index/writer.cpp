@@ -2,6 +2,7 @@
 // serialized TF-IDF options, and the sections of a newly built index.
 
 #include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
 #include <xxhash.h>
 #include <zlib.h>
 
@@ -11,7 +12,6 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
-#include <new>
 #include <sstream>
 
 #include "common/atomic_file.hpp"
@@ -65,40 +65,25 @@ std::uint64_t section_checksum(std::uint32_t version, const std::vector<Chunk>& 
   for (std::size_t i = 0; i < chunks.size(); ++i)
     chunk_start[i + 1] = chunk_start[i] + chunks[i].bytes;
   std::vector<unsigned char> hashes(static_cast<std::size_t>(n_blocks) * 8);
-  std::vector<char> failed(static_cast<std::size_t>(n_blocks), 0);
   parallel_for(n_blocks, resolve_threads(threads), [&](std::int64_t b) {
     const std::uint64_t begin = static_cast<std::uint64_t>(b) * kChecksumBlock;
     const std::uint64_t end = std::min(total, begin + kChecksumBlock);
-    XXH64_hash_t h = 0;
+    // The state lives on the stack (XXH_STATIC_LINKING_ONLY): nothing to allocate or fail.
+    XXH3_state_t state;
+    XXH3_INITSTATE(&state);
+    XXH3_64bits_reset(&state);
     std::size_t i = static_cast<std::size_t>(
         std::upper_bound(chunk_start.begin(), chunk_start.end(), begin) - chunk_start.begin() - 1);
-    if (chunk_start[i] <= begin && end <= chunk_start[i + 1]) {
-      h = XXH3_64bits(static_cast<const unsigned char*>(chunks[i].data) + (begin - chunk_start[i]),
-                      static_cast<std::size_t>(end - begin));
-    } else {
-      XXH3_state_t* state = XXH3_createState();
-      if (state == nullptr || XXH3_64bits_reset(state) == XXH_ERROR) {
-        XXH3_freeState(state);
-        failed[static_cast<std::size_t>(b)] = 1;
-        return;
-      }
-      for (std::uint64_t at = begin; at < end; ++i) {
-        const std::uint64_t stop = std::min(end, chunk_start[i + 1]);
-        if (stop > at)
-          XXH3_64bits_update(
-              state, static_cast<const unsigned char*>(chunks[i].data) + (at - chunk_start[i]),
-              static_cast<std::size_t>(stop - at));
-        at = stop;
-      }
-      h = XXH3_64bits_digest(state);
-      XXH3_freeState(state);
+    for (std::uint64_t at = begin; at < end; ++i) {
+      const std::uint64_t stop = std::min(end, chunk_start[i + 1]);
+      if (stop > at)
+        XXH3_64bits_update(
+            &state, static_cast<const unsigned char*>(chunks[i].data) + (at - chunk_start[i]),
+            static_cast<std::size_t>(stop - at));
+      at = stop;
     }
-    for (int k = 0; k < 8; ++k)
-      hashes[static_cast<std::size_t>(b) * 8 + static_cast<std::size_t>(k)] =
-          static_cast<unsigned char>(h >> (8 * k));
+    store_field<std::uint64_t>(hashes.data() + 8 * b, XXH3_64bits_digest(&state));
   });
-  for (char f : failed)
-    if (f != 0) throw std::bad_alloc();
   return XXH3_64bits(hashes.data(), hashes.size());
 }
 
