@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <vector>
 
 #include "papersim/error.hpp"
@@ -155,22 +156,34 @@ AtomicFile::AtomicFile(const std::string& path, TempFileRegistry* registry)
   }
   const fs::path t(target_);
   const std::string dir = t.has_parent_path() ? t.parent_path().string() : std::string(".");
-  std::string pattern = dir + "/." + t.filename().string() + ".tmp.XXXXXX";
-  std::vector<char> buf(pattern.begin(), pattern.end());
-  buf.push_back('\0');
+  const std::string prefix = dir + "/." + t.filename().string() + ".tmp.";
   {
+    // The name is registered before the file exists: a signal may be handled
+    // by any thread (BlockSignals masks only this one; BLAS and worker threads
+    // do not), so a file created first could be left behind by a handler that
+    // ran before its registration. Unlinking a registered name that was not
+    // created yet is harmless.
     BlockSignals blocked;
-    fd_ = ::mkostemp(buf.data(), O_CLOEXEC);
-    if (fd_ < 0) {
-      throw InputError(path, 0, std::string("cannot create output file: ") + std::strerror(errno));
-    }
-    temp_ = buf.data();
-    owned_fd_ = true;
-    try {
-      if (registry_) slot_ = registry_->add(temp_);
-    } catch (...) {
-      discard();
-      throw;
+    std::random_device entropy;
+    std::mt19937_64 rng((static_cast<std::uint64_t>(entropy()) << 32) ^ entropy() ^
+                        static_cast<std::uint64_t>(::getpid()));
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    for (int attempt = 0;; ++attempt) {
+      std::string name = prefix;
+      for (int i = 0; i < 12; ++i) name.push_back(kAlphabet[rng() % (sizeof kAlphabet - 1)]);
+      if (registry_) slot_ = registry_->add(name);
+      fd_ = ::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd_ >= 0) {
+        temp_ = name;
+        owned_fd_ = true;
+        break;
+      }
+      const int err = errno;
+      if (registry_) registry_->forget(slot_);
+      slot_ = -1;
+      if (err != EEXIST || attempt >= 100)
+        throw InputError(path, 0, std::string("cannot create output file: ") + std::strerror(err));
     }
   }
   const mode_t mode = exists ? (st.st_mode & 07777) : (0666 & ~current_umask());
