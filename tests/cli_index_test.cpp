@@ -176,12 +176,15 @@ TEST_F(IndexExactness, BuildThenAddEqualsScikitLearnBruteForce) {
                 std::to_string(kK) + " -o " + quote(t / "x.psx") + " -q")
                 .exit_code,
             0);
-  // Queries against the built index: B × A.
+  // Queries against the built index: B × A, reading the index's column blocks.
   ASSERT_EQ(run(p + " related " + quote(t / "b.jsonl") + " --index " + quote(t / "x.psx") + " -k " +
-                std::to_string(kK) + " --format tsv -q -o " + quote(t / "cross-ps.tsv"))
+                    std::to_string(kK) + " --format tsv -o " + quote(t / "cross-ps.tsv"),
+                t / "cross.err")
                 .exit_code,
             0);
   expect_same_lists(read_reference(t / "cross.tsv"), read_tsv(t / "cross-ps.tsv"), kB, 1e-5);
+  EXPECT_NE(read_file(t / "cross.err").find("the index's column blocks"), std::string::npos)
+      << read_file(t / "cross.err");
   // Add B, then every stored list (A + B rows) against the brute force.
   const RunResult add =
       run(p + " index add " + quote(t / "x.psx") + " " + quote(t / "b.jsonl"), t / "add.err");
@@ -197,6 +200,9 @@ TEST_F(IndexExactness, BuildThenAddEqualsScikitLearnBruteForce) {
   const RunResult info = run(p + " index info " + quote(t / "x.psx"));
   EXPECT_EQ(info.exit_code, 0);
   EXPECT_NE(info.out.find("documents         2,500 (2,000 at build"), std::string::npos)
+      << info.out;
+  // The add rebuilt the build's partial block and wrote the new rows' blocks.
+  EXPECT_NE(info.out.find("column blocks     2 blocks of 2048 rows"), std::string::npos)
       << info.out;
 }
 

@@ -78,6 +78,19 @@ void expect_lists_equal(const Index& ix, const std::vector<std::vector<Neighbor>
   }
 }
 
+// The index's column blocks, array by array, against blocks built afresh.
+void expect_blocks_equal(const Index& ix, const ColumnBlocks& want) {
+  const ColumnBlocksView got = ix.column_blocks();
+  ASSERT_EQ(got.block_rows, want.block_rows);
+  ASSERT_EQ(got.blocks, want.blocks());
+  ASSERT_TRUE(got.covers(ix.documents()));
+  EXPECT_TRUE(std::equal(want.term_offsets.begin(), want.term_offsets.end(), got.term_offsets));
+  EXPECT_TRUE(std::equal(want.terms.begin(), want.terms.end(), got.terms));
+  EXPECT_TRUE(std::equal(want.starts.begin(), want.starts.end(), got.starts));
+  EXPECT_TRUE(std::equal(want.rows.begin(), want.rows.end(), got.rows));
+  EXPECT_TRUE(std::equal(want.values.begin(), want.values.end(), got.values));
+}
+
 }  // namespace
 
 TEST(IndexAdd, ListsEqualABruteForceOverTheFrozenModel) {
@@ -102,6 +115,9 @@ TEST(IndexAdd, ListsEqualABruteForceOverTheFrozenModel) {
       ic.topk = topk_lists(*backend, ic.x, p, nullptr);
       for (std::size_t i = 0; i < a.size(); ++i)
         ic.docs.push_back({"a" + std::to_string(i), "", ""});
+      // Blocks as wide as the tiles, so large batches' cross joins read them;
+      // 120 rows leave a partial block that each add rebuilds.
+      ic.block_rows = 16;
       write_index(path, ic);
 
       const IndexAddResult r1 =
@@ -121,6 +137,7 @@ TEST(IndexAdd, ListsEqualABruteForceOverTheFrozenModel) {
       EXPECT_EQ(got_x.indices, want_x.indices);
       EXPECT_EQ(got_x.data, want_x.data);
       expect_lists_equal(ix, brute_force(want_x, k));
+      expect_blocks_equal(ix, build_column_blocks(want_x.view(), 16, 1));
       EXPECT_EQ(ix.id(120), "b0");
       EXPECT_EQ(ix.id(194), "c29");
 
@@ -141,21 +158,31 @@ TEST(IndexAdd, ListsEqualABruteForceOverTheFrozenModel) {
 }
 
 TEST(IndexAdd, IndexWithoutListsGrowsItsVectors) {
-  test::TempDir dir;
-  const std::string path = dir / "x.psx";
-  const auto a = texts(30, 4, 0);
-  const auto b = texts(10, 5, 3);
-  IndexContents ic;
-  ic.options = tfidf_preset("abstracts");
-  ic.x = fit_transform(a, ic.options, &ic.model);
-  for (std::size_t i = 0; i < a.size(); ++i) ic.docs.push_back({"a", "", ""});
-  write_index(path, ic);
-  auto backend = make_backend(BackendKind::kCpu);
-  add_to_index(path, docs_for(b.size(), "b"), {b.begin(), b.end()}, *backend, SimilarityParams{});
-  const Index ix = Index::open(path);
-  EXPECT_EQ(ix.documents(), 40);
-  EXPECT_EQ(ix.k(), 0);
-  EXPECT_TRUE(ix.neighbors(35).empty());
+  // With the default column blocks (all 40 rows in one block, rebuilt by the
+  // add) and without any (an index built so stays so).
+  for (const std::int64_t block_rows : {kIndexBlockRows, std::int64_t{0}}) {
+    test::TempDir dir;
+    const std::string path = dir / "x.psx";
+    const auto a = texts(30, 4, 0);
+    const auto b = texts(10, 5, 3);
+    IndexContents ic;
+    ic.options = tfidf_preset("abstracts");
+    ic.x = fit_transform(a, ic.options, &ic.model);
+    for (std::size_t i = 0; i < a.size(); ++i) ic.docs.push_back({"a", "", ""});
+    ic.block_rows = block_rows;
+    write_index(path, ic);
+    auto backend = make_backend(BackendKind::kCpu);
+    add_to_index(path, docs_for(b.size(), "b"), {b.begin(), b.end()}, *backend, SimilarityParams{});
+    const Index ix = Index::open(path);
+    EXPECT_EQ(ix.documents(), 40);
+    EXPECT_EQ(ix.k(), 0);
+    EXPECT_TRUE(ix.neighbors(35).empty());
+    if (block_rows > 0) {
+      expect_blocks_equal(ix, build_column_blocks(ix.matrix(), block_rows, 1));
+    } else {
+      EXPECT_TRUE(ix.column_blocks().empty());
+    }
+  }
 }
 
 TEST(IndexAdd, ExactJoinEqualsTheBackendBitForBit) {

@@ -1,7 +1,9 @@
 // The .psx index format: a round trip keeps every array; a truncated file, any
 // flipped byte, another version or bad magic is an InputError (exit 3 in the
 // CLI), never a crash or a silently different index; writing is atomic;
-// version 1 files (CRC-32 sections) are still read, and `add` upgrades them.
+// version 1 files (CRC-32 sections) and version 2 files (no column blocks) are
+// still read, and `add` upgrades them; column blocks are the rows inverted by
+// block, and blocks no build writes are rejected.
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -98,6 +100,37 @@ std::string as_version_1(std::string b) {
   return b;
 }
 
+// A current file whose sections were edited in place, with every checksum
+// recomputed: what no build writes, under checksums that match.
+std::string resealed(std::string b) {
+  const auto n = index::load_field<std::uint32_t>(b.data() + 12);
+  for (std::uint32_t s = 0; s < n; ++s) {
+    const std::size_t e = index::kHeaderBytes + s * index::kTableEntryBytes;
+    const auto at = index::load_field<std::uint64_t>(b.data() + e + 8);
+    const auto bytes = index::load_field<std::uint64_t>(b.data() + e + 16);
+    index::store_field<std::uint64_t>(
+        b.data() + e + 24,
+        index::section_checksum(kIndexFormatVersion, {{b.data() + at, bytes}}, 1));
+  }
+  index::store_field<std::uint32_t>(
+      b.data() + 24,
+      index::crc32_chunks({{b.data() + index::kHeaderBytes, n * index::kTableEntryBytes}}, 1));
+  index::store_field<std::uint32_t>(b.data() + 28, index::crc32_chunks({{b.data(), 28}}, 1));
+  return b;
+}
+
+// Offset of section `kind` in the file bytes `b`.
+std::size_t section_at(const std::string& b, IndexSection kind) {
+  const auto n = index::load_field<std::uint32_t>(b.data() + 12);
+  for (std::uint32_t s = 0; s < n; ++s) {
+    const std::size_t e = index::kHeaderBytes + s * index::kTableEntryBytes;
+    if (index::load_field<std::uint32_t>(b.data() + e) == static_cast<std::uint32_t>(kind))
+      return index::load_field<std::uint64_t>(b.data() + e + 8);
+  }
+  ADD_FAILURE() << "no section " << index::section_name(kind);
+  return 0;
+}
+
 void expect_same_index(const Index& a, const Index& b) {
   ASSERT_EQ(a.documents(), b.documents());
   ASSERT_EQ(a.vocabulary_size(), b.vocabulary_size());
@@ -156,6 +189,111 @@ TEST(IndexFormat, RoundTripKeepsEveryArray) {
   }
   EXPECT_TRUE(ix.neighbors(4).empty());
   EXPECT_EQ(ix.drift().added_documents, 0);
+}
+
+TEST(IndexFormat, ColumnBlocksAreTheRowsInvertedByBlock) {
+  test::TempDir dir;
+  for (const std::int64_t rows :
+       {kIndexBlockRows, std::int64_t{3}, std::int64_t{1}, std::int64_t{0}}) {
+    IndexContents c = contents(small_corpus(), 2, "sklearn");
+    c.block_rows = rows;
+    const std::string path = dir / ("b" + std::to_string(rows) + ".psx");
+    write_index(path, c);
+    const Index ix = Index::open(path);
+    const ColumnBlocksView got = ix.column_blocks();
+    if (rows == 0) {
+      EXPECT_TRUE(got.empty());
+      EXPECT_EQ(ix.section(IndexSection::kBlockTerms).first, nullptr);
+      continue;
+    }
+    const ColumnBlocks want = build_column_blocks(c.x.view(), rows, 1);
+    ASSERT_TRUE(got.covers(ix.documents())) << rows;
+    ASSERT_EQ(got.block_rows, rows);
+    EXPECT_TRUE(std::equal(want.term_offsets.begin(), want.term_offsets.end(), got.term_offsets));
+    EXPECT_TRUE(std::equal(want.terms.begin(), want.terms.end(), got.terms));
+    EXPECT_TRUE(std::equal(want.starts.begin(), want.starts.end(), got.starts));
+    EXPECT_TRUE(std::equal(want.rows.begin(), want.rows.end(), got.rows));
+    EXPECT_TRUE(std::equal(want.values.begin(), want.values.end(), got.values));
+    EXPECT_NE(got.release, nullptr) << "a mapped index lets the engine drop finished blocks";
+  }
+  IndexContents c = contents(small_corpus(), 0);
+  c.block_rows = kMaxColumnBlockRows + 1;
+  EXPECT_THROW(write_index(dir / "wide.psx", c), UsageError);
+}
+
+// Column blocks no build writes, under valid checksums: rejected before any
+// engine reads a posting out of its block or a column out of the vocabulary.
+TEST(IndexFormat, BadColumnBlocksUnderValidChecksumsAreRejected) {
+  test::TempDir dir;
+  IndexContents c = contents(small_corpus(), 2, "sklearn");
+  c.block_rows = 3;  // 7 documents: blocks of 3, 3 and 1 rows
+  write_index(dir / "good.psx", c);
+  const std::string good = slurp(dir / "good.psx");
+  const std::size_t rows = section_at(good, IndexSection::kBlockRows);
+  const std::size_t terms = section_at(good, IndexSection::kBlockTerms);
+  const std::size_t starts = section_at(good, IndexSection::kBlockTermStarts);
+  const std::size_t values = section_at(good, IndexSection::kBlockValues);
+  const std::size_t meta = section_at(good, IndexSection::kMeta);
+  const ColumnBlocks blocks = build_column_blocks(c.x.view(), 3, 1);
+  // A column of block 0 with two postings, for the order case.
+  std::size_t pair = 0;
+  while (pair + 1 < blocks.term_offsets[1] && blocks.starts[pair + 1] - blocks.starts[pair] < 2)
+    ++pair;
+  ASSERT_LT(pair + 1, blocks.term_offsets[1]) << "no column of block 0 in two rows";
+  const std::size_t p0 = blocks.starts[pair];
+  const std::vector<std::pair<std::string, std::function<void(std::string&)>>> cases = {
+      {"posting row past its block",
+       [&](std::string& b) { index::store_field<std::uint16_t>(b.data() + rows, 3); }},
+      {"postings of a column out of row order",
+       [&](std::string& b) {
+         const auto r0 = index::load_field<std::uint16_t>(b.data() + rows + 2 * p0);
+         const auto r1 = index::load_field<std::uint16_t>(b.data() + rows + 2 * p0 + 2);
+         index::store_field<std::uint16_t>(b.data() + rows + 2 * p0, r1);
+         index::store_field<std::uint16_t>(b.data() + rows + 2 * p0 + 2, r0);
+       }},
+      {"block columns out of order",
+       [&](std::string& b) {
+         const auto t0 = index::load_field<std::int32_t>(b.data() + terms);
+         const auto t1 = index::load_field<std::int32_t>(b.data() + terms + 4);
+         index::store_field<std::int32_t>(b.data() + terms, t1);
+         index::store_field<std::int32_t>(b.data() + terms + 4, t0);
+       }},
+      {"block column outside the vocabulary",
+       [&](std::string& b) {
+         index::store_field<std::int32_t>(b.data() + terms, static_cast<std::int32_t>(c.x.cols));
+       }},
+      {"a column without postings",
+       [&](std::string& b) {
+         index::store_field<std::uint32_t>(b.data() + starts + 4,
+                                           index::load_field<std::uint32_t>(b.data() + starts));
+       }},
+      {"first posting not at the block's start",
+       [&](std::string& b) { index::store_field<std::uint32_t>(b.data() + starts, 1); }},
+      {"posting value NaN",
+       [&](std::string& b) { index::store_field<float>(b.data() + values, std::nanf("")); }},
+      {"block size without blocks of that size",
+       [&](std::string& b) {
+         index::store_field<std::uint64_t>(b.data() + meta + 8 * index::kMetaBlockRows, 4);
+       }},
+      {"block sections without a block size",
+       [&](std::string& b) {
+         index::store_field<std::uint64_t>(b.data() + meta + 8 * index::kMetaBlockRows, 0);
+       }},
+      {"block size past 16-bit row offsets",
+       [&](std::string& b) {
+         index::store_field<std::uint64_t>(b.data() + meta + 8 * index::kMetaBlockRows,
+                                           kMaxColumnBlockRows + 1);
+       }},
+  };
+  for (const auto& [what, spoil] : cases) {
+    std::string b = good;
+    spoil(b);
+    spit(dir / "bad.psx", resealed(b));
+    expect_rejected(dir / "bad.psx", what);
+  }
+  // The unspoiled file resealed is still accepted (the helper itself is sound).
+  spit(dir / "same.psx", resealed(good));
+  EXPECT_NO_THROW(Index::open(dir / "same.psx"));
 }
 
 TEST(IndexFormat, VectorizeWithIndexMatchesTransformOfTheModel) {
@@ -268,7 +406,7 @@ TEST(IndexFormat, OtherVersionAndBadMagicAreNamed) {
   const std::string path = dir / "a.psx";
   write_index(path, contents(small_corpus(), 0));
   std::string b = slurp(path);
-  for (const int version : {0, 3}) {
+  for (const int version : {0, 4}) {
     b[8] = static_cast<char>(version);  // the header checksum is checked after the version
     spit(path, b);
     try {
@@ -377,12 +515,33 @@ TEST(IndexFormat, SectionChecksumIsTheDocumentedBlockHash) {
             index::crc32_chunks({{data.data(), data.size()}}, 1));
 }
 
-TEST(IndexFormat, Version1FilesAreReadAndAddRewritesThemAsTheCurrentVersion) {
+TEST(IndexFormat, Versions1And2AreReadAndAddRewritesThemAsTheCurrentVersion) {
   test::TempDir dir;
   const std::string current = dir / "current.psx", old = dir / "old.psx";
+  const std::string old2 = dir / "old2.psx", plain = dir / "plain.psx";
   write_index(current, contents(small_corpus(), 2, "sklearn"));
-  const std::string bytes = as_version_1(slurp(current));
+  // Versions 1 and 2 had no column blocks: made from a file written without them.
+  IndexContents no_blocks = contents(small_corpus(), 2, "sklearn");
+  no_blocks.block_rows = 0;
+  write_index(plain, no_blocks);
+  const std::string bytes = as_version_1(slurp(plain));
   spit(old, bytes);
+  {
+    // Version 2: the same sections and checksums, another version number.
+    std::string b = slurp(plain);
+    index::store_field<std::uint32_t>(b.data() + 8, 2);
+    index::store_field<std::uint32_t>(b.data() + 28, index::crc32_chunks({{b.data(), 28}}, 1));
+    spit(old2, b);
+    const Index v2 = Index::open(old2);
+    EXPECT_EQ(v2.version(), 2u);
+    EXPECT_TRUE(v2.column_blocks().empty());
+    expect_same_index(Index::open(current), v2);
+    // Version 2 knew no block size: a non-zero one is rejected.
+    const std::size_t meta = section_at(b, IndexSection::kMeta);
+    index::store_field<std::uint64_t>(b.data() + meta + 8 * index::kMetaBlockRows, 2048);
+    spit(dir / "v2-blocksize.psx", resealed(b));
+    expect_rejected(dir / "v2-blocksize.psx", "a block size in a version 2 file");
+  }
   {
     const Index a = Index::open(current), b = Index::open(old);
     EXPECT_EQ(a.version(), kIndexFormatVersion);
@@ -425,8 +584,11 @@ TEST(IndexFormat, Version1FilesAreReadAndAddRewritesThemAsTheCurrentVersion) {
   params.k = 2;
   add_to_index(current, docs, views, *backend, params);
   add_to_index(old, docs, views, *backend, params);
+  add_to_index(old2, docs, views, *backend, params);
   EXPECT_EQ(Index::open(old).version(), kIndexFormatVersion);
+  EXPECT_FALSE(Index::open(old).column_blocks().empty()) << "add gives an old file its blocks";
   EXPECT_TRUE(slurp(old) == slurp(current)) << "add to a version 1 file wrote other bytes";
+  EXPECT_TRUE(slurp(old2) == slurp(current)) << "add to a version 2 file wrote other bytes";
 }
 
 TEST(IndexFormat, FailedWriteLeavesThePreviousIndexAndNoTemporaryFile) {

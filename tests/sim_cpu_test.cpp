@@ -32,6 +32,17 @@ void expect_same(const SimilarityResult& got, const SimilarityResult& want,
   }
 }
 
+// A two-sided cross join's other direction: the references' lists among the
+// queries, against the reversed cross join's brute force.
+void expect_reference_side(SimilarityResult& got, const CsrMatrix& q, const CsrMatrix& r,
+                           const SimilarityParams& p, const std::string& what) {
+  SimilarityParams rp = p;
+  rp.threshold = -1.0f;
+  SimilarityResult reverse;
+  reverse.topk = std::move(got.reference_topk);
+  expect_same(reverse, brute_force(r, &q, rp), what);
+}
+
 struct Case {
   testing::RandomSpec spec;
   std::int64_t k;
@@ -104,11 +115,7 @@ TEST_P(CpuParity, TwoSidedCrossJoinGivesBothDirections) {
   p.reference_lists = true;
   SimilarityResult got = make_cpu_backend()->cross_join(q, r, p);
   expect_same(got, brute_force(q, &r, p), "two-sided, queries' side " + describe(c));
-  SimilarityParams rp = p;
-  rp.threshold = -1.0f;
-  SimilarityResult reverse;
-  reverse.topk = std::move(got.reference_topk);
-  expect_same(reverse, brute_force(r, &q, rp), "two-sided, references' side " + describe(c));
+  expect_reference_side(got, q, r, p, "two-sided, references' side " + describe(c));
   EXPECT_EQ(got.stats.pairs_evaluated, q.rows * r.rows) << "one pass, not two";
 }
 
@@ -129,12 +136,38 @@ TEST_P(CpuParity, FewQueriesAgainstManyReferencesMatchBruteForce) {
       SimilarityResult got = make_cpu_backend()->cross_join(q, r, p);
       expect_same(got, brute_force(q, &r, p), what);
       EXPECT_EQ(got.stats.pairs_evaluated, q.rows * r.rows) << what;
-      if (!two_sided) continue;
-      SimilarityParams rp = p;
-      rp.threshold = -1.0f;
-      SimilarityResult reverse;
-      reverse.topk = std::move(got.reference_topk);
-      expect_same(reverse, brute_force(r, &q, rp), what + ", references' side");
+      if (two_sided) expect_reference_side(got, q, r, p, what + ", references' side");
+    }
+  }
+}
+
+TEST_P(CpuParity, CrossJoinReadingColumnBlocksMatchesBruteForce) {
+  // Saved column blocks (an index's) replace the per-tile inversion of the
+  // references when the tile edge is theirs; other sizes fall back to building.
+  // Either way the result is the brute force's, one- and two-sided.
+  const Case& c = GetParam();
+  CsrMatrix all = testing::random_matrix(c.spec, 6);
+  for (std::int64_t split : {std::int64_t{1}, all.rows / 3}) {
+    CsrMatrix q = all.slice_rows(0, split), r = all.slice_rows(split, all.rows);
+    for (std::int64_t edge : {std::int64_t{64}, std::int64_t{128}, r.rows}) {
+      const ColumnBlocks blocks = build_column_blocks(r.view(), edge, 2);
+      for (bool two_sided : {false, true}) {
+        if (two_sided && c.k <= 0) continue;
+        SimilarityParams p = params_of(c);
+        p.reference_lists = two_sided;
+        const std::string what = "blocks of " + std::to_string(edge) + ", " +
+                                 std::to_string(split) + " queries" +
+                                 (two_sided ? ", two-sided " : " ") + describe(c);
+        SimilarityResult got = make_cpu_backend()->cross_join(q.view(), r.view(), blocks.view(), p);
+        expect_same(got, brute_force(q, &r, p), what);
+        // Read when the edge is free (and they are no wider than the tiles would be)
+        // or asked for as theirs.
+        const bool expected =
+            c.tile == edge || (c.tile == 0 && (edge <= (std::max(q.rows, r.rows) + 63) / 64 * 64 ||
+                                               blocks.blocks() == 1));
+        EXPECT_EQ(got.stats.column_blocks, expected) << what;
+        if (two_sided) expect_reference_side(got, q, r, p, what + ", references' side");
+      }
     }
   }
 }
@@ -246,6 +279,29 @@ TEST(CpuBackend, MemoryBudgetBoundsTheEngineAndKeepsResults) {
   EXPECT_GT(fitted[0], 4);
   EXPECT_GT(fitted[1], 4);
   EXPECT_EQ(most_tiles, 8 * 9 / 2) << "the smallest budget that fits uses 64-row tiles";
+
+  // With saved column blocks: read where the budget allows tiles as wide as the
+  // blocks, built otherwise; within the budget and exact either way.
+  const ColumnBlocks blocks = build_column_blocks(r.view(), 128, 1);
+  bool read = false, built = false;
+  for (std::size_t budget = 16 << 10; budget <= (8 << 20); budget = budget * 5 / 4) {
+    p.memory_budget = budget;
+    SimilarityResult got;
+    try {
+      got = make_cpu_backend()->cross_join(q.view(), r.view(), blocks.view(), p);
+    } catch (const UsageError&) {
+      continue;
+    }
+    (got.stats.column_blocks ? read : built) = true;
+    EXPECT_LE(got.stats.peak_working_bytes, budget) << "blocks, budget " << budget;
+    expect_same(got, want_cross, "blocks, budget " + std::to_string(budget));
+  }
+  EXPECT_TRUE(read);
+  EXPECT_TRUE(built);
+  // Blocks of other rows are refused, not read out of bounds.
+  const ColumnBlocks wrong = build_column_blocks(q.view(), 128, 1);
+  p.memory_budget = 0;
+  EXPECT_THROW(make_cpu_backend()->cross_join(q.view(), r.view(), wrong.view(), p), Error);
 }
 
 TEST(CpuBackend, RejectsBadParamsAndShapes) {

@@ -83,6 +83,65 @@ TEST(ColumnDf, WorkersCountWhatOneCounts) {
   }
 }
 
+// The documented layout, entry by entry: every block column's postings are the
+// block's entries of that column in row order, and nothing else is there.
+void expect_blocks_of(const CsrView& x, const ColumnBlocks& b, std::int64_t first_block,
+                      const std::string& what) {
+  const std::int64_t e = b.block_rows, r_first = first_block * e;
+  ASSERT_EQ(b.blocks(), (x.rows - r_first + e - 1) / e) << what;
+  ASSERT_EQ(b.rows.size(), static_cast<std::size_t>(x.indptr[x.rows] - x.indptr[r_first])) << what;
+  ASSERT_EQ(b.terms.size(), b.term_offsets.back()) << what;
+  for (std::int64_t k = 0; k < b.blocks(); ++k) {
+    const std::int64_t r0 = r_first + k * e, r1 = std::min(r0 + e, x.rows);
+    // Brute force: column -> (row offset, value) in row order.
+    std::map<std::int32_t, std::vector<std::pair<std::uint16_t, float>>> want;
+    for (std::int64_t r = r0; r < r1; ++r)
+      for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p)
+        want[x.indices[p]].push_back({static_cast<std::uint16_t>(r - r0), x.data[p]});
+    const std::uint64_t t0 = b.term_offsets[k], t1 = b.term_offsets[k + 1];
+    ASSERT_EQ(t1 - t0, want.size()) << what << " block " << k;
+    const std::int64_t first = x.indptr[r0] - x.indptr[r_first];
+    const std::int64_t nnz = x.indptr[r1] - x.indptr[r0];
+    std::uint64_t t = t0;
+    for (const auto& [col, postings] : want) {
+      ASSERT_EQ(b.terms[t], col) << what << " block " << k;
+      const std::int64_t s0 = b.starts[t], s1 = t + 1 < t1 ? b.starts[t + 1] : nnz;
+      ASSERT_EQ(s1 - s0, static_cast<std::int64_t>(postings.size())) << what;
+      for (std::int64_t i = 0; i < s1 - s0; ++i) {
+        EXPECT_EQ(b.rows[first + s0 + i], postings[i].first) << what;
+        EXPECT_EQ(b.values[first + s0 + i], postings[i].second) << what;
+      }
+      ++t;
+    }
+  }
+}
+
+TEST(ColumnBlocks, EachBlockListsItsColumnsPostingsInRowOrder) {
+  testing::RandomSpec spec{230, 60, 7.0, 0.1, 0.1, 0, 1.1};
+  const CsrMatrix x = testing::random_matrix(spec, 9);
+  for (std::int64_t e : {1, 3, 64, 100, 229, 230, 5000}) {
+    for (int threads : {1, 3}) {
+      const ColumnBlocks b = build_column_blocks(x.view(), e, threads);
+      EXPECT_EQ(b.block_rows, e);
+      EXPECT_TRUE(b.view().covers(x.rows));
+      expect_blocks_of(x.view(), b, 0, "edge " + std::to_string(e));
+      EXPECT_EQ(column_df(x.view(), b.view()), column_df(x.view())) << "edge " << e;
+    }
+    // From a later block on (what `index add` rebuilds): postings from that block's position.
+    if (x.rows > 2 * e) {
+      const ColumnBlocks tail = build_column_blocks(x.view(), e, 2, 2);
+      expect_blocks_of(x.view(), tail, 2, "edge " + std::to_string(e) + " from block 2");
+    }
+  }
+  const ColumnBlocks none = build_column_blocks(x.view().row_range(0, 0), 8, 2);
+  EXPECT_EQ(none.blocks(), 0);
+  EXPECT_TRUE(none.view().covers(0));
+  EXPECT_FALSE(ColumnBlocksView{}.covers(0)) << "no block size: not blocks of anything";
+  EXPECT_FALSE(build_column_blocks(x.view(), 64, 1).view().covers(x.rows + 64));
+  EXPECT_THROW(build_column_blocks(x.view(), 0, 1), Error);
+  EXPECT_THROW(build_column_blocks(x.view(), kMaxColumnBlockRows + 1, 1), Error);
+}
+
 TEST(HeadSplit, RequestedTakesMostFrequentTiesByLowerColumn) {
   std::vector<std::int64_t> df = {5, 9, 5, 0, 7};
   const JoinShape shape = self_shape(10);

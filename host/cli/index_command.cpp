@@ -284,6 +284,16 @@ void register_index_info(CLI::App& index) {
                 format_count(ix.vocabulary_size()).c_str(), format_count(ix.nnz()).c_str());
     std::printf("top-k lists       %s\n",
                 ix.k() > 0 ? ("k = " + std::to_string(ix.k())).c_str() : "none");
+    const ColumnBlocksView blocks = ix.column_blocks();
+    if (blocks.empty()) {
+      std::printf(
+          "column blocks     none (queries invert the rows per run; index add writes them)\n");
+    } else {
+      std::printf(
+          "column blocks     %s blocks of %lld rows, %s block columns\n",
+          format_count(blocks.blocks).c_str(), static_cast<long long>(blocks.block_rows),
+          format_count(static_cast<std::int64_t>(blocks.term_offsets[blocks.blocks])).c_str());
+    }
     std::printf("options\n");
     std::string line;
     for (char ch : ix.options_text()) {
@@ -375,7 +385,11 @@ SimilarityResult match_index(const QueryRun& r, SimilarityBackend& backend, Simi
   if (!ctx.quiet)
     std::fprintf(stderr, "papersim: %s pairs on backend %s\n", format_count(total).c_str(),
                  backend.name().c_str());
-  SimilarityResult res = backend.cross_join(r.q.view(), r.index.matrix(), p);
+  // The index's column blocks spare the engine inverting every reference block.
+  const ColumnBlocksView blocks = r.index.column_blocks();
+  SimilarityResult res = blocks.empty()
+                             ? backend.cross_join(r.q.view(), r.index.matrix(), p)
+                             : backend.cross_join(r.q.view(), r.index.matrix(), blocks, p);
   progress->finish();
   return res;
 }

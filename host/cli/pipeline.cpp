@@ -589,8 +589,9 @@ void print_engine_stats(const SimilarityStats& r) {
   // A run without tiles (an empty side) has no head or re-scoring to report.
   const bool tiled = r.tiles > 0;
   if (tiled) {
-    std::fprintf(stderr, "  backend           %s (head D=%d, %s tiles)\n", r.backend.c_str(),
-                 r.head_dim, format_count(r.tiles).c_str());
+    std::fprintf(stderr, "  backend           %s (head D=%d, %s tiles%s)\n", r.backend.c_str(),
+                 r.head_dim, format_count(r.tiles).c_str(),
+                 r.column_blocks ? ", the index's column blocks" : "");
   } else {
     std::fprintf(stderr, "  backend           %s\n", r.backend.c_str());
   }

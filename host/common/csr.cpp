@@ -1,10 +1,12 @@
 #include "papersim/csr.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <ostream>
 #include <string>
 
+#include "common/util.hpp"
 #include "papersim/error.hpp"
 
 namespace papersim {
@@ -25,6 +27,93 @@ CsrMatrix CsrMatrix::slice_rows(std::int64_t begin, std::int64_t end) const {
 CsrView CsrView::row_range(std::int64_t begin, std::int64_t end) const {
   if (begin < 0 || end > rows || begin > end) throw Error("row_range: range out of bounds");
   return {end - begin, cols, indptr + begin, indices, data};
+}
+
+ColumnBlocksView ColumnBlocks::view() const {
+  ColumnBlocksView v;
+  v.block_rows = block_rows;
+  v.blocks = blocks();
+  v.term_offsets = term_offsets.data();
+  v.terms = terms.data();
+  v.starts = starts.data();
+  v.rows = rows.data();
+  v.values = values.data();
+  return v;
+}
+
+ColumnBlocks build_column_blocks(const CsrView& x, std::int64_t block_rows, int threads,
+                                 std::int64_t first_block) {
+  if (block_rows < 1 || block_rows > kMaxColumnBlockRows)
+    throw Error("column blocks: block_rows " + std::to_string(block_rows) + " outside [1, " +
+                std::to_string(kMaxColumnBlockRows) + "]");
+  ColumnBlocks out;
+  out.block_rows = block_rows;
+  const std::int64_t first_row = std::min(first_block * block_rows, x.rows);
+  const std::int64_t blocks = (x.rows - first_row + block_rows - 1) / block_rows;
+  const std::int64_t base = x.indptr[first_row];
+  const auto block_range = [&](std::int64_t b) {
+    const std::int64_t r0 = first_row + b * block_rows;
+    return std::make_pair(r0, std::min(r0 + block_rows, x.rows));
+  };
+  const int workers = resolve_threads(threads);
+  // Per worker: a count (then cursor) per column, zero between blocks.
+  std::vector<std::vector<std::uint32_t>> count(static_cast<std::size_t>(workers));
+  std::vector<std::vector<std::int32_t>> touched(static_cast<std::size_t>(workers));
+  const auto columns_of = [&](std::int64_t b, int w) -> std::vector<std::int32_t>& {
+    std::vector<std::uint32_t>& cnt = count[w];
+    if (cnt.size() != static_cast<std::size_t>(x.cols))
+      cnt.assign(static_cast<std::size_t>(x.cols), 0);
+    std::vector<std::int32_t>& t = touched[w];
+    t.clear();
+    const auto [r0, r1] = block_range(b);
+    if (x.indptr[r1] - x.indptr[r0] > std::int64_t{0xffffffff})
+      throw Error("column blocks: a block of " + std::to_string(block_rows) +
+                  " rows holds more than 2^32 - 1 entries");
+    for (std::int64_t p = x.indptr[r0]; p < x.indptr[r1]; ++p)
+      if (cnt[x.indices[p]]++ == 0) t.push_back(x.indices[p]);
+    std::sort(t.begin(), t.end());
+    return t;
+  };
+  // Pass 1: each block's column count, for the offsets.
+  std::vector<std::uint64_t> columns(static_cast<std::size_t>(blocks));
+  parallel_for_worker(blocks, workers, [&](std::int64_t b, int w) {
+    std::vector<std::int32_t>& t = columns_of(b, w);
+    columns[b] = t.size();
+    for (std::int32_t c : t) count[w][c] = 0;
+  });
+  out.term_offsets.assign(static_cast<std::size_t>(blocks + 1), 0);
+  for (std::int64_t b = 0; b < blocks; ++b)
+    out.term_offsets[b + 1] = out.term_offsets[b] + columns[b];
+  out.terms.resize(out.term_offsets.back());
+  out.starts.resize(out.term_offsets.back());
+  out.rows.resize(static_cast<std::size_t>(x.indptr[x.rows] - base));
+  out.values.resize(out.rows.size());
+  // Pass 2: columns, starts and postings, each block in place.
+  parallel_for_worker(blocks, workers, [&](std::int64_t b, int w) {
+    std::vector<std::int32_t>& t = columns_of(b, w);
+    std::vector<std::uint32_t>& cnt = count[w];
+    const std::uint64_t e0 = out.term_offsets[b];
+    std::uint32_t at = 0;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      out.terms[e0 + i] = t[i];
+      out.starts[e0 + i] = at;
+      const std::uint32_t n = cnt[t[i]];
+      cnt[t[i]] = at;  // now the column's cursor
+      at += n;
+    }
+    const auto [r0, r1] = block_range(b);
+    const std::int64_t p0 = x.indptr[r0];
+    std::uint16_t* rows = out.rows.data() + (p0 - base);
+    float* values = out.values.data() + (p0 - base);
+    for (std::int64_t r = r0; r < r1; ++r)
+      for (std::int64_t p = x.indptr[r]; p < x.indptr[r + 1]; ++p) {
+        const std::uint32_t i = cnt[x.indices[p]]++;
+        rows[i] = static_cast<std::uint16_t>(r - r0);
+        values[i] = x.data[p];
+      }
+    for (std::int32_t c : t) cnt[c] = 0;
+  });
+  return out;
 }
 
 CsrView CsrMatrix::view() const { return {rows, cols, indptr.data(), indices.data(), data.data()}; }

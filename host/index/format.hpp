@@ -42,6 +42,7 @@ enum MetaWord {
   kMetaAddedInVocabulary = 6,
   kMetaAddedOutOfVocabulary = 7,
   kMetaNewTerms = 8,
+  kMetaBlockRows = 9,
 };
 
 /// A run of bytes of a section (sections are concatenations of chunks, so
@@ -90,6 +91,9 @@ const char* section_name(IndexSection kind);
 /// Called with the bytes written so far, after each write; may throw to abort
 /// (failure injection in tests) — the previous file then stays as it was.
 using WriteHook = std::function<void(std::uint64_t written)>;
+
+/// Append the kBlock* sections of `blocks` (none when it has no block rows).
+void push_block_sections(std::vector<SectionData>& sections, const ColumnBlocks& blocks);
 
 /// Write header, section table and sections to `path` through an AtomicFile
 /// (temporary in the same directory, fsync, rename, fsync of the directory);

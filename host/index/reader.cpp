@@ -35,6 +35,82 @@ bool offsets_valid(const std::uint64_t* off, std::int64_t n, std::uint64_t bytes
   return ok;
 }
 
+// Verifying reads every byte of the file once, but a run then touches only
+// part of it (a cross join against the column blocks reads neither the CSR's
+// columns nor its values but for a few candidate rows). The pages of a large
+// array just verified are handed back to the page cache (MADV_DONTNEED on the
+// read-only file mapping: they stay cached and fault back in on use), so the
+// process's resident set holds what the run reads, not the whole file. Ranges
+// below `worth_it` bytes are left alone.
+void release_pages(const unsigned char* p, std::uint64_t bytes, std::uint64_t worth_it = 4u << 20) {
+  if (bytes < worth_it) return;
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + page - 1) / page * page;
+  const auto end = (reinterpret_cast<std::uintptr_t>(p) + bytes) / page * page;
+  // Advice only: a failure leaves the pages resident, nothing else.
+  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
+// ColumnBlocksView::release for an index's blocks: the block's pages go back
+// to the page cache once the engine is done with them.
+void release_block(const ColumnBlocksView& b, std::int64_t block, std::int64_t first_entry,
+                   std::int64_t entries) {
+  const auto n = static_cast<std::uint64_t>(entries);
+  release_pages(reinterpret_cast<const unsigned char*>(b.rows + first_entry), n * 2, 0);
+  release_pages(reinterpret_cast<const unsigned char*>(b.values + first_entry), n * 4, 0);
+  const std::uint64_t t0 = b.term_offsets[block], columns = b.term_offsets[block + 1] - t0;
+  release_pages(reinterpret_cast<const unsigned char*>(b.terms + t0), columns * 4, 0);
+  release_pages(reinterpret_cast<const unsigned char*>(b.starts + t0), columns * 4, 0);
+}
+
+// One entry (row, column, value bits) of a matrix, hashed so that a sum over
+// all entries fingerprints the multiset of entries: the CSR and its column
+// blocks must hold the same one. 32-bit multiplies, so the loops vectorize.
+inline std::uint32_t entry_hash(std::uint32_t row, std::uint32_t col, float value) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  std::uint32_t h = (col * 0x9E3779B1u + row * 0x85EBCA77u) ^ bits;
+  h *= 0xC2B2AE3Du;
+  h ^= h >> 15;
+  h *= 0x27D4EB2Fu;
+  h ^= h >> 13;
+  return h;
+}
+
+// Sums of entry_hash over a CSR row and over a block column's postings: most of
+// the fingerprint's time is in these loops, so they are also built for AVX2
+// (32-bit vector multiplies), chosen at load time where the CPU has it.
+__attribute__((target_clones("avx2", "default"))) std::uint64_t row_fingerprint(
+    std::uint32_t row, const std::int32_t* cols, const float* values, std::int64_t n) {
+  std::uint64_t sum = 0;
+  for (std::int64_t i = 0; i < n; ++i)
+    sum += entry_hash(row, static_cast<std::uint32_t>(cols[i]), values[i]);
+  return sum;
+}
+
+// One column block's postings (`cols`: each posting's column, spelled out):
+// the fingerprint, whether any row offset exceeds `height` or any value is not
+// finite, and the descents rows[i] <= rows[i - 1] (valid only at column starts).
+struct BlockScan {
+  std::uint64_t fingerprint = 0;
+  std::uint64_t descents = 0;
+  bool bad = false;
+};
+__attribute__((target_clones("avx2", "default"))) BlockScan scan_block(
+    std::uint32_t first_row, std::uint16_t height, const std::uint32_t* cols,
+    const std::uint16_t* rows, const float* values, std::int64_t n) {
+  std::uint64_t sum = 0, descents = 0;
+  std::uint32_t bad = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, values + i, sizeof bits);
+    bad |= (rows[i] > height || (bits & 0x7f800000u) == 0x7f800000u) ? 1u : 0u;
+    sum += entry_hash(first_row + rows[i], cols[i], values[i]);
+  }
+  for (std::int64_t i = 1; i < n; ++i) descents += rows[i] <= rows[i - 1] ? 1 : 0;
+  return {sum, descents, bad != 0};
+}
+
 }  // namespace
 
 Index::Index(Index&& o) noexcept { *this = std::move(o); }
@@ -59,6 +135,8 @@ Index& Index::operator=(Index&& o) noexcept {
   topk_docs_ = o.topk_docs_, topk_scores_ = o.topk_scores_, added_df_ = o.added_df_;
   new_term_off_ = o.new_term_off_, new_term_bytes_ = o.new_term_bytes_;
   new_term_df_ = o.new_term_df_;
+  blocks_ = o.blocks_;
+  o.blocks_ = {};
   o.base_ = nullptr;
   o.size_ = 0;
   return *this;
@@ -170,13 +248,24 @@ Index Index::open(const std::string& path) {
   // Every section's checksum, the big arrays included: a flipped bit in the
   // CSR would otherwise give wrong scores silently. Blocks of all sections run
   // in parallel (see `index info` for the time it takes).
-  for (const auto& se : ix.sections_) {
-    const std::uint64_t checksum =
-        index::section_checksum(ix.version_, {{ix.base_ + se.offset, se.bytes}}, threads);
-    if (checksum != se.checksum)
-      throw fail(std::string("corrupt index: checksum mismatch in section '") +
-                 index::section_name(se.kind) + "'");
-  }
+  // The column blocks' sections are checked after the rows (below), so the
+  // rows and the blocks need not be resident together.
+  const auto is_block_section = [](IndexSection kind) {
+    return kind == IndexSection::kBlockTermOffsets || kind == IndexSection::kBlockTerms ||
+           kind == IndexSection::kBlockTermStarts || kind == IndexSection::kBlockRows ||
+           kind == IndexSection::kBlockValues;
+  };
+  const auto verify_checksums = [&](bool blocks) {
+    for (const auto& se : ix.sections_) {
+      if (is_block_section(se.kind) != blocks) continue;
+      const std::uint64_t checksum =
+          index::section_checksum(ix.version_, {{ix.base_ + se.offset, se.bytes}}, threads);
+      if (checksum != se.checksum)
+        throw fail(std::string("corrupt index: checksum mismatch in section '") +
+                   index::section_name(se.kind) + "'");
+    }
+  };
+  verify_checksums(false);
 
   const auto need = [&](IndexSection kind, std::uint64_t bytes) -> const unsigned char* {
     const auto [q, b] = ix.section(kind);
@@ -260,39 +349,55 @@ Index Index::open(const std::string& path) {
   if (ix.indptr_[0] != 0 || ix.indptr_[ix.n_] != ix.z_)
     throw fail("corrupt index: CSR row offsets do not span the non-zeros");
   std::atomic<bool> rows_ok{true}, lists_ok{true};
-  parallel_for(
-      ix.n_, threads,
-      [&](std::int64_t r) {
-        const std::int64_t b = ix.indptr_[r], e = ix.indptr_[r + 1];
-        if (b < 0 || b > e || e > ix.z_) {
-          rows_ok = false;
-          return;
+  const std::int64_t block_rows = meta(index::kMetaBlockRows);
+  // With column blocks: the CSR's entries' fingerprint, to hold the blocks' to.
+  std::atomic<std::uint64_t> csr_fingerprint{0};
+  constexpr std::int64_t kRowChunk = 256;
+  parallel_for((ix.n_ + kRowChunk - 1) / kRowChunk, threads, [&](std::int64_t chunk) {
+    const std::int64_t r0 = chunk * kRowChunk, r1 = std::min(r0 + kRowChunk, ix.n_);
+    for (std::int64_t r = r0; r < r1; ++r)
+      if (ix.indptr_[r] > ix.indptr_[r + 1]) {
+        rows_ok = false;
+        return;
+      }
+    // Column ids in range, finite values, ids increasing within each row; with
+    // column blocks, the entries' fingerprint. One pass per row, in cache.
+    std::uint32_t bad = 0;
+    std::uint64_t sum = 0;
+    const auto cols = static_cast<std::int32_t>(ix.v_);
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const std::int64_t b = ix.indptr_[r], n = ix.indptr_[r + 1] - b;
+      const std::int32_t* __restrict ci = ix.indices_ + b;
+      const float* __restrict cv = ix.data_ + b;
+      if (n > 0) bad |= ci[0] < 0 ? 1u : 0u;
+      for (std::int64_t i = 1; i < n; ++i) bad |= ci[i] <= ci[i - 1] ? 1u : 0u;
+      for (std::int64_t i = 0; i < n; ++i) {
+        std::uint32_t bits;
+        std::memcpy(&bits, cv + i, sizeof bits);
+        bad |= (ci[i] >= cols || (bits & 0x7f800000u) == 0x7f800000u) ? 1u : 0u;
+      }
+      if (block_rows > 0) sum += row_fingerprint(static_cast<std::uint32_t>(r), ci, cv, n);
+    }
+    if (bad != 0) rows_ok = false;
+    csr_fingerprint += sum;
+    for (std::int64_t r = r0; r < r1 && ix.k_ > 0; ++r) {
+      bool ended = false;
+      for (std::int64_t i = 0; i < ix.k_; ++i) {
+        const std::int64_t d = ix.topk_docs_[r * ix.k_ + i];
+        const float score = ix.topk_scores_[r * ix.k_ + i];
+        if (d == -1) {
+          ended = true;
+        } else if (ended || d < 0 || d >= ix.n_ || d == r || !std::isfinite(score)) {
+          lists_ok = false;
+        } else if (i > 0) {
+          // The one total order: score descending, then lower doc.
+          const std::int64_t pd = ix.topk_docs_[r * ix.k_ + i - 1];
+          const float ps = ix.topk_scores_[r * ix.k_ + i - 1];
+          if (!(ps > score || (ps == score && pd < d))) lists_ok = false;
         }
-        for (std::int64_t i = b; i < e; ++i) {
-          const std::int32_t c = ix.indices_[i];
-          if (c < 0 || c >= ix.v_ || (i > b && c <= ix.indices_[i - 1]) ||
-              !std::isfinite(ix.data_[i])) {
-            rows_ok = false;
-            return;
-          }
-        }
-        bool ended = false;
-        for (std::int64_t i = 0; i < ix.k_; ++i) {
-          const std::int64_t d = ix.topk_docs_[r * ix.k_ + i];
-          const float score = ix.topk_scores_[r * ix.k_ + i];
-          if (d == -1) {
-            ended = true;
-          } else if (ended || d < 0 || d >= ix.n_ || d == r || !std::isfinite(score)) {
-            lists_ok = false;
-          } else if (i > 0) {
-            // The one total order: score descending, then lower doc.
-            const std::int64_t pd = ix.topk_docs_[r * ix.k_ + i - 1];
-            const float ps = ix.topk_scores_[r * ix.k_ + i - 1];
-            if (!(ps > score || (ps == score && pd < d))) lists_ok = false;
-          }
-        }
-      },
-      4096);
+      }
+    }
+  });
   // The model: a bad weight would give wrong answers, not a crash, so it is checked too.
   for (std::int64_t c = 0; c < ix.v_; ++c) {
     if (ix.df_[c] < 0 || ix.df_[c] > ix.model_docs_)
@@ -301,7 +406,88 @@ Index Index::open(const std::string& path) {
       throw fail("corrupt index: idf weight not a positive number");
   }
   if (!rows_ok) throw fail("corrupt index: CSR rows inconsistent (offsets or column ids)");
+  release_pages(reinterpret_cast<const unsigned char*>(ix.indices_), z * 4);
+  release_pages(reinterpret_cast<const unsigned char*>(ix.data_), z * 4);
   if (!lists_ok) throw fail("corrupt index: stored top-k lists inconsistent");
+
+  // Column blocks: bounds and order are checked, so the engine can read the
+  // postings in place, and their entries' fingerprint must be the CSR's (a
+  // block disagreeing with the rows would give wrong approximate scores).
+  const bool any_block_section = ix.section(IndexSection::kBlockTermOffsets).first != nullptr ||
+                                 ix.section(IndexSection::kBlockTerms).first != nullptr ||
+                                 ix.section(IndexSection::kBlockTermStarts).first != nullptr ||
+                                 ix.section(IndexSection::kBlockRows).first != nullptr ||
+                                 ix.section(IndexSection::kBlockValues).first != nullptr;
+  if (block_rows < 0 || block_rows > kMaxColumnBlockRows || (ix.version_ < 3 && block_rows != 0))
+    throw fail("corrupt index: bad column block size in the meta section");
+  if (block_rows == 0 && any_block_section)
+    throw fail("corrupt index: column block sections without a block size");
+  if (block_rows > 0) {
+    verify_checksums(true);
+    const std::int64_t blocks = (ix.n_ + block_rows - 1) / block_rows;
+    const auto* off = reinterpret_cast<const std::uint64_t*>(
+        need(IndexSection::kBlockTermOffsets, static_cast<std::uint64_t>(blocks + 1) * 8));
+    const std::uint64_t columns = ix.section(IndexSection::kBlockTerms).second / 4;
+    const auto* terms =
+        reinterpret_cast<const std::int32_t*>(need(IndexSection::kBlockTerms, columns * 4));
+    const auto* starts =
+        reinterpret_cast<const std::uint32_t*>(need(IndexSection::kBlockTermStarts, columns * 4));
+    const auto* rows =
+        reinterpret_cast<const std::uint16_t*>(need(IndexSection::kBlockRows, z * 2));
+    const auto* values = reinterpret_cast<const float*>(need(IndexSection::kBlockValues, z * 4));
+    if (!offsets_valid(off, blocks, columns, threads))
+      throw fail("corrupt index: column block offsets inconsistent");
+    std::atomic<bool> blocks_ok{true};
+    std::atomic<std::uint64_t> block_fingerprint{0};
+    std::vector<std::vector<std::uint32_t>> column_of(
+        static_cast<std::size_t>(resolve_threads(threads)));
+    parallel_for_worker(blocks, threads, [&](std::int64_t b, int w) {
+      const std::int64_t r0 = b * block_rows, r1 = std::min(r0 + block_rows, ix.n_);
+      const std::int64_t first = ix.indptr_[r0], nnz = ix.indptr_[r1] - first;
+      const auto block_height = static_cast<std::uint16_t>(r1 - r0 - 1);
+      const std::uint64_t t0 = off[b], t1 = off[b + 1];
+      bool ok = (t0 == t1) == (nnz == 0);
+      // Columns in range and increasing; postings starting at 0, each column's non-empty.
+      for (std::uint64_t e = t0; e < t1 && ok; ++e) {
+        const std::int32_t c = terms[e];
+        const std::int64_t s0 = starts[e], s1 = e + 1 < t1 ? starts[e + 1] : nnz;
+        ok = c >= 0 && c < ix.v_ && (e == t0 ? s0 == 0 : c > terms[e - 1]) && s0 < s1 && s1 <= nnz;
+      }
+      if (!ok) {
+        blocks_ok = false;
+        return;
+      }
+      // Rows within the block and increasing within each column (the engine reads
+      // a column's postings as distinct rows), values finite; the fingerprint.
+      // One pass over the block, each posting's column spelled out beside it.
+      const std::uint16_t* pr = rows + first;
+      std::vector<std::uint32_t>& cols = column_of[w];
+      cols.resize(static_cast<std::size_t>(nnz));
+      std::uint64_t at_starts = 0;
+      for (std::uint64_t e = t0; e < t1; ++e) {
+        const std::int64_t s0 = starts[e], s1 = e + 1 < t1 ? starts[e + 1] : nnz;
+        std::fill(cols.begin() + s0, cols.begin() + s1, static_cast<std::uint32_t>(terms[e]));
+        if (e > t0) at_starts += pr[s0] <= pr[s0 - 1] ? 1 : 0;
+      }
+      const BlockScan scan = scan_block(static_cast<std::uint32_t>(r0), block_height, cols.data(),
+                                        pr, values + first, nnz);
+      if (scan.bad || scan.descents != at_starts) blocks_ok = false;
+      block_fingerprint += scan.fingerprint;
+    });
+    if (!blocks_ok) throw fail("corrupt index: column blocks inconsistent");
+    if (block_fingerprint != csr_fingerprint)
+      throw fail("corrupt index: column blocks do not hold the rows' entries");
+    release_pages(reinterpret_cast<const unsigned char*>(rows), z * 2);
+    release_pages(reinterpret_cast<const unsigned char*>(values), z * 4);
+    ix.blocks_.block_rows = block_rows;
+    ix.blocks_.blocks = blocks;
+    ix.blocks_.term_offsets = off;
+    ix.blocks_.terms = terms;
+    ix.blocks_.starts = starts;
+    ix.blocks_.rows = rows;
+    ix.blocks_.values = values;
+    ix.blocks_.release = release_block;
+  }
   ix.verify_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return ix;
 }

@@ -142,7 +142,10 @@ IndexAddResult add_documents(const std::string& path, const std::vector<IndexedD
       res.pairs_evaluated = self.stats.pairs_evaluated;
       if (n > 0) {
         // The backends read the mapped rows in place.
-        SimilarityResult a = backend.cross_join(x_new.view(), old.matrix(), p);
+        const ColumnBlocksView blocks = old.column_blocks();
+        SimilarityResult a = blocks.empty()
+                                 ? backend.cross_join(x_new.view(), old.matrix(), p)
+                                 : backend.cross_join(x_new.view(), old.matrix(), blocks, p);
         SimilarityResult b = backend.cross_join(old.matrix(), x_new.view(), p);
         res.pairs_evaluated += a.stats.pairs_evaluated + b.stats.pairs_evaluated;
         no = std::move(a.topk);
@@ -173,6 +176,10 @@ IndexAddResult add_documents(const std::string& path, const std::vector<IndexedD
   const auto [meta_p, meta_b] = old.section(IndexSection::kMeta);
   std::memcpy(meta.data(), meta_p, meta_b);
   meta[index::kMetaDocuments] = total;
+  // Indexes from before version 3 get column blocks of the current size.
+  const auto block_rows =
+      old.version() >= 3 ? static_cast<std::int64_t>(meta[index::kMetaBlockRows]) : kIndexBlockRows;
+  meta[index::kMetaBlockRows] = static_cast<std::uint64_t>(block_rows);
   meta[index::kMetaNnz] = static_cast<std::uint64_t>(old.nnz() + x_new.nnz());
   meta[index::kMetaAddedDocuments] += static_cast<std::uint64_t>(m);
   meta[index::kMetaAddedInVocabulary] +=
@@ -280,6 +287,52 @@ IndexAddResult add_documents(const std::string& path, const std::vector<IndexedD
   s.push_back({IndexSection::kNewTermOffsets, {chunk_of(term_off)}});
   s.push_back({IndexSection::kNewTermBytes, {{term_bytes.data(), term_bytes.size()}}});
   s.push_back({IndexSection::kNewTermDf, {chunk_of(term_df)}});
+  // Column blocks: the old index's whole blocks are written as they are; its
+  // last, partial block and the new rows are inverted anew.
+  ColumnBlocks prefix, rest;
+  std::vector<std::uint64_t> rest_offsets;
+  if (block_rows > 0) {
+    const std::int64_t kept = n / block_rows;
+    const std::int64_t r0 = kept * block_rows;
+    const ColumnBlocksView ob = old.column_blocks();
+    const bool reuse = !ob.empty();
+    if (!reuse) prefix = build_column_blocks(ov.row_range(0, r0), block_rows, params.threads);
+    CsrMatrix tail;
+    tail.rows = n - r0 + m;
+    tail.cols = v;
+    for (std::int64_t r = r0; r < n; ++r) {
+      tail.indices.insert(tail.indices.end(), ov.indices + ov.indptr[r],
+                          ov.indices + ov.indptr[r + 1]);
+      tail.data.insert(tail.data.end(), ov.data + ov.indptr[r], ov.data + ov.indptr[r + 1]);
+      tail.indptr.push_back(static_cast<std::int64_t>(tail.indices.size()));
+    }
+    tail.indices.insert(tail.indices.end(), x_new.indices.begin(), x_new.indices.end());
+    tail.data.insert(tail.data.end(), x_new.data.begin(), x_new.data.end());
+    const std::int64_t shift_by = tail.indptr.back();
+    for (std::int64_t r = 1; r <= m; ++r) tail.indptr.push_back(x_new.indptr[r] + shift_by);
+    rest = build_column_blocks(tail.view(), block_rows, params.threads);
+    const std::uint64_t kept_terms = reuse ? ob.term_offsets[kept] : prefix.term_offsets.back();
+    for (std::size_t b = 1; b < rest.term_offsets.size(); ++b)
+      rest_offsets.push_back(rest.term_offsets[b] + kept_terms);
+    const auto kept_entries = static_cast<std::uint64_t>(ov.indptr[r0]);
+    const auto head = [&](const void* mapped, std::uint64_t bytes, Chunk built) {
+      return reuse ? Chunk{mapped, bytes} : built;
+    };
+    s.push_back({IndexSection::kBlockTermOffsets,
+                 {head(ob.term_offsets, static_cast<std::uint64_t>(kept + 1) * 8,
+                       chunk_of(prefix.term_offsets)),
+                  chunk_of(rest_offsets)}});
+    s.push_back({IndexSection::kBlockTerms,
+                 {head(ob.terms, kept_terms * 4, chunk_of(prefix.terms)), chunk_of(rest.terms)}});
+    s.push_back(
+        {IndexSection::kBlockTermStarts,
+         {head(ob.starts, kept_terms * 4, chunk_of(prefix.starts)), chunk_of(rest.starts)}});
+    s.push_back({IndexSection::kBlockRows,
+                 {head(ob.rows, kept_entries * 2, chunk_of(prefix.rows)), chunk_of(rest.rows)}});
+    s.push_back(
+        {IndexSection::kBlockValues,
+         {head(ob.values, kept_entries * 4, chunk_of(prefix.values)), chunk_of(rest.values)}});
+  }
   index::write_sections(path, s, params.threads, hook, temps);
   res.write_seconds = seconds_since(t0);
   res.drift = Index::open(path).drift();

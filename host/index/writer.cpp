@@ -123,6 +123,16 @@ const char* section_name(IndexSection kind) {
       return "new-term bytes";
     case IndexSection::kNewTermDf:
       return "new-term df";
+    case IndexSection::kBlockTermOffsets:
+      return "block term offsets";
+    case IndexSection::kBlockTerms:
+      return "block terms";
+    case IndexSection::kBlockTermStarts:
+      return "block term starts";
+    case IndexSection::kBlockRows:
+      return "block rows";
+    case IndexSection::kBlockValues:
+      return "block values";
   }
   return "unknown";
 }
@@ -134,6 +144,15 @@ void check_writable(const std::string& path) {
   if (access(dir.c_str(), W_OK) != 0)
     throw InputError(path, 0, "cannot create output file: directory not writable");
   if (std::filesystem::is_directory(path)) throw InputError(path, 0, "is a directory");
+}
+
+void push_block_sections(std::vector<SectionData>& sections, const ColumnBlocks& blocks) {
+  if (blocks.block_rows == 0) return;
+  sections.push_back({IndexSection::kBlockTermOffsets, {chunk_of(blocks.term_offsets)}});
+  sections.push_back({IndexSection::kBlockTerms, {chunk_of(blocks.terms)}});
+  sections.push_back({IndexSection::kBlockTermStarts, {chunk_of(blocks.starts)}});
+  sections.push_back({IndexSection::kBlockRows, {chunk_of(blocks.rows)}});
+  sections.push_back({IndexSection::kBlockValues, {chunk_of(blocks.values)}});
 }
 
 void write_sections(const std::string& path, const std::vector<SectionData>& sections, int threads,
@@ -395,6 +414,9 @@ void write_index(const std::string& path, const IndexContents& c, TempFileRegist
     throw UsageError("write_index: one top-k list per row needed");
   if (c.options.use_idf && static_cast<std::int64_t>(c.model.idf.size()) != v)
     throw UsageError("write_index: idf does not match the vocabulary");
+  if (c.block_rows < 0 || c.block_rows > kMaxColumnBlockRows)
+    throw UsageError("write_index: block_rows outside [0, " + std::to_string(kMaxColumnBlockRows) +
+                     "]");
 
   std::vector<std::uint64_t> meta(index::kMetaWords, 0);
   meta[index::kMetaDocuments] = static_cast<std::uint64_t>(n);
@@ -402,6 +424,10 @@ void write_index(const std::string& path, const IndexContents& c, TempFileRegist
   meta[index::kMetaNnz] = static_cast<std::uint64_t>(c.x.nnz());
   meta[index::kMetaK] = static_cast<std::uint64_t>(c.k);
   meta[index::kMetaModelDocuments] = static_cast<std::uint64_t>(c.model.documents);
+  meta[index::kMetaBlockRows] = static_cast<std::uint64_t>(c.block_rows);
+  const ColumnBlocks blocks = c.block_rows > 0
+                                  ? build_column_blocks(c.x.view(), c.block_rows, c.options.threads)
+                                  : ColumnBlocks{};
   const std::string options = serialize_tfidf_options(c.options);
   StringTable vocab, docs;
   for (const auto& t : c.model.vocabulary) vocab.add(t);
@@ -442,6 +468,7 @@ void write_index(const std::string& path, const IndexContents& c, TempFileRegist
   s.push_back({IndexSection::kNewTermOffsets, {chunk_of(no_terms)}});
   s.push_back({IndexSection::kNewTermBytes, {}});
   s.push_back({IndexSection::kNewTermDf, {}});
+  index::push_block_sections(s, blocks);
   index::write_sections(path, s, c.options.threads, {}, temps);
 }
 

@@ -13,6 +13,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -117,6 +118,9 @@ struct TailIndex {
   std::vector<std::int32_t> touched;
   std::vector<std::uint16_t> col;  // posting: column offset within the block (< kMaxTileEdge)
   std::vector<float> val;
+  // The postings `span` points into: `col`/`val`, or a saved block's (load).
+  const std::uint16_t* post_col = nullptr;
+  const float* post_val = nullptr;
   // The block's tail entries in column order, before the sort by tail id.
   std::vector<std::int32_t> staged_id;
   std::vector<std::uint16_t> staged_col;
@@ -129,12 +133,16 @@ struct TailIndex {
   // slot or to a sink, a tail entry is staged at a cursor that advances only
   // for tail entries. A counting sort by tail id over the staged entries alone
   // then lays out the postings, each in increasing column order.
-  void build(const CsrView& x, const std::int32_t* code, std::int32_t tail_ids, std::int64_t c0,
-             std::int64_t c1, std::int64_t d, float* head) {
+  void reset(std::int32_t tail_ids) {
     if (span.size() != static_cast<std::size_t>(tail_ids))
       span.assign(static_cast<std::size_t>(tail_ids), {});
     for (std::int32_t t : touched) span[t].len = 0;
     touched.clear();
+  }
+
+  void build(const CsrView& x, const std::int32_t* code, std::int32_t tail_ids, std::int64_t c0,
+             std::int64_t c1, std::int64_t d, float* head) {
+    reset(tail_ids);
     const std::int64_t first = x.indptr[c0], last = x.indptr[c1];
     if (staged_id.size() < static_cast<std::size_t>(last - first)) {
       // Only when an explicit reserve was too small (never within a run).
@@ -189,10 +197,46 @@ struct TailIndex {
       pc[i] = s_col[e];
       pv[i] = s_val[e];
     }
+    post_col = col.data();
+    post_val = val.data();
   }
-  void reserve(std::int32_t tail_ids, std::int64_t block_nnz) {
+
+  // Block `b` of the references' saved column blocks, rows [c0, c1) of `x`: the
+  // same head rows and postings as `build`, read instead of built. Only the
+  // block's columns are visited (a few times fewer than its entries); a head
+  // column's postings are scattered into the dense rows, a tail column's become
+  // its span, in place in the saved postings.
+  void load(const CsrView& x, const ColumnBlocksView& blocks, const std::int32_t* code,
+            std::int32_t tail_ids, std::int64_t c0, std::int64_t c1, std::int64_t d, float* head) {
+    reset(tail_ids);
+    const std::int64_t b = c0 / blocks.block_rows;
+    const std::int64_t first = x.indptr[c0] - x.indptr[0];
+    const auto block_nnz = static_cast<std::uint32_t>(x.indptr[c1] - x.indptr[c0]);
+    post_col = blocks.rows + first;
+    post_val = blocks.values + first;
+    if (d > 0) std::memset(head, 0, static_cast<std::size_t>((c1 - c0) * d) * sizeof(float));
+    const std::uint64_t t0 = blocks.term_offsets[b], t1 = blocks.term_offsets[b + 1];
+    const std::int32_t* __restrict terms = blocks.terms;
+    const std::uint32_t* __restrict starts = blocks.starts;
+    for (std::uint64_t e = t0; e < t1; ++e) {
+      if (e + kCodeAhead < t1) __builtin_prefetch(code + terms[e + kCodeAhead]);
+      const std::int32_t k = code[terms[e]];
+      if (k == -1) continue;
+      const std::uint32_t s0 = starts[e];
+      const std::uint32_t s1 = e + 1 < t1 ? starts[e + 1] : block_nnz;
+      if (k >= 0) {
+        for (std::uint32_t i = s0; i < s1; ++i) head[post_col[i] * d + k] = post_val[i];
+      } else {
+        const std::int32_t t = -2 - k;
+        span[t] = {static_cast<std::int32_t>(s0), static_cast<std::int32_t>(s1 - s0)};
+        touched.push_back(t);
+      }
+    }
+  }
+  // `block_nnz` 0: postings are only ever loaded (saved blocks), never built.
+  void reserve(std::int32_t tail_ids, std::int64_t block_nnz, std::int64_t block_columns) {
     span.assign(static_cast<std::size_t>(tail_ids), {});
-    touched.reserve(static_cast<std::size_t>(std::min<std::int64_t>(tail_ids, block_nnz)));
+    touched.reserve(static_cast<std::size_t>(std::min<std::int64_t>(tail_ids, block_columns)));
     // Sized (not only reserved) once: the build writes through the pointers.
     col.resize(static_cast<std::size_t>(block_nnz));
     val.resize(static_cast<std::size_t>(block_nnz));
@@ -272,13 +316,15 @@ std::int64_t max_block_nnz(const CsrView& x, std::int64_t edge) {
 // The buffers are reserved to exactly these sizes, so the figure is a bound.
 struct WorkerShape {
   std::int64_t edge = 0, d = 0, ldc = 0;
-  std::int64_t block_nnz = 0;  // most entries of a column block
-  std::int64_t strip_nnz = 0;  // most entries of a strip of rows
+  std::int64_t width = 0;          // widest column block: the edge, or all references when fewer
+  std::int64_t block_nnz = 0;      // most entries of a built column block (0: blocks loaded)
+  std::int64_t block_columns = 0;  // most distinct tail terms a column block may touch
+  std::int64_t strip_nnz = 0;      // most entries of a strip of rows
   std::int32_t tail_ids = 0;
   std::size_t bytes() const {
     const auto dd = static_cast<std::size_t>(std::max<std::int64_t>(d, 1));
-    const auto touched = static_cast<std::size_t>(std::min<std::int64_t>(tail_ids, block_nnz));
-    return (static_cast<std::size_t>(kStrip) * dd + static_cast<std::size_t>(edge) * dd +
+    const auto touched = static_cast<std::size_t>(std::min<std::int64_t>(tail_ids, block_columns));
+    return (static_cast<std::size_t>(kStrip) * dd + static_cast<std::size_t>(width) * dd +
             static_cast<std::size_t>(kStrip * ldc + ldc)) *
                sizeof(float) +
            static_cast<std::size_t>(tail_ids) * 2 * sizeof(std::int32_t) +
@@ -289,12 +335,24 @@ struct WorkerShape {
   }
 };
 
-WorkerShape worker_shape(const JoinInputs& in, std::int64_t edge) {
+// Most columns of one of the saved blocks.
+std::int64_t max_block_columns(const ColumnBlocksView& blocks) {
+  std::uint64_t most = 0;
+  for (std::int64_t b = 0; b < blocks.blocks; ++b)
+    most = std::max(most, blocks.term_offsets[b + 1] - blocks.term_offsets[b]);
+  return static_cast<std::int64_t>(most);
+}
+
+// `loaded`: column blocks come from in.blocks (edge = their block rows).
+WorkerShape worker_shape(const JoinInputs& in, std::int64_t edge, bool loaded) {
   WorkerShape w;
   w.edge = edge;
   w.d = in.split.head_dim;
-  w.ldc = (edge + 15) / 16 * 16;  // padded score rows: whole 16-wide chunks
-  w.block_nnz = max_block_nnz(in.references, edge);
+  // Saved blocks fix the edge however few the references: buffers as wide as a block can be.
+  w.width = std::max<std::int64_t>(1, std::min(edge, in.references.rows));
+  w.ldc = (w.width + 15) / 16 * 16;  // padded score rows: whole 16-wide chunks
+  w.block_nnz = loaded ? 0 : max_block_nnz(in.references, edge);
+  w.block_columns = loaded ? max_block_columns(*in.blocks) : w.block_nnz;
   w.strip_nnz = max_block_nnz(in.queries, kStrip);
   w.tail_ids = in.tail_ids;
   return w;
@@ -327,6 +385,7 @@ class CpuPass final : public TilePass {
     t.host_memory = true;
     t.split_rows = false;  // rows are coded per tile from the views
     t.reference_lists = true;
+    t.column_blocks = true;
     return t;
   }
   std::int64_t tile_edge(const SimilarityParams& params, int d, std::int64_t rows_q,
@@ -337,23 +396,39 @@ class CpuPass final : public TilePass {
                        std::size_t budget) override;
   void run(const JoinInputs& in, const TilePlan& plan, const SimilarityParams& params,
            CandidateStore& store, SimilarityStats& stats) override;
+
+ private:
+  bool loaded_ = false;  // this run reads in.blocks (prepare's choice)
 };
 
 std::int64_t CpuPass::prepare(const JoinInputs& in, const SimilarityParams& params,
                               std::size_t budget) {
+  loaded_ = false;
   const std::int64_t first =
       tile_edge(params, in.split.head_dim, in.queries.rows, in.references.rows, budget);
-  if (params.tile > 0 || params.memory_budget == 0) return first;
-  // An explicit budget is a bound on what the tiles hold: the largest edge whose
-  // workers (with this input's densest blocks) and row cuts fit in it.
   const auto workers = static_cast<std::size_t>(resolve_threads(params.threads));
   const bool ref_lists = !in.self_join && params.reference_lists && params.k > 0;
   const std::size_t cuts =
       static_cast<std::size_t>(in.queries.rows + (ref_lists ? in.references.rows : 0)) *
       sizeof(float);
+  // Saved column blocks fix the column edge at their rows: taken when the tile
+  // edge is free (or asked for as that) and the budget allows tiles that wide.
+  if (in.blocks != nullptr && !in.self_join) {
+    const std::int64_t block_rows = in.blocks->block_rows;
+    const bool edge_fits = params.tile == block_rows ||
+                           (params.tile == 0 && (first >= block_rows || in.blocks->blocks == 1));
+    if (edge_fits && (params.memory_budget == 0 ||
+                      workers * worker_shape(in, block_rows, true).bytes() + cuts <= budget)) {
+      loaded_ = true;
+      return block_rows;
+    }
+  }
+  if (params.tile > 0 || params.memory_budget == 0) return first;
+  // An explicit budget is a bound on what the tiles hold: the largest edge whose
+  // workers (with this input's densest blocks) and row cuts fit in it.
   std::size_t need = 0;
   for (std::int64_t edge = first; edge >= 64; edge -= 64) {
-    need = workers * worker_shape(in, edge).bytes() + cuts;
+    need = workers * worker_shape(in, edge, false).bytes() + cuts;
     if (need <= budget) return edge;
   }
   throw UsageError("--memory-budget leaves " + format_bytes(budget) +
@@ -396,16 +471,26 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
   std::vector<std::mutex> ref_locks(
       ref_lists ? static_cast<std::size_t>((in.references.rows + edge - 1) / edge) : 0);
 
-  const WorkerShape shape = worker_shape(in, edge);
+  const bool loaded = loaded_;
+  const WorkerShape shape = worker_shape(in, edge, loaded);
+  // Tiles left per column block: when a saved block has met every row block, its
+  // owner may drop its pages (an index's go back to the page cache), so a cross
+  // join against a mapped index holds a window of blocks, not all of them.
+  const bool release = loaded && in.blocks->release != nullptr;
+  std::vector<std::atomic<std::int64_t>> tiles_left(
+      release ? static_cast<std::size_t>(in.blocks->blocks) : 0);
+  for (auto& left : tiles_left) left = 0;
+  if (release)
+    for (const Tile& t : order) ++tiles_left[t.col_begin / edge];
   const std::int64_t max_ldc = shape.ldc;
   std::vector<Worker> workers(static_cast<std::size_t>(threads));
   for (Worker& wk : workers) {
     // Every buffer at its bound once: no growth, no reallocation inside the tiles.
     wk.a.resize(static_cast<std::size_t>(kStrip * std::max<std::int64_t>(d, 1)));
-    wk.b.resize(static_cast<std::size_t>(edge * std::max<std::int64_t>(d, 1)));
+    wk.b.resize(static_cast<std::size_t>(shape.width * std::max<std::int64_t>(d, 1)));
     wk.s.resize(static_cast<std::size_t>(kStrip * max_ldc));
     wk.colcut.resize(static_cast<std::size_t>(max_ldc));
-    wk.index.reserve(shape.tail_ids, shape.block_nnz);
+    wk.index.reserve(shape.tail_ids, shape.block_nnz, shape.block_columns);
     wk.strip.reserve(shape.strip_nnz);
   }
 
@@ -423,7 +508,13 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
         // A cross join's plan walks each reference block down every row block of
         // queries, so a worker's next tile often has the same columns: keep them.
         if (wk.indexed_begin != tile.col_begin || wk.indexed_end != tile.col_end) {
-          wk.index.build(ref_view, code, in.tail_ids, tile.col_begin, tile.col_end, d, wk.b.data());
+          if (loaded) {
+            wk.index.load(ref_view, *in.blocks, code, in.tail_ids, tile.col_begin, tile.col_end, d,
+                          wk.b.data());
+          } else {
+            wk.index.build(ref_view, code, in.tail_ids, tile.col_begin, tile.col_end, d,
+                           wk.b.data());
+          }
           wk.indexed_begin = tile.col_begin;
           wk.indexed_end = tile.col_end;
         }
@@ -465,8 +556,8 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
               const std::int32_t n = sp.len;
               if (n == 0) continue;
               const float v = sp_val[p];
-              const std::uint16_t* pc = wk.index.col.data() + sp.start;
-              const float* pv = wk.index.val.data() + sp.start;
+              const std::uint16_t* pc = wk.index.post_col + sp.start;
+              const float* pv = wk.index.post_val + sp.start;
               scatter_add(srow, pc, pv, n, v);
             }
             // Padding falls below every cut. A diagonal tile keeps both triangles:
@@ -549,6 +640,12 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
         }
 
         store.tile_done(tile);
+        if (release && --tiles_left[tile.col_begin / edge] == 0) {
+          wk.indexed_begin = wk.indexed_end = -1;
+          const std::int64_t first = ref_view.indptr[tile.col_begin] - ref_view.indptr[0];
+          in.blocks->release(*in.blocks, tile.col_begin / edge, first,
+                             ref_view.indptr[tile.col_end] - ref_view.indptr[tile.col_begin]);
+        }
       },
       1);
 
@@ -560,6 +657,7 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
             wk.index.bytes() + wk.strip.bytes();
   }
   stats.peak_working_bytes = held;
+  stats.column_blocks = loaded;
 }
 
 }  // namespace

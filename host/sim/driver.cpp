@@ -32,14 +32,19 @@ std::size_t split_bytes_bound(const CsrView& x) {
 
 JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
                         const SimilarityParams& params, const PassTraits& traits,
-                        const JoinShape& shape_hint) {
+                        const JoinShape& shape_hint, const ColumnBlocksView* reference_blocks) {
   JoinInputs in;
   in.self_join = references == nullptr;
   in.queries = queries;
   in.references = in.self_join ? queries : *references;
   const int threads = resolve_threads(params.threads);
+  if (!in.self_join && traits.column_blocks && reference_blocks != nullptr &&
+      !reference_blocks->empty())
+    in.blocks = reference_blocks;
   in.df_q = column_df(in.queries, threads);
-  if (!in.self_join) in.df_r = column_df(in.references, threads);
+  if (!in.self_join)
+    in.df_r = in.blocks != nullptr ? column_df(in.references, *in.blocks)
+                                   : column_df(in.references, threads);
 
   JoinShape shape = shape_hint;
   shape.rows_q = in.queries.rows;
@@ -132,10 +137,17 @@ std::size_t CandidateStore::list_bytes(std::int64_t rows, std::int64_t keep) {
 }
 
 SimilarityResult run_join(TilePass& pass, const CsrView& queries, const CsrView* references,
-                          const SimilarityParams& params) {
+                          const SimilarityParams& params,
+                          const ColumnBlocksView* reference_blocks) {
   validate_params(params);
   pass.check(params);
   if (references != nullptr) check_cross_join_shapes(queries, *references);
+  if (reference_blocks != nullptr &&
+      (references == nullptr || !reference_blocks->covers(references->rows)))
+    throw Error("cross join: the column blocks do not cover the references (" +
+                std::to_string(reference_blocks->blocks) + " blocks of " +
+                std::to_string(reference_blocks->block_rows) + " rows for " +
+                std::to_string(references != nullptr ? references->rows : 0) + " rows)");
   const auto start = std::chrono::steady_clock::now();
   const PassTraits traits = pass.traits(params);
   const bool self = references == nullptr;
@@ -181,7 +193,7 @@ SimilarityResult run_join(TilePass& pass, const CsrView& queries, const CsrView*
     const std::int64_t e = pass.tile_edge(params, d, queries.rows, refs.rows, tile_budget);
     return std::make_pair(e, e);
   };
-  JoinInputs in = prepare_join(queries, references, params, traits, shape);
+  JoinInputs in = prepare_join(queries, references, params, traits, shape, reference_blocks);
   result.stats.head_dim = in.split.head_dim;
 
   const std::int64_t edge = pass.prepare(in, params, tile_budget);

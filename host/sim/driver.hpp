@@ -54,6 +54,9 @@ struct PassTraits {
   /// through `JoinInputs::code`, per tile, leaves it false: the driver then copies
   /// neither side, and the engine's memory is its tiles and lists alone.
   bool split_rows = true;
+  /// Whether the backend reads the references' column blocks (JoinInputs::blocks)
+  /// when the caller has them.
+  bool column_blocks = false;
   /// Whether the backend's tiles live in host memory (then the split rows and the
   /// lists share the memory budget with them) or on a device.
   bool host_memory = true;
@@ -65,6 +68,9 @@ struct JoinInputs {
   CsrView references;  ///< == queries for a self-join.
   bool self_join = true;
   HeadTailSplit split;
+  /// The references' column blocks (a cross join whose caller has them and whose
+  /// backend reads them: PassTraits::column_blocks); null otherwise.
+  const ColumnBlocksView* blocks = nullptr;
   std::vector<std::int64_t> df_q, df_r;  ///< df_r empty for a self-join.
   std::int32_t tail_ids = 0;
   /// Per column: head slot, tail id or dropped (column_codes in sim/plan.hpp).
@@ -82,9 +88,12 @@ struct JoinInputs {
 
 /// Split `queries` (and `references`, null for a self-join) for a backend.
 /// `tile_edges` gives the tile shape for a head size, for the cost model (may be empty).
+/// `reference_blocks` (may be null): the references' column blocks, kept in
+/// JoinInputs::blocks for a backend that reads them (and counting df_r).
 JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
                         const SimilarityParams& params, const PassTraits& traits,
-                        const JoinShape& shape_hint = {});
+                        const JoinShape& shape_hint = {},
+                        const ColumnBlocksView* reference_blocks = nullptr);
 
 /// Running candidate lists and threshold candidates of one run, shared by all
 /// tiles. A backend updating lists from several threads serializes the updates
@@ -153,9 +162,11 @@ class TilePass {
                    CandidateStore& store, SimilarityStats& stats) = 0;
 };
 
-/// Run a join on `pass`: self-join when `references` is null.
+/// Run a join on `pass`: self-join when `references` is null. `reference_blocks`
+/// (may be null) are the references' column blocks, for a pass that reads them.
 SimilarityResult run_join(TilePass& pass, const CsrView& queries, const CsrView* references,
-                          const SimilarityParams& params);
+                          const SimilarityParams& params,
+                          const ColumnBlocksView* reference_blocks = nullptr);
 
 /// A SimilarityBackend made of a TilePass and the driver.
 class DriverBackend final : public SimilarityBackend {
@@ -170,6 +181,11 @@ class DriverBackend final : public SimilarityBackend {
   SimilarityResult cross_join(const CsrView& queries, const CsrView& references,
                               const SimilarityParams& params) override {
     return run_join(*pass_, queries, &references, params);
+  }
+  SimilarityResult cross_join(const CsrView& queries, const CsrView& references,
+                              const ColumnBlocksView& reference_blocks,
+                              const SimilarityParams& params) override {
+    return run_join(*pass_, queries, &references, params, &reference_blocks);
   }
   void check(const SimilarityParams& params) const override {
     validate_params(params);

@@ -43,6 +43,21 @@ std::vector<std::int64_t> column_df(const CsrView& x, int threads) {
   return df;
 }
 
+std::vector<std::int64_t> column_df(const CsrView& x, const ColumnBlocksView& blocks) {
+  std::vector<std::int64_t> df(static_cast<std::size_t>(x.cols), 0);
+  for (std::int64_t b = 0; b < blocks.blocks; ++b) {
+    const std::uint64_t t0 = blocks.term_offsets[b], t1 = blocks.term_offsets[b + 1];
+    const std::int64_t r0 = b * blocks.block_rows;
+    const std::int64_t block_nnz =
+        x.indptr[std::min(r0 + blocks.block_rows, x.rows)] - x.indptr[r0];
+    for (std::uint64_t e = t0; e < t1; ++e) {
+      const std::int64_t end = e + 1 < t1 ? blocks.starts[e + 1] : block_nnz;
+      df[blocks.terms[e]] += end - blocks.starts[e];
+    }
+  }
+  return df;
+}
+
 namespace {
 
 std::int64_t blocks(std::int64_t n, std::int64_t edge) {

@@ -54,6 +54,65 @@ struct CsrMatrix {
   CsrView view() const;
 };
 
+/// Non-owning view of a CSR matrix's rows inverted by blocks: the rows are cut
+/// into consecutive blocks of `block_rows` rows (the last one shorter), and each
+/// block lists its distinct columns in increasing order with, per column, the
+/// block's entries of that column as (row offset within the block, value) in
+/// increasing row order. A saved index stores this next to its rows, so a cross
+/// join against the index reads each block's inverted form instead of building
+/// it from the rows in every run.
+///
+/// Shapes, for a matrix of Z entries cut into B blocks holding C block columns:
+/// - `term_offsets`: B + 1 ascending offsets into `terms`/`starts`, from 0 to C;
+///   block b's columns are entries [term_offsets[b], term_offsets[b + 1]);
+/// - `terms`: C column ids, strictly increasing within each block;
+/// - `starts`: C posting offsets relative to the block's first entry (the CSR
+///   position indptr[b · block_rows]); a column's postings end where the next
+///   column's start, the block's last column's at the block's entry count;
+/// - `rows`, `values`: Z postings, block by block at the block's CSR positions.
+struct ColumnBlocksView {
+  std::int64_t block_rows = 0;  ///< 0: no blocks.
+  std::int64_t blocks = 0;
+  const std::uint64_t* term_offsets = nullptr;
+  const std::int32_t* terms = nullptr;
+  const std::uint32_t* starts = nullptr;
+  const std::uint16_t* rows = nullptr;
+  const float* values = nullptr;
+  /// Optional: called once a reader is done with block `block`, whose postings
+  /// are the `entries` from position `first_entry`, so the owner can drop its
+  /// pages (a mapped index hands them back to the page cache). Null: nothing.
+  void (*release)(const ColumnBlocksView& blocks, std::int64_t block, std::int64_t first_entry,
+                  std::int64_t entries) = nullptr;
+  bool empty() const { return blocks == 0; }
+  /// Whether these are the blocks of a matrix of `matrix_rows` rows (block count).
+  bool covers(std::int64_t matrix_rows) const {
+    return block_rows > 0 && blocks == (matrix_rows + block_rows - 1) / block_rows;
+  }
+};
+
+/// Owning column blocks (see ColumnBlocksView).
+struct ColumnBlocks {
+  std::int64_t block_rows = 0;
+  std::vector<std::uint64_t> term_offsets{0};
+  std::vector<std::int32_t> terms;
+  std::vector<std::uint32_t> starts;
+  std::vector<std::uint16_t> rows;
+  std::vector<float> values;
+  std::int64_t blocks() const { return static_cast<std::int64_t>(term_offsets.size()) - 1; }
+  ColumnBlocksView view() const;
+};
+
+/// Most rows a column block may have: row offsets are 16-bit.
+inline constexpr std::int64_t kMaxColumnBlockRows = 65536;
+
+/// Column blocks of rows [first_block · block_rows, x.rows) of `x` (the blocks
+/// from `first_block` on), built on `threads` workers. `x`'s entries must start
+/// at position 0 (a whole matrix) for the postings to sit at its CSR positions;
+/// with `first_block` > 0 the postings start at block `first_block`'s position.
+/// @throws papersim::Error for block_rows outside [1, kMaxColumnBlockRows].
+ColumnBlocks build_column_blocks(const CsrView& x, std::int64_t block_rows, int threads,
+                                 std::int64_t first_block = 0);
+
 /// Copy of a view's rows as an owning matrix with offsets starting at 0.
 CsrMatrix to_matrix(const CsrView& v);
 

@@ -27,8 +27,10 @@
 /// CRC-32 is zlib's `crc32` (the ISO-HDLC / gzip polynomial). A section's
 /// checksum is the XXH3-64 (xxHash 0.8) of the little-endian XXH3-64 hashes of
 /// its consecutive 8 MiB blocks, so it is computed in parallel; XXH3 runs at
-/// memory speed where CRC-32 took 18% of a 100-query run's CPU time. Version 1
-/// files (still read; `index add` rewrites them as version 2) had instead a
+/// memory speed where CRC-32 took 18% of a 100-query run's CPU time. Version 3
+/// adds the rows' column blocks (the kBlock* sections); version 2 files are the
+/// same without them. Version 1 and 2 files are still read, and `index add`
+/// rewrites them as version 3. Version 1 files had instead a
 /// uint32 CRC-32 of the section, computed over 8 MiB blocks combined with
 /// `crc32_combine`, and a uint32 reserved (0). The kinds of section are listed
 /// in `IndexSection`; their contents are described there.
@@ -50,9 +52,14 @@ namespace papersim {
 /// Temporaries of a run, removed by signal handlers (host/common/atomic_file.hpp).
 class TempFileRegistry;
 
-/// Version written by this build. Version 1 files are still read; files of any
+/// Version written by this build. Versions 1 and 2 are still read; files of any
 /// other version are rejected.
-inline constexpr std::uint32_t kIndexFormatVersion = 2;
+inline constexpr std::uint32_t kIndexFormatVersion = 3;
+
+/// Rows per column block in the indexes this build writes: the CPU engine's
+/// default tile edge, so a cross join against the index reads one saved block
+/// per column block of tiles.
+inline constexpr std::int64_t kIndexBlockRows = 2048;
 
 /// Section kinds of the `.psx` format (the `kind` field of the section table).
 /// Counts are N = documents, V = vocabulary terms, Z = non-zeros, K = stored k,
@@ -60,7 +67,8 @@ inline constexpr std::uint32_t kIndexFormatVersion = 2;
 enum class IndexSection : std::uint32_t {
   /// uint64[16]: N, V, Z, K, model documents (the N of the idf), added documents,
   /// added in-vocabulary term occurrences, added out-of-vocabulary term
-  /// occurrences, T, then zeros.
+  /// occurrences, T, E (rows per column block; 0 = no kBlock* sections; always 0
+  /// before version 3), then zeros.
   kMeta = 1,
   /// UTF-8 text, one `key=value` per line: the TfidfOptions the model was fitted with.
   kOptions = 2,
@@ -80,6 +88,13 @@ enum class IndexSection : std::uint32_t {
   kNewTermOffsets = 15,  ///< uint64[T + 1]: added terms outside the vocabulary (drift)...
   kNewTermBytes = 16,    ///< ...their bytes, sorted by bytes...
   kNewTermDf = 17,       ///< int64[T]: ...and the added documents containing each.
+  /// The rows' column blocks (ColumnBlocksView in papersim/csr.hpp), B = ceil(N / E)
+  /// blocks holding C block columns. Present from version 3 when E > 0.
+  kBlockTermOffsets = 18,  ///< uint64[B + 1]: block b's columns are [off[b], off[b + 1]).
+  kBlockTerms = 19,        ///< int32[C]: column ids, strictly increasing within a block.
+  kBlockTermStarts = 20,   ///< uint32[C]: first posting, relative to the block's first entry.
+  kBlockRows = 21,         ///< uint16[Z]: postings' row offsets within their block.
+  kBlockValues = 22,       ///< float32[Z]: postings' values (the CSR's, transposed by block).
 };
 
 /// One indexed document's table entry.
@@ -125,6 +140,8 @@ struct IndexContents {
   std::int64_t k = 0;  ///< Top-k lists stored per row (0 = none).
   /// One list per row (empty when k = 0), by descending score then lower doc.
   std::vector<std::vector<Neighbor>> topk;
+  /// Rows per saved column block (0: none; at most kMaxColumnBlockRows).
+  std::int64_t block_rows = kIndexBlockRows;
 };
 
 /// Write a new index file atomically: to a temporary file in the destination's
@@ -180,6 +197,9 @@ class Index {
 
   /// All rows, columns = vocabulary.
   CsrView matrix() const;
+  /// The rows' column blocks (empty for an index without them: version 1 or 2,
+  /// or built with block_rows 0); `covers(documents())` when present.
+  ColumnBlocksView column_blocks() const { return blocks_; }
 
   std::string_view id(std::int64_t doc) const { return doc_string(3 * doc); }
   std::string_view title(std::int64_t doc) const { return doc_string(3 * doc + 1); }
@@ -238,6 +258,7 @@ class Index {
   const std::uint64_t* new_term_off_ = nullptr;
   const char* new_term_bytes_ = nullptr;
   const std::int64_t* new_term_df_ = nullptr;
+  ColumnBlocksView blocks_;
 };
 
 /// Vectorize `texts` with the index's frozen model (`transform` semantics).

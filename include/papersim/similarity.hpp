@@ -72,6 +72,9 @@ struct SimilarityStats {
   std::int64_t fallback_rows = 0;    ///< Rows recomputed exactly because candidates were too close.
   int head_dim = 0;                  ///< Head size used.
   std::int64_t tiles = 0;
+  /// Whether the pass read the references' saved column blocks (cross_join with
+  /// blocks, on a backend and tile edge that use them).
+  bool column_blocks = false;
   double seconds = 0.0;
   /// Largest engine working set: candidate lists, per-column tables, tiles, split
   /// rows where kept, threshold pairs (host or device).
@@ -111,6 +114,16 @@ class SimilarityBackend {
   /// Every query row against every reference row (same columns).
   virtual SimilarityResult cross_join(const CsrView& queries, const CsrView& references,
                                       const SimilarityParams& params) = 0;
+  /// The same cross join, given the references' column blocks as well (a saved
+  /// index's rows inverted by blocks, `reference_blocks.covers(references.rows)`),
+  /// which a backend may read instead of inverting the references in every run.
+  /// The result is the same as without them; this default ignores them.
+  virtual SimilarityResult cross_join(const CsrView& queries, const CsrView& references,
+                                      const ColumnBlocksView& reference_blocks,
+                                      const SimilarityParams& params) {
+    (void)reference_blocks;
+    return cross_join(queries, references, params);
+  }
   /// Check `params` against this backend (parameter ranges, devices) without
   /// touching any input, so a command can fail before reading its files.
   /// @throws UsageError naming the bad value.
