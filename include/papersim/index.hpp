@@ -157,9 +157,12 @@ void write_index(const std::string& path, const IndexContents& contents,
 /// views it returns are valid while the Index is alive.
 class Index {
  public:
-  /// Map and verify `path`: magic, version, sizes, every section's CRC and the
-  /// consistency of every array (offsets ascending and in bounds, column ids
-  /// in range and increasing, stored neighbours in range).
+  /// Map and verify `path`: magic, version, sizes, every section's checksum and
+  /// the consistency of every array (offsets ascending and in bounds, column ids
+  /// in range and increasing, stored neighbours in range; column blocks within
+  /// their bounds, in order, and holding exactly the rows' entries, by a
+  /// fingerprint). The pages of the rows' columns and values and of the blocks
+  /// are handed back to the page cache once verified (they fault back in on use).
   /// @throws InputError (file, 0, reason) for a missing, truncated, corrupt or
   ///   other-version file.
   static Index open(const std::string& path);
