@@ -467,6 +467,18 @@ TEST(IndexFormat, BadValuesUnderValidChecksumsAreRejected) {
     write_index(path, c);
     expect_rejected(path, what);
   }
+  // Rows are checked in chunks of a few hundred: an offset past the non-zeros at
+  // the end of one chunk, ascending within it and coming down in the next, must
+  // be caught before the first chunk reads its entries.
+  std::vector<std::string> many;
+  for (int i = 0; i < 100; ++i)
+    for (const std::string& t : small_corpus()) many.push_back(t + " copy" + std::to_string(i));
+  IndexContents c = contents(many, 0, "sklearn");
+  c.block_rows = 0;  // the blocks would be built from the spoiled rows
+  ASSERT_GT(c.x.rows, 600);
+  c.x.indptr.at(256) = c.x.nnz() + (std::int64_t{1} << 32);
+  write_index(dir / "far.psx", c);
+  expect_rejected(dir / "far.psx", "row offset past the non-zeros at a chunk's end");
 }
 
 TEST(IndexFormat, ChecksumsMatchASequentialCrc) {

@@ -355,8 +355,10 @@ Index Index::open(const std::string& path) {
   constexpr std::int64_t kRowChunk = 256;
   parallel_for((ix.n_ + kRowChunk - 1) / kRowChunk, threads, [&](std::int64_t chunk) {
     const std::int64_t r0 = chunk * kRowChunk, r1 = std::min(r0 + kRowChunk, ix.n_);
+    // In bounds, not only ascending: a chunk reads its rows' entries before the
+    // next chunk could see an offset past the non-zeros come down again.
     for (std::int64_t r = r0; r < r1; ++r)
-      if (ix.indptr_[r] > ix.indptr_[r + 1]) {
+      if (ix.indptr_[r] < 0 || ix.indptr_[r] > ix.indptr_[r + 1] || ix.indptr_[r + 1] > ix.z_) {
         rows_ok = false;
         return;
       }
