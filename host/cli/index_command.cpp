@@ -386,10 +386,8 @@ SimilarityResult match_index(const QueryRun& r, SimilarityBackend& backend, Simi
     std::fprintf(stderr, "papersim: %s pairs on backend %s\n", format_count(total).c_str(),
                  backend.name().c_str());
   // The index's column blocks spare the engine inverting every reference block.
-  const ColumnBlocksView blocks = r.index.column_blocks();
-  SimilarityResult res = blocks.empty()
-                             ? backend.cross_join(r.q.view(), r.index.matrix(), p)
-                             : backend.cross_join(r.q.view(), r.index.matrix(), blocks, p);
+  SimilarityResult res =
+      backend.cross_join(r.q.view(), r.index.matrix(), r.index.column_blocks(), p);
   progress->finish();
   return res;
 }

@@ -41,18 +41,16 @@ ColumnBlocksView ColumnBlocks::view() const {
   return v;
 }
 
-ColumnBlocks build_column_blocks(const CsrView& x, std::int64_t block_rows, int threads,
-                                 std::int64_t first_block) {
+ColumnBlocks build_column_blocks(const CsrView& x, std::int64_t block_rows, int threads) {
   if (block_rows < 1 || block_rows > kMaxColumnBlockRows)
     throw Error("column blocks: block_rows " + std::to_string(block_rows) + " outside [1, " +
                 std::to_string(kMaxColumnBlockRows) + "]");
   ColumnBlocks out;
   out.block_rows = block_rows;
-  const std::int64_t first_row = std::min(first_block * block_rows, x.rows);
-  const std::int64_t blocks = (x.rows - first_row + block_rows - 1) / block_rows;
-  const std::int64_t base = x.indptr[first_row];
+  const std::int64_t blocks = (x.rows + block_rows - 1) / block_rows;
+  const std::int64_t base = x.indptr[0];
   const auto block_range = [&](std::int64_t b) {
-    const std::int64_t r0 = first_row + b * block_rows;
+    const std::int64_t r0 = b * block_rows;
     return std::make_pair(r0, std::min(r0 + block_rows, x.rows));
   };
   const int workers = resolve_threads(threads);

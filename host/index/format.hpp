@@ -70,6 +70,9 @@ Chunk chunk_of(const std::vector<T>& v) {
 /// The oldest format version this build still reads (its section checksums are CRC-32).
 inline constexpr std::uint32_t kOldestReadableVersion = 1;
 
+/// The first format version with column blocks (kMetaBlockRows, the kBlock* sections).
+inline constexpr std::uint32_t kColumnBlocksVersion = 3;
+
 /// Bytes of the blocks that section checksums are computed over in parallel.
 inline constexpr std::uint64_t kChecksumBlock = 8u << 20;
 
@@ -78,7 +81,7 @@ inline constexpr std::uint64_t kChecksumBlock = 8u << 20;
 std::uint32_t crc32_chunks(const std::vector<Chunk>& chunks, int threads);
 
 /// Checksum of a section (the concatenated chunks) as format `version` defines
-/// it: version 1, the CRC-32 (crc32_chunks); version 2, the XXH3-64 of the
+/// it: version 1, the CRC-32 (crc32_chunks); from version 2, the XXH3-64 of the
 /// little-endian XXH3-64 hashes of its consecutive kChecksumBlock-byte blocks
 /// (the last one shorter; no blocks for an empty section). The blocks are
 /// hashed on `threads` threads; chunk boundaries do not matter.

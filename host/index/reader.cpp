@@ -415,12 +415,11 @@ Index Index::open(const std::string& path) {
   // Column blocks: bounds and order are checked, so the engine can read the
   // postings in place, and their entries' fingerprint must be the CSR's (a
   // block disagreeing with the rows would give wrong approximate scores).
-  const bool any_block_section = ix.section(IndexSection::kBlockTermOffsets).first != nullptr ||
-                                 ix.section(IndexSection::kBlockTerms).first != nullptr ||
-                                 ix.section(IndexSection::kBlockTermStarts).first != nullptr ||
-                                 ix.section(IndexSection::kBlockRows).first != nullptr ||
-                                 ix.section(IndexSection::kBlockValues).first != nullptr;
-  if (block_rows < 0 || block_rows > kMaxColumnBlockRows || (ix.version_ < 3 && block_rows != 0))
+  const bool any_block_section =
+      std::any_of(ix.sections_.begin(), ix.sections_.end(),
+                  [&](const SectionEntry& se) { return is_block_section(se.kind); });
+  if (block_rows < 0 || block_rows > kMaxColumnBlockRows ||
+      (ix.version_ < index::kColumnBlocksVersion && block_rows != 0))
     throw fail("corrupt index: bad column block size in the meta section");
   if (block_rows == 0 && any_block_section)
     throw fail("corrupt index: column block sections without a block size");
@@ -448,29 +447,29 @@ Index Index::open(const std::string& path) {
       const std::int64_t first = ix.indptr_[r0], nnz = ix.indptr_[r1] - first;
       const auto block_height = static_cast<std::uint16_t>(r1 - r0 - 1);
       const std::uint64_t t0 = off[b], t1 = off[b + 1];
-      bool ok = (t0 == t1) == (nnz == 0);
-      // Columns in range and increasing; postings starting at 0, each column's non-empty.
-      for (std::uint64_t e = t0; e < t1 && ok; ++e) {
-        const std::int32_t c = terms[e];
-        const std::int64_t s0 = starts[e], s1 = e + 1 < t1 ? starts[e + 1] : nnz;
-        ok = c >= 0 && c < ix.v_ && (e == t0 ? s0 == 0 : c > terms[e - 1]) && s0 < s1 && s1 <= nnz;
-      }
-      if (!ok) {
+      if ((t0 == t1) != (nnz == 0)) {
         blocks_ok = false;
         return;
       }
-      // Rows within the block and increasing within each column (the engine reads
-      // a column's postings as distinct rows), values finite; the fingerprint.
-      // One pass over the block, each posting's column spelled out beside it.
+      // Columns in range and increasing; postings starting at 0, each column's
+      // non-empty; each posting's column spelled out beside it for the scan.
       const std::uint16_t* pr = rows + first;
       std::vector<std::uint32_t>& cols = column_of[w];
       cols.resize(static_cast<std::size_t>(nnz));
       std::uint64_t at_starts = 0;
       for (std::uint64_t e = t0; e < t1; ++e) {
+        const std::int32_t c = terms[e];
         const std::int64_t s0 = starts[e], s1 = e + 1 < t1 ? starts[e + 1] : nnz;
-        std::fill(cols.begin() + s0, cols.begin() + s1, static_cast<std::uint32_t>(terms[e]));
+        if (!(c >= 0 && c < ix.v_ && (e == t0 ? s0 == 0 : c > terms[e - 1]) && s0 < s1 &&
+              s1 <= nnz)) {
+          blocks_ok = false;
+          return;
+        }
+        std::fill(cols.begin() + s0, cols.begin() + s1, static_cast<std::uint32_t>(c));
         if (e > t0) at_starts += pr[s0] <= pr[s0 - 1] ? 1 : 0;
       }
+      // Rows within the block and increasing within each column (the engine reads
+      // a column's postings as distinct rows), values finite; the fingerprint.
       const BlockScan scan = scan_block(static_cast<std::uint32_t>(r0), block_height, cols.data(),
                                         pr, values + first, nnz);
       if (scan.bad || scan.descents != at_starts) blocks_ok = false;

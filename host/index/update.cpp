@@ -142,10 +142,7 @@ IndexAddResult add_documents(const std::string& path, const std::vector<IndexedD
       res.pairs_evaluated = self.stats.pairs_evaluated;
       if (n > 0) {
         // The backends read the mapped rows in place.
-        const ColumnBlocksView blocks = old.column_blocks();
-        SimilarityResult a = blocks.empty()
-                                 ? backend.cross_join(x_new.view(), old.matrix(), p)
-                                 : backend.cross_join(x_new.view(), old.matrix(), blocks, p);
+        SimilarityResult a = backend.cross_join(x_new.view(), old.matrix(), old.column_blocks(), p);
         SimilarityResult b = backend.cross_join(old.matrix(), x_new.view(), p);
         res.pairs_evaluated += a.stats.pairs_evaluated + b.stats.pairs_evaluated;
         no = std::move(a.topk);
@@ -177,8 +174,9 @@ IndexAddResult add_documents(const std::string& path, const std::vector<IndexedD
   std::memcpy(meta.data(), meta_p, meta_b);
   meta[index::kMetaDocuments] = total;
   // Indexes from before version 3 get column blocks of the current size.
-  const auto block_rows =
-      old.version() >= 3 ? static_cast<std::int64_t>(meta[index::kMetaBlockRows]) : kIndexBlockRows;
+  const auto block_rows = old.version() >= index::kColumnBlocksVersion
+                              ? static_cast<std::int64_t>(meta[index::kMetaBlockRows])
+                              : kIndexBlockRows;
   meta[index::kMetaBlockRows] = static_cast<std::uint64_t>(block_rows);
   meta[index::kMetaNnz] = static_cast<std::uint64_t>(old.nnz() + x_new.nnz());
   meta[index::kMetaAddedDocuments] += static_cast<std::uint64_t>(m);
@@ -297,15 +295,8 @@ IndexAddResult add_documents(const std::string& path, const std::vector<IndexedD
     const ColumnBlocksView ob = old.column_blocks();
     const bool reuse = !ob.empty();
     if (!reuse) prefix = build_column_blocks(ov.row_range(0, r0), block_rows, params.threads);
-    CsrMatrix tail;
-    tail.rows = n - r0 + m;
-    tail.cols = v;
-    for (std::int64_t r = r0; r < n; ++r) {
-      tail.indices.insert(tail.indices.end(), ov.indices + ov.indptr[r],
-                          ov.indices + ov.indptr[r + 1]);
-      tail.data.insert(tail.data.end(), ov.data + ov.indptr[r], ov.data + ov.indptr[r + 1]);
-      tail.indptr.push_back(static_cast<std::int64_t>(tail.indices.size()));
-    }
+    CsrMatrix tail = to_matrix(ov.row_range(r0, n));
+    tail.rows += m;
     tail.indices.insert(tail.indices.end(), x_new.indices.begin(), x_new.indices.end());
     tail.data.insert(tail.data.end(), x_new.data.begin(), x_new.data.end());
     const std::int64_t shift_by = tail.indptr.back();

@@ -126,13 +126,7 @@ struct TailIndex {
   std::vector<std::uint16_t> staged_col;
   std::vector<float> staged_val;
 
-  // Rows [c0, c1) of `x`: head values into `head` ((c1 - c0) × d, when d > 0),
-  // tail values into the postings. When few queries meet many references, this
-  // build is most of the work (every reference entry, once), so its pass over
-  // the entries has no data-dependent branch: a head value is stored to its
-  // slot or to a sink, a tail entry is staged at a cursor that advances only
-  // for tail entries. A counting sort by tail id over the staged entries alone
-  // then lays out the postings, each in increasing column order.
+  // No term present: span lengths of the previous block back to 0.
   void reset(std::int32_t tail_ids) {
     if (span.size() != static_cast<std::size_t>(tail_ids))
       span.assign(static_cast<std::size_t>(tail_ids), {});
@@ -140,6 +134,13 @@ struct TailIndex {
     touched.clear();
   }
 
+  // Rows [c0, c1) of `x`: head values into `head` ((c1 - c0) × d, when d > 0),
+  // tail values into the postings. When few queries meet many references, this
+  // build is most of the work (every reference entry, once), so its pass over
+  // the entries has no data-dependent branch: a head value is stored to its
+  // slot or to a sink, a tail entry is staged at a cursor that advances only
+  // for tail entries. A counting sort by tail id over the staged entries alone
+  // then lays out the postings, each in increasing column order.
   void build(const CsrView& x, const std::int32_t* code, std::int32_t tail_ids, std::int64_t c0,
              std::int64_t c1, std::int64_t d, float* head) {
     reset(tail_ids);
@@ -479,7 +480,6 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
   const bool release = loaded && in.blocks->release != nullptr;
   std::vector<std::atomic<std::int64_t>> tiles_left(
       release ? static_cast<std::size_t>(in.blocks->blocks) : 0);
-  for (auto& left : tiles_left) left = 0;
   if (release)
     for (const Tile& t : order) ++tiles_left[t.col_begin / edge];
   const std::int64_t max_ldc = shape.ldc;

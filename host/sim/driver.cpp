@@ -142,6 +142,8 @@ SimilarityResult run_join(TilePass& pass, const CsrView& queries, const CsrView*
   validate_params(params);
   pass.check(params);
   if (references != nullptr) check_cross_join_shapes(queries, *references);
+  // No blocks (an index without them) is the same as none given.
+  if (reference_blocks != nullptr && reference_blocks->empty()) reference_blocks = nullptr;
   if (reference_blocks != nullptr &&
       (references == nullptr || !reference_blocks->covers(references->rows)))
     throw Error("cross join: the column blocks do not cover the references (" +

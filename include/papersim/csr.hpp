@@ -105,13 +105,10 @@ struct ColumnBlocks {
 /// Most rows a column block may have: row offsets are 16-bit.
 inline constexpr std::int64_t kMaxColumnBlockRows = 65536;
 
-/// Column blocks of rows [first_block · block_rows, x.rows) of `x` (the blocks
-/// from `first_block` on), built on `threads` workers. `x`'s entries must start
-/// at position 0 (a whole matrix) for the postings to sit at its CSR positions;
-/// with `first_block` > 0 the postings start at block `first_block`'s position.
+/// Column blocks of the rows of `x`, built on `threads` workers; the postings
+/// sit at the entries' positions relative to x.indptr[0].
 /// @throws papersim::Error for block_rows outside [1, kMaxColumnBlockRows].
-ColumnBlocks build_column_blocks(const CsrView& x, std::int64_t block_rows, int threads,
-                                 std::int64_t first_block = 0);
+ColumnBlocks build_column_blocks(const CsrView& x, std::int64_t block_rows, int threads);
 
 /// Copy of a view's rows as an owning matrix with offsets starting at 0.
 CsrMatrix to_matrix(const CsrView& v);

@@ -115,9 +115,10 @@ class SimilarityBackend {
   virtual SimilarityResult cross_join(const CsrView& queries, const CsrView& references,
                                       const SimilarityParams& params) = 0;
   /// The same cross join, given the references' column blocks as well (a saved
-  /// index's rows inverted by blocks, `reference_blocks.covers(references.rows)`),
-  /// which a backend may read instead of inverting the references in every run.
-  /// The result is the same as without them; this default ignores them.
+  /// index's rows inverted by blocks, `reference_blocks.covers(references.rows)`,
+  /// or empty for none), which a backend may read instead of inverting the
+  /// references in every run. The result is the same as without them; this
+  /// default ignores them.
   virtual SimilarityResult cross_join(const CsrView& queries, const CsrView& references,
                                       const ColumnBlocksView& reference_blocks,
                                       const SimilarityParams& params) {
