@@ -7,7 +7,7 @@ set -euo pipefail
 
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
-  libcli11-dev libsimdjson-dev libutf8proc-dev libstemmer-dev libopenblas-dev
+  libcli11-dev libsimdjson-dev libutf8proc-dev libstemmer-dev libopenblas-dev libopenblas-serial-dev
   zlib1g-dev liblzma-dev libzstd-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
 )

@@ -481,6 +481,92 @@ TEST(IndexFormat, BadValuesUnderValidChecksumsAreRejected) {
   expect_rejected(dir / "far.psx", "row offset past the non-zeros at a chunk's end");
 }
 
+// The reader hashes the four arrays of an entry each (the CSR's columns and
+// values, the blocks' rows and values) piece by piece and checks what it just
+// hashed: an index larger than one checksum block of each (2Mi entries of the
+// CSR, 4Mi of the blocks' rows), with rows and blocks across those bounds.
+TEST(IndexFormat, ArraysAcrossChecksumBlocksAreHashedAndCheckedPieceByPiece) {
+  test::TempDir dir;
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> word(0, 19999);
+  std::vector<std::string> texts;
+  const std::int64_t per_unit = index::kChecksumBlock / 2;  // entries of a rows block
+  for (std::int64_t entries = 0; entries < per_unit + per_unit / 4;) {
+    std::string t;
+    for (int w = 0; w < 150; ++w) t += "w" + std::to_string(word(rng)) + " ";
+    texts.push_back(t);
+    entries += 140;  // about: repeats are few among 20,000 words
+  }
+  IndexContents c = contents(texts, 0, "sklearn");
+  c.block_rows = 512;
+  const std::int64_t csr_block = index::kChecksumBlock / 4;
+  ASSERT_GT(c.x.nnz(), per_unit);
+  const std::string path = dir / "big.psx";
+  write_index(path, c);
+  {
+    const Index ix = Index::open(path);
+    const CsrMatrix back = to_matrix(ix.matrix());
+    EXPECT_EQ(back.indices, c.x.indices);
+    EXPECT_EQ(back.data, c.x.data);
+    EXPECT_TRUE(ix.column_blocks().covers(ix.documents()));
+  }
+  const std::string good = slurp(path);
+  const auto expect_named = [&](const std::string& b, const std::string& what,
+                                const std::string& message) {
+    spit(dir / "bad.psx", b);
+    try {
+      Index::open(dir / "bad.psx");
+      ADD_FAILURE() << what << ": accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << what << ": " << e.what();
+    }
+  };
+  // A flipped bit in the last checksum block of each array, hashed by a later unit.
+  const std::vector<std::pair<IndexSection, std::size_t>> arrays = {
+      {IndexSection::kIndices, 4},
+      {IndexSection::kData, 4},
+      {IndexSection::kBlockRows, 2},
+      {IndexSection::kBlockValues, 4}};
+  for (const auto& [kind, width] : arrays) {
+    std::string b = good;
+    const std::size_t at = section_at(b, kind) + (static_cast<std::size_t>(c.x.nnz()) - 7) * width;
+    b[at] = static_cast<char>(b[at] ^ 0x10);
+    expect_named(b, index::section_name(kind),
+                 std::string("checksum mismatch in section '") + index::section_name(kind) + "'");
+  }
+  // Under valid checksums: the row across the CSR's first block bound, its ids
+  // out of order past the bound (its check reads on beyond the piece it starts in).
+  std::int64_t across = 0;
+  while (c.x.indptr[across + 1] <= csr_block) ++across;
+  ASSERT_LT(c.x.indptr[across], csr_block);
+  ASSERT_GT(c.x.indptr[across + 1], csr_block + 1);
+  {
+    std::string b = good;
+    const std::size_t ind = section_at(b, IndexSection::kIndices);
+    const auto e = static_cast<std::size_t>(csr_block);
+    const auto x = index::load_field<std::int32_t>(b.data() + ind + 4 * e);
+    const auto y = index::load_field<std::int32_t>(b.data() + ind + 4 * (e + 1));
+    index::store_field<std::int32_t>(b.data() + ind + 4 * e, y);
+    index::store_field<std::int32_t>(b.data() + ind + 4 * (e + 1), x);
+    expect_named(resealed(b), "row across a block bound out of order", "CSR rows inconsistent");
+  }
+  // A column block that starts in the blocks' second unit, its first posting
+  // past the block.
+  std::int64_t later = 0;
+  while (c.x.indptr[later * c.block_rows] < per_unit) ++later;
+  {
+    std::string b = good;
+    const std::size_t rows = section_at(b, IndexSection::kBlockRows);
+    index::store_field<std::uint16_t>(
+        b.data() + rows + 2 * static_cast<std::size_t>(c.x.indptr[later * c.block_rows]), 600);
+    expect_named(resealed(b), "posting past its block in a later unit",
+                 "column blocks inconsistent");
+  }
+  // And the file resealed unspoiled is accepted.
+  spit(dir / "same.psx", resealed(good));
+  EXPECT_NO_THROW(Index::open(dir / "same.psx"));
+}
+
 TEST(IndexFormat, ChecksumsMatchASequentialCrc) {
   std::mt19937 rng(5);
   std::vector<unsigned char> data(20u << 20);

@@ -88,6 +88,9 @@ std::uint32_t crc32_chunks(const std::vector<Chunk>& chunks, int threads);
 std::uint64_t section_checksum(std::uint32_t version, const std::vector<Chunk>& chunks,
                                int threads);
 
+/// A section's checksum (version 2 on) from its blocks' XXH3-64 hashes, in order.
+std::uint64_t checksum_of_block_hashes(const std::vector<std::uint64_t>& hashes);
+
 /// Name of a section kind for messages and `index info` ("indices", ...).
 const char* section_name(IndexSection kind);
 

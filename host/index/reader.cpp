@@ -6,6 +6,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
+#include <xxhash.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -63,52 +65,100 @@ void release_block(const ColumnBlocksView& b, std::int64_t block, std::int64_t f
   release_pages(reinterpret_cast<const unsigned char*>(b.starts + t0), columns * 4, 0);
 }
 
-// One entry (row, column, value bits) of a matrix, hashed so that a sum over
-// all entries fingerprints the multiset of entries: the CSR and its column
-// blocks must hold the same one. 32-bit multiplies, so the loops vectorize.
-inline std::uint32_t entry_hash(std::uint32_t row, std::uint32_t col, float value) {
+// Entries of the arrays read at a time by a verifying pass: hashed, then
+// checked while still in L2 (32K entries: 128 KiB of a 4-byte array), so the
+// file's large arrays are read from memory once, not once to hash them and
+// again to check them.
+constexpr std::int64_t kPiece = 32768;
+
+// The kChecksumBlock-byte blocks' hashes of one section (format version 2 on),
+// fed piece by piece in order by the thread that owns a block.
+struct BlockHashes {
+  const unsigned char* base = nullptr;
+  std::uint64_t bytes = 0;
+  std::vector<std::uint64_t> hash;  // per block, as section_checksum takes them
+
+  BlockHashes(const void* p, std::uint64_t n)
+      : base(static_cast<const unsigned char*>(p)),
+        bytes(n),
+        hash(static_cast<std::size_t>((n + index::kChecksumBlock - 1) / index::kChecksumBlock)) {}
+
+  // Bytes [from, to) into `state`, which holds the bytes of from's block before
+  // `from`; at a block's end its hash is stored and the state starts afresh.
+  void feed(XXH3_state_t& state, std::uint64_t from, std::uint64_t to) {
+    while (from < to) {
+      const std::uint64_t block = from / index::kChecksumBlock;
+      const std::uint64_t block_end = std::min(bytes, (block + 1) * index::kChecksumBlock);
+      const std::uint64_t stop = std::min(to, block_end);
+      XXH3_64bits_update(&state, base + from, static_cast<std::size_t>(stop - from));
+      from = stop;
+      if (from == block_end) {
+        hash[static_cast<std::size_t>(block)] = XXH3_64bits_digest(&state);
+        XXH3_64bits_reset(&state);
+      }
+    }
+  }
+};
+
+// The fingerprint of a matrix's entries, to hold its column blocks to its rows:
+// the sum over entries (row, column, value bits) of column_print(column) ·
+// row_print(row, bits), mod 2^64, the same for the CSR and the blocks exactly
+// when (but for a chance of about 2^-60) they hold the same multiset of
+// entries. A product, so a block multiplies each column's print once with the
+// sum of its postings' row prints, and never spells out a posting's column.
+inline std::uint64_t column_print(std::uint32_t col) {
+  std::uint32_t h = col * 0x9E3779B1u;
+  h ^= h >> 16;
+  h *= 0x85EBCA6Bu;
+  h ^= h >> 13;
+  return h | 1u;  // odd: no entry's print is lost to a factor of two
+}
+inline std::uint64_t row_print(std::uint32_t row_key, float value) {
   std::uint32_t bits;
   std::memcpy(&bits, &value, sizeof bits);
-  std::uint32_t h = (col * 0x9E3779B1u + row * 0x85EBCA77u) ^ bits;
-  h *= 0xC2B2AE3Du;
-  h ^= h >> 15;
+  std::uint32_t h = row_key ^ bits;
   h *= 0x27D4EB2Fu;
+  h ^= h >> 15;
+  h *= 0x165667B1u;
   h ^= h >> 13;
   return h;
 }
+inline std::uint32_t row_key(std::uint32_t row) { return row * 0xC2B2AE35u; }
 
-// Sums of entry_hash over a CSR row and over a block column's postings: most of
-// the fingerprint's time is in these loops, so they are also built for AVX2
-// (32-bit vector multiplies), chosen at load time where the CPU has it.
+// A CSR row's fingerprint. Its loops are most of a load's time after the
+// checksums, so they are also built for AVX2 (32-bit vector multiplies),
+// chosen at load time where the CPU has it.
 __attribute__((target_clones("avx2", "default"))) std::uint64_t row_fingerprint(
     std::uint32_t row, const std::int32_t* cols, const float* values, std::int64_t n) {
+  const std::uint32_t key = row_key(row);
   std::uint64_t sum = 0;
   for (std::int64_t i = 0; i < n; ++i)
-    sum += entry_hash(row, static_cast<std::uint32_t>(cols[i]), values[i]);
+    sum += column_print(static_cast<std::uint32_t>(cols[i])) * row_print(key, values[i]);
   return sum;
 }
 
-// One column block's postings (`cols`: each posting's column, spelled out):
-// the fingerprint, whether any row offset exceeds `height` or any value is not
-// finite, and the descents rows[i] <= rows[i - 1] (valid only at column starts).
+// One column block's postings: whether any row offset exceeds `height` or any
+// value is not finite, the descents rows[i] <= rows[i - 1] (valid only at
+// column starts), and each posting's row print into prints[i + 1] (prints[0]
+// = 0), for the prefix sums the columns' fingerprints are taken from.
 struct BlockScan {
-  std::uint64_t fingerprint = 0;
   std::uint64_t descents = 0;
   bool bad = false;
 };
 __attribute__((target_clones("avx2", "default"))) BlockScan scan_block(
-    std::uint32_t first_row, std::uint16_t height, const std::uint32_t* cols,
-    const std::uint16_t* rows, const float* values, std::int64_t n) {
-  std::uint64_t sum = 0, descents = 0;
+    std::uint32_t first_row, std::uint16_t height, const std::uint16_t* rows, const float* values,
+    std::int64_t n, std::uint64_t* prints) {
+  std::uint64_t descents = 0;
   std::uint32_t bad = 0;
+  prints[0] = 0;
   for (std::int64_t i = 0; i < n; ++i) {
     std::uint32_t bits;
     std::memcpy(&bits, values + i, sizeof bits);
     bad |= (rows[i] > height || (bits & 0x7f800000u) == 0x7f800000u) ? 1u : 0u;
-    sum += entry_hash(first_row + rows[i], cols[i], values[i]);
+    prints[i + 1] = row_print(row_key(first_row + rows[i]), values[i]);
   }
   for (std::int64_t i = 1; i < n; ++i) descents += rows[i] <= rows[i - 1] ? 1 : 0;
-  return {sum, descents, bad != 0};
+  return {descents, bad != 0};
 }
 
 }  // namespace
@@ -255,9 +305,28 @@ Index Index::open(const std::string& path) {
            kind == IndexSection::kBlockTermStarts || kind == IndexSection::kBlockRows ||
            kind == IndexSection::kBlockValues;
   };
+  // From version 2, the four arrays of an entry each (the CSR's columns and
+  // values, the blocks' rows and values) are hashed by the passes that check
+  // them, piece by piece (BlockHashes); version 1's CRC-32s are checked whole.
+  const bool hashed_in_checks = ix.version_ >= 2;
+  const auto is_entry_array = [](IndexSection kind) {
+    return kind == IndexSection::kIndices || kind == IndexSection::kData ||
+           kind == IndexSection::kBlockRows || kind == IndexSection::kBlockValues;
+  };
+  const auto stored_checksum = [&](IndexSection kind) {
+    for (const auto& se : ix.sections_)
+      if (se.kind == kind) return se.checksum;
+    return std::uint64_t{0};
+  };
+  const auto compare_checksum = [&](IndexSection kind, const BlockHashes& h) {
+    if (index::checksum_of_block_hashes(h.hash) != stored_checksum(kind))
+      throw fail(std::string("corrupt index: checksum mismatch in section '") +
+                 index::section_name(kind) + "'");
+  };
   const auto verify_checksums = [&](bool blocks) {
     for (const auto& se : ix.sections_) {
       if (is_block_section(se.kind) != blocks) continue;
+      if (hashed_in_checks && is_entry_array(se.kind)) continue;
       const std::uint64_t checksum =
           index::section_checksum(ix.version_, {{ix.base_ + se.offset, se.bytes}}, threads);
       if (checksum != se.checksum)
@@ -350,38 +419,76 @@ Index Index::open(const std::string& path) {
     throw fail("corrupt index: CSR row offsets do not span the non-zeros");
   std::atomic<bool> rows_ok{true}, lists_ok{true};
   const std::int64_t block_rows = meta(index::kMetaBlockRows);
-  // With column blocks: the CSR's entries' fingerprint, to hold the blocks' to.
-  std::atomic<std::uint64_t> csr_fingerprint{0};
   constexpr std::int64_t kRowChunk = 256;
+  // Row offsets in bounds and ascending, first: the pass below finds its rows
+  // by binary search and reads their entries.
   parallel_for((ix.n_ + kRowChunk - 1) / kRowChunk, threads, [&](std::int64_t chunk) {
     const std::int64_t r0 = chunk * kRowChunk, r1 = std::min(r0 + kRowChunk, ix.n_);
-    // In bounds, not only ascending: a chunk reads its rows' entries before the
-    // next chunk could see an offset past the non-zeros come down again.
     for (std::int64_t r = r0; r < r1; ++r)
-      if (ix.indptr_[r] < 0 || ix.indptr_[r] > ix.indptr_[r + 1] || ix.indptr_[r + 1] > ix.z_) {
+      if (ix.indptr_[r] < 0 || ix.indptr_[r] > ix.indptr_[r + 1] || ix.indptr_[r + 1] > ix.z_)
         rows_ok = false;
-        return;
-      }
-    // Column ids in range, finite values, ids increasing within each row; with
-    // column blocks, the entries' fingerprint. One pass per row, in cache.
+  });
+  if (!rows_ok) throw fail("corrupt index: CSR rows inconsistent (offsets or column ids)");
+  // Column ids in range, finite values, ids increasing within each row; with
+  // column blocks, the entries' fingerprint, to hold the blocks' to. One unit
+  // of work is a checksum block of the columns and of the values (the same
+  // entries) and the rows that start in it.
+  std::atomic<std::uint64_t> csr_fingerprint{0};
+  BlockHashes index_hashes(ix.indices_, z * 4), data_hashes(ix.data_, z * 4);
+  const std::int64_t per_unit = static_cast<std::int64_t>(index::kChecksumBlock / 4);
+  const std::int64_t units = std::max<std::int64_t>(1, (ix.z_ + per_unit - 1) / per_unit);
+  const auto first_row_from = [&](std::int64_t entry) {
+    return static_cast<std::int64_t>(std::lower_bound(ix.indptr_, ix.indptr_ + ix.n_ + 1, entry) -
+                                     ix.indptr_);
+  };
+  parallel_for(units, threads, [&](std::int64_t u) {
+    const std::int64_t e0 = u * per_unit, e1 = std::min(ix.z_, e0 + per_unit);
+    const std::int64_t r_end = u + 1 == units ? ix.n_ : std::min(ix.n_, first_row_from(e1));
+    std::int64_t r = u == 0 ? 0 : std::min(r_end, first_row_from(e0));
+    XXH3_state_t index_state, data_state;
+    XXH3_INITSTATE(&index_state);
+    XXH3_INITSTATE(&data_state);
+    XXH3_64bits_reset(&index_state);
+    XXH3_64bits_reset(&data_state);
     std::uint32_t bad = 0;
     std::uint64_t sum = 0;
     const auto cols = static_cast<std::int32_t>(ix.v_);
-    for (std::int64_t r = r0; r < r1; ++r) {
-      const std::int64_t b = ix.indptr_[r], n = ix.indptr_[r + 1] - b;
-      const std::int32_t* __restrict ci = ix.indices_ + b;
-      const float* __restrict cv = ix.data_ + b;
-      if (n > 0) bad |= ci[0] < 0 ? 1u : 0u;
-      for (std::int64_t i = 1; i < n; ++i) bad |= ci[i] <= ci[i - 1] ? 1u : 0u;
-      for (std::int64_t i = 0; i < n; ++i) {
-        std::uint32_t bits;
-        std::memcpy(&bits, cv + i, sizeof bits);
-        bad |= (ci[i] >= cols || (bits & 0x7f800000u) == 0x7f800000u) ? 1u : 0u;
+    // Rows starting below `below` (all that are left when `all`).
+    const auto check_rows = [&](std::int64_t below, bool all) {
+      for (; r < r_end && (all || ix.indptr_[r] < below); ++r) {
+        const std::int64_t b = ix.indptr_[r], n = ix.indptr_[r + 1] - b;
+        const std::int32_t* __restrict ci = ix.indices_ + b;
+        const float* __restrict cv = ix.data_ + b;
+        if (n > 0) bad |= ci[0] < 0 ? 1u : 0u;
+        for (std::int64_t i = 1; i < n; ++i) bad |= ci[i] <= ci[i - 1] ? 1u : 0u;
+        for (std::int64_t i = 0; i < n; ++i) {
+          std::uint32_t bits;
+          std::memcpy(&bits, cv + i, sizeof bits);
+          bad |= (ci[i] >= cols || (bits & 0x7f800000u) == 0x7f800000u) ? 1u : 0u;
+        }
+        if (block_rows > 0) sum += row_fingerprint(static_cast<std::uint32_t>(r), ci, cv, n);
       }
-      if (block_rows > 0) sum += row_fingerprint(static_cast<std::uint32_t>(r), ci, cv, n);
+    };
+    for (std::int64_t a = e0; a < e1; a += kPiece) {
+      const std::int64_t b = std::min(e1, a + kPiece);
+      if (hashed_in_checks) {
+        index_hashes.feed(index_state, static_cast<std::uint64_t>(a) * 4,
+                          static_cast<std::uint64_t>(b) * 4);
+        data_hashes.feed(data_state, static_cast<std::uint64_t>(a) * 4,
+                         static_cast<std::uint64_t>(b) * 4);
+      }
+      check_rows(b, b == e1);
     }
+    check_rows(0, true);  // a matrix without entries: its empty rows
     if (bad != 0) rows_ok = false;
     csr_fingerprint += sum;
+  });
+  if (hashed_in_checks) {
+    compare_checksum(IndexSection::kIndices, index_hashes);
+    compare_checksum(IndexSection::kData, data_hashes);
+  }
+  parallel_for((ix.n_ + kRowChunk - 1) / kRowChunk, threads, [&](std::int64_t chunk) {
+    const std::int64_t r0 = chunk * kRowChunk, r1 = std::min(r0 + kRowChunk, ix.n_);
     for (std::int64_t r = r0; r < r1 && ix.k_ > 0; ++r) {
       bool ended = false;
       for (std::int64_t i = 0; i < ix.k_; ++i) {
@@ -440,41 +547,85 @@ Index Index::open(const std::string& path) {
       throw fail("corrupt index: column block offsets inconsistent");
     std::atomic<bool> blocks_ok{true};
     std::atomic<std::uint64_t> block_fingerprint{0};
-    std::vector<std::vector<std::uint32_t>> column_of(
-        static_cast<std::size_t>(resolve_threads(threads)));
-    parallel_for_worker(blocks, threads, [&](std::int64_t b, int w) {
-      const std::int64_t r0 = b * block_rows, r1 = std::min(r0 + block_rows, ix.n_);
-      const std::int64_t first = ix.indptr_[r0], nnz = ix.indptr_[r1] - first;
-      const auto block_height = static_cast<std::uint16_t>(r1 - r0 - 1);
-      const std::uint64_t t0 = off[b], t1 = off[b + 1];
-      if ((t0 == t1) != (nnz == 0)) {
-        blocks_ok = false;
-        return;
+    // One unit of work is a checksum block of the rows (8 MiB: 4Mi entries, two
+    // blocks of the values) and the column blocks that start in it, each
+    // checked as soon as its pieces are hashed.
+    const auto block_first = [&](std::int64_t b) {
+      return ix.indptr_[std::min(b * block_rows, ix.n_)];
+    };
+    const auto first_block_from = [&](std::int64_t entry) {
+      std::int64_t lo = 0, hi = blocks;  // first block starting at or after `entry`
+      while (lo < hi) {
+        const std::int64_t mid = lo + (hi - lo) / 2;
+        if (block_first(mid) < entry)
+          lo = mid + 1;
+        else
+          hi = mid;
       }
-      // Columns in range and increasing; postings starting at 0, each column's
-      // non-empty; each posting's column spelled out beside it for the scan.
-      const std::uint16_t* pr = rows + first;
-      std::vector<std::uint32_t>& cols = column_of[w];
-      cols.resize(static_cast<std::size_t>(nnz));
-      std::uint64_t at_starts = 0;
-      for (std::uint64_t e = t0; e < t1; ++e) {
-        const std::int32_t c = terms[e];
-        const std::int64_t s0 = starts[e], s1 = e + 1 < t1 ? starts[e + 1] : nnz;
-        if (!(c >= 0 && c < ix.v_ && (e == t0 ? s0 == 0 : c > terms[e - 1]) && s0 < s1 &&
-              s1 <= nnz)) {
+      return lo;
+    };
+    BlockHashes row_hashes(rows, z * 2), value_hashes(values, z * 4);
+    const std::int64_t per_unit = static_cast<std::int64_t>(index::kChecksumBlock / 2);
+    const std::int64_t units = std::max<std::int64_t>(1, (ix.z_ + per_unit - 1) / per_unit);
+    std::vector<std::vector<std::uint64_t>> prints_of(
+        static_cast<std::size_t>(resolve_threads(threads)));
+    parallel_for_worker(units, threads, [&](std::int64_t u, int w) {
+      std::vector<std::uint64_t>& prefix = prints_of[w];
+      const auto check_block = [&](std::int64_t b) {
+        const std::int64_t r0 = b * block_rows, r1 = std::min(r0 + block_rows, ix.n_);
+        const std::int64_t first = ix.indptr_[r0], nnz = ix.indptr_[r1] - first;
+        const auto block_height = static_cast<std::uint16_t>(r1 - r0 - 1);
+        const std::uint64_t t0 = off[b], t1 = off[b + 1];
+        if ((t0 == t1) != (nnz == 0)) {
           blocks_ok = false;
           return;
         }
-        std::fill(cols.begin() + s0, cols.begin() + s1, static_cast<std::uint32_t>(c));
-        if (e > t0) at_starts += pr[s0] <= pr[s0 - 1] ? 1 : 0;
+        // Rows within the block and increasing within each column (the engine reads
+        // a column's postings as distinct rows), values finite; the row prints,
+        // summed up to prefix sums (the only loop that does not vectorize).
+        const std::uint16_t* pr = rows + first;
+        prefix.resize(static_cast<std::size_t>(nnz + 1));
+        const BlockScan scan = scan_block(static_cast<std::uint32_t>(r0), block_height, pr,
+                                          values + first, nnz, prefix.data());
+        for (std::int64_t i = 1; i <= nnz; ++i) prefix[i] += prefix[i - 1];
+        // Columns in range and increasing; postings starting at 0, each column's
+        // non-empty; each column's print times its postings' sum.
+        std::uint64_t at_starts = 0, sum = 0;
+        for (std::uint64_t e = t0; e < t1; ++e) {
+          const std::int32_t c = terms[e];
+          const std::int64_t s0 = starts[e], s1 = e + 1 < t1 ? starts[e + 1] : nnz;
+          if (!(c >= 0 && c < ix.v_ && (e == t0 ? s0 == 0 : c > terms[e - 1]) && s0 < s1 &&
+                s1 <= nnz)) {
+            blocks_ok = false;
+            return;
+          }
+          if (e > t0) at_starts += pr[s0] <= pr[s0 - 1] ? 1 : 0;
+          sum += column_print(static_cast<std::uint32_t>(c)) * (prefix[s1] - prefix[s0]);
+        }
+        if (scan.bad || scan.descents != at_starts) blocks_ok = false;
+        block_fingerprint += sum;
+      };
+      const std::int64_t e0 = u * per_unit, e1 = std::min(ix.z_, e0 + per_unit);
+      const std::int64_t b_end = u + 1 == units ? blocks : first_block_from(e1);
+      std::int64_t next = u == 0 ? 0 : std::min(b_end, first_block_from(e0));
+      XXH3_state_t row_state, value_state;
+      XXH3_INITSTATE(&row_state);
+      XXH3_INITSTATE(&value_state);
+      XXH3_64bits_reset(&row_state);
+      XXH3_64bits_reset(&value_state);
+      for (std::int64_t a = e0; a < e1; a += kPiece) {
+        const std::int64_t b = std::min(e1, a + kPiece);
+        row_hashes.feed(row_state, static_cast<std::uint64_t>(a) * 2,
+                        static_cast<std::uint64_t>(b) * 2);
+        value_hashes.feed(value_state, static_cast<std::uint64_t>(a) * 4,
+                          static_cast<std::uint64_t>(b) * 4);
+        // Blocks whose entries are all hashed now (the rest after the last piece).
+        for (; next < b_end && (b == e1 || block_first(next + 1) <= b); ++next) check_block(next);
       }
-      // Rows within the block and increasing within each column (the engine reads
-      // a column's postings as distinct rows), values finite; the fingerprint.
-      const BlockScan scan = scan_block(static_cast<std::uint32_t>(r0), block_height, cols.data(),
-                                        pr, values + first, nnz);
-      if (scan.bad || scan.descents != at_starts) blocks_ok = false;
-      block_fingerprint += scan.fingerprint;
+      for (; next < b_end; ++next) check_block(next);
     });
+    compare_checksum(IndexSection::kBlockRows, row_hashes);
+    compare_checksum(IndexSection::kBlockValues, value_hashes);
     if (!blocks_ok) throw fail("corrupt index: column blocks inconsistent");
     if (block_fingerprint != csr_fingerprint)
       throw fail("corrupt index: column blocks do not hold the rows' entries");

@@ -64,7 +64,7 @@ std::uint64_t section_checksum(std::uint32_t version, const std::vector<Chunk>& 
   std::vector<std::uint64_t> chunk_start(chunks.size() + 1, 0);
   for (std::size_t i = 0; i < chunks.size(); ++i)
     chunk_start[i + 1] = chunk_start[i] + chunks[i].bytes;
-  std::vector<unsigned char> hashes(static_cast<std::size_t>(n_blocks) * 8);
+  std::vector<std::uint64_t> hashes(static_cast<std::size_t>(n_blocks));
   parallel_for(n_blocks, resolve_threads(threads), [&](std::int64_t b) {
     const std::uint64_t begin = static_cast<std::uint64_t>(b) * kChecksumBlock;
     const std::uint64_t end = std::min(total, begin + kChecksumBlock);
@@ -82,9 +82,16 @@ std::uint64_t section_checksum(std::uint32_t version, const std::vector<Chunk>& 
             static_cast<std::size_t>(stop - at));
       at = stop;
     }
-    store_field<std::uint64_t>(hashes.data() + 8 * b, XXH3_64bits_digest(&state));
+    hashes[static_cast<std::size_t>(b)] = XXH3_64bits_digest(&state);
   });
-  return XXH3_64bits(hashes.data(), hashes.size());
+  return checksum_of_block_hashes(hashes);
+}
+
+std::uint64_t checksum_of_block_hashes(const std::vector<std::uint64_t>& hashes) {
+  std::vector<unsigned char> bytes(hashes.size() * 8);
+  for (std::size_t b = 0; b < hashes.size(); ++b)
+    store_field<std::uint64_t>(bytes.data() + 8 * b, hashes[b]);
+  return XXH3_64bits(bytes.data(), bytes.size());
 }
 
 const char* section_name(IndexSection kind) {
