@@ -81,6 +81,12 @@ TEST(ColumnDf, WorkersCountWhatOneCounts) {
     EXPECT_EQ(one, brute);
     for (int threads : {2, 3, 8}) EXPECT_EQ(column_df(v, threads), one) << threads << " workers";
   }
+  // Read off column blocks: millions of block columns, so per-worker counters too.
+  const ColumnBlocks blocks = build_column_blocks(a.view(), 64, 2);
+  ASSERT_GT(blocks.terms.size(), std::size_t{1} << 21);
+  const std::vector<std::int64_t> one = column_df(a.view(), 1);
+  for (int threads : {1, 2, 3, 8})
+    EXPECT_EQ(column_df(a.view(), blocks.view(), threads), one) << threads << " workers";
 }
 
 // The documented layout, entry by entry: every block column's postings are the
@@ -125,7 +131,7 @@ TEST(ColumnBlocks, EachBlockListsItsColumnsPostingsInRowOrder) {
       EXPECT_EQ(b.block_rows, e);
       EXPECT_TRUE(b.view().covers(x.rows));
       expect_blocks_of(x.view(), b, 0, "edge " + std::to_string(e));
-      EXPECT_EQ(column_df(x.view(), b.view()), column_df(x.view())) << "edge " << e;
+      EXPECT_EQ(column_df(x.view(), b.view(), threads), column_df(x.view())) << "edge " << e;
     }
     // A row range from a later block on: postings from that block's position.
     if (x.rows > 2 * e) {

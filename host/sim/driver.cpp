@@ -43,7 +43,7 @@ JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
     in.blocks = reference_blocks;
   in.df_q = column_df(in.queries, threads);
   if (!in.self_join)
-    in.df_r = in.blocks != nullptr ? column_df(in.references, *in.blocks)
+    in.df_r = in.blocks != nullptr ? column_df(in.references, *in.blocks, threads)
                                    : column_df(in.references, threads);
 
   JoinShape shape = shape_hint;

@@ -27,8 +27,10 @@ std::vector<std::int64_t> column_df(const CsrView& x, int threads = 1);
 
 /// The same counts read off `x`'s column blocks (`blocks.covers(x.rows)`): a
 /// block column's postings are distinct rows, so their count is its df within
-/// the block. Reads the block columns (a few times fewer than the entries).
-std::vector<std::int64_t> column_df(const CsrView& x, const ColumnBlocksView& blocks);
+/// the block. Reads the block columns (a few times fewer than the entries), on
+/// `threads` workers over disjoint block ranges where there are millions.
+std::vector<std::int64_t> column_df(const CsrView& x, const ColumnBlocksView& blocks,
+                                    int threads = 1);
 
 /// Costs of one backend, in units of one head multiply-add (one pair, one head column).
 /// Calibrated per backend by measurement (see each backend's constants).
