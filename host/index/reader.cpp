@@ -105,10 +105,11 @@ struct BlockHashes {
 
 // The fingerprint of a matrix's entries, to hold its column blocks to its rows:
 // the sum over entries (row, column, value bits) of column_print(column) ·
-// row_print(row, bits), mod 2^64, the same for the CSR and the blocks exactly
-// when (but for a chance of about 2^-60) they hold the same multiset of
-// entries. A product, so a block multiplies each column's print once with the
-// sum of its postings' row prints, and never spells out a posting's column.
+// row_print(row, bits), mod 2^64, the same for the CSR and the blocks when they
+// hold the same multiset of entries, and different but for a collision of
+// these hashes when they do not. A product, so a block multiplies each
+// column's print once with the sum of its postings' row prints, and never
+// spells out a posting's column.
 inline std::uint64_t column_print(std::uint32_t col) {
   std::uint32_t h = col * 0x9E3779B1u;
   h ^= h >> 16;
