@@ -52,6 +52,20 @@ TEST(ColumnDf, CountsAViewOrARowRange) {
   EXPECT_EQ(column_df(a.view().row_range(2, 2)), (std::vector<std::int64_t>{0, 0, 0}));
 }
 
+TEST(CsrRows, AppendRowsShiftsTheOffsetsOfAViewFromAnyRow) {
+  const CsrMatrix a = from_dense({{1, 0, 1}, {0, 0, 2}, {3, 4, 0}});
+  const CsrMatrix b = from_dense({{0, 5, 0}, {6, 0, 7}});
+  CsrMatrix x = to_matrix(a.view().row_range(1, 3));
+  append_rows(x, b.view().row_range(1, 2));
+  append_rows(x, b.view().row_range(0, 0));
+  const CsrMatrix want = from_dense({{0, 0, 2}, {3, 4, 0}, {6, 0, 7}});
+  EXPECT_EQ(x.rows, want.rows);
+  EXPECT_EQ(x.indptr, want.indptr);
+  EXPECT_EQ(x.indices, want.indices);
+  EXPECT_EQ(x.data, want.data);
+  EXPECT_NO_THROW(x.validate());
+}
+
 // Large enough for the per-worker counters (millions of entries, a few per column).
 TEST(ColumnDf, WorkersCountWhatOneCounts) {
   CsrMatrix a;

@@ -760,12 +760,7 @@ void gather_matrix_at_root(Vectorized& v) {
   for (const auto* parts : {&q, &r}) {
     for (const std::string& part : *parts) {
       std::int64_t first = 0;
-      const CsrMatrix b = detail::unpack_csr(part, &first);
-      const std::int64_t base = x.nnz();
-      for (std::int64_t i = 1; i <= b.rows; ++i) x.indptr.push_back(base + b.indptr[i]);
-      x.indices.insert(x.indices.end(), b.indices.begin(), b.indices.end());
-      x.data.insert(x.data.end(), b.data.begin(), b.data.end());
-      x.rows += b.rows;
+      append_rows(x, detail::unpack_csr(part, &first).view());
     }
   }
   v.x = std::move(x);

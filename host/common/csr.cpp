@@ -129,6 +129,15 @@ CsrMatrix to_matrix(const CsrView& v) {
   return out;
 }
 
+void append_rows(CsrMatrix& x, const CsrView& rows) {
+  if (rows.rows == 0) return;
+  const std::int64_t lo = rows.indptr[0], shift = x.nnz() - lo;
+  x.indices.insert(x.indices.end(), rows.indices + lo, rows.indices + rows.indptr[rows.rows]);
+  x.data.insert(x.data.end(), rows.data + lo, rows.data + rows.indptr[rows.rows]);
+  for (std::int64_t r = 1; r <= rows.rows; ++r) x.indptr.push_back(rows.indptr[r] + shift);
+  x.rows += rows.rows;
+}
+
 void CsrMatrix::validate() const {
   if (rows < 0 || cols < 0) throw Error("CSR: negative shape");
   if (static_cast<std::int64_t>(indptr.size()) != rows + 1)

@@ -103,6 +103,26 @@ struct BlockHashes {
   }
 };
 
+// Entries [e0, e1) of two entry arrays (`a_width` and `b_width` bytes an entry;
+// null: not hashed) hashed piece by piece, `after(piece_end, last)` called after
+// each piece, while it is cached. [e0, e1) starts at a checksum block of both.
+template <class After>
+void hash_in_pieces(BlockHashes* a, std::uint64_t a_width, BlockHashes* b, std::uint64_t b_width,
+                    std::int64_t e0, std::int64_t e1, After&& after) {
+  XXH3_state_t a_state, b_state;
+  XXH3_INITSTATE(&a_state);
+  XXH3_INITSTATE(&b_state);
+  XXH3_64bits_reset(&a_state);
+  XXH3_64bits_reset(&b_state);
+  for (std::int64_t p = e0; p < e1; p += kPiece) {
+    const std::int64_t q = std::min(e1, p + kPiece);
+    const auto from = static_cast<std::uint64_t>(p), to = static_cast<std::uint64_t>(q);
+    if (a != nullptr) a->feed(a_state, from * a_width, to * a_width);
+    if (b != nullptr) b->feed(b_state, from * b_width, to * b_width);
+    after(q, q == e1);
+  }
+}
+
 // The fingerprint of a matrix's entries, to hold its column blocks to its rows:
 // the sum over entries (row, column, value bits) of column_print(column) ·
 // row_print(row, bits), mod 2^64, the same for the CSR and the blocks when they
@@ -472,11 +492,6 @@ Index Index::open(const std::string& path) {
     const std::int64_t e0 = u * per_unit, e1 = std::min(ix.z_, e0 + per_unit);
     const std::int64_t r_end = u + 1 == units ? ix.n_ : std::min(ix.n_, first_row_from(e1));
     std::int64_t r = u == 0 ? 0 : std::min(r_end, first_row_from(e0));
-    XXH3_state_t index_state, data_state;
-    XXH3_INITSTATE(&index_state);
-    XXH3_INITSTATE(&data_state);
-    XXH3_64bits_reset(&index_state);
-    XXH3_64bits_reset(&data_state);
     std::uint32_t bad = 0;
     std::uint64_t sum = 0;
     // Rows starting below `below` (all that are left when `all`).
@@ -489,16 +504,9 @@ Index Index::open(const std::string& path) {
       sum += scan.fingerprint;
       r = end;
     };
-    for (std::int64_t a = e0; a < e1; a += kPiece) {
-      const std::int64_t b = std::min(e1, a + kPiece);
-      if (hashed_in_checks) {
-        index_hashes.feed(index_state, static_cast<std::uint64_t>(a) * 4,
-                          static_cast<std::uint64_t>(b) * 4);
-        data_hashes.feed(data_state, static_cast<std::uint64_t>(a) * 4,
-                         static_cast<std::uint64_t>(b) * 4);
-      }
-      check_rows(b, b == e1);
-    }
+    hash_in_pieces(hashed_in_checks ? &index_hashes : nullptr, 4,
+                   hashed_in_checks ? &data_hashes : nullptr, 4, e0, e1,
+                   [&](std::int64_t piece_end, bool last) { check_rows(piece_end, last); });
     check_rows(0, true);  // a matrix without entries: its empty rows
     if (bad != 0) rows_ok = false;
     csr_fingerprint += sum;
@@ -631,20 +639,12 @@ Index Index::open(const std::string& path) {
       const std::int64_t e0 = u * per_unit, e1 = std::min(ix.z_, e0 + per_unit);
       const std::int64_t b_end = u + 1 == units ? blocks : first_block_from(e1);
       std::int64_t next = u == 0 ? 0 : std::min(b_end, first_block_from(e0));
-      XXH3_state_t row_state, value_state;
-      XXH3_INITSTATE(&row_state);
-      XXH3_INITSTATE(&value_state);
-      XXH3_64bits_reset(&row_state);
-      XXH3_64bits_reset(&value_state);
-      for (std::int64_t a = e0; a < e1; a += kPiece) {
-        const std::int64_t b = std::min(e1, a + kPiece);
-        row_hashes.feed(row_state, static_cast<std::uint64_t>(a) * 2,
-                        static_cast<std::uint64_t>(b) * 2);
-        value_hashes.feed(value_state, static_cast<std::uint64_t>(a) * 4,
-                          static_cast<std::uint64_t>(b) * 4);
-        // Blocks whose entries are all hashed now (the rest after the last piece).
-        for (; next < b_end && (b == e1 || block_first(next + 1) <= b); ++next) check_block(next);
-      }
+      hash_in_pieces(&row_hashes, 2, &value_hashes, 4, e0, e1,
+                     [&](std::int64_t piece_end, bool last) {
+                       // Blocks whose entries are all hashed now (the rest after the last piece).
+                       for (; next < b_end && (last || block_first(next + 1) <= piece_end); ++next)
+                         check_block(next);
+                     });
       for (; next < b_end; ++next) check_block(next);
     });
     compare_checksum(IndexSection::kBlockRows, row_hashes);

@@ -296,11 +296,7 @@ IndexAddResult add_documents(const std::string& path, const std::vector<IndexedD
     const bool reuse = !ob.empty();
     if (!reuse) prefix = build_column_blocks(ov.row_range(0, r0), block_rows, params.threads);
     CsrMatrix tail = to_matrix(ov.row_range(r0, n));
-    tail.rows += m;
-    tail.indices.insert(tail.indices.end(), x_new.indices.begin(), x_new.indices.end());
-    tail.data.insert(tail.data.end(), x_new.data.begin(), x_new.data.end());
-    const std::int64_t shift_by = tail.indptr.back();
-    for (std::int64_t r = 1; r <= m; ++r) tail.indptr.push_back(x_new.indptr[r] + shift_by);
+    append_rows(tail, x_new.view());
     rest = build_column_blocks(tail.view(), block_rows, params.threads);
     const std::uint64_t kept_terms = reuse ? ob.term_offsets[kept] : prefix.term_offsets.back();
     for (std::size_t b = 1; b < rest.term_offsets.size(); ++b)

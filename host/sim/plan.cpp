@@ -14,38 +14,54 @@
 
 namespace papersim::detail {
 
-std::vector<std::int64_t> column_df(const CsrView& x, int threads) {
+namespace {
+
+// Document frequencies of `x`'s columns, counted by `count(first, last, counters)`
+// over parts [0, parts) (rows or column blocks): serially into the result, or
+// on `workers` workers over disjoint part ranges, each into 32-bit counters of
+// its own (a range of under 2^31 rows holds under 2^31 entries per column),
+// summed afterwards.
+template <class Count>
+std::vector<std::int64_t> counted_df(const CsrView& x, std::int64_t parts, int workers,
+                                     Count&& count) {
   std::vector<std::int64_t> df(static_cast<std::size_t>(x.cols), 0);
-  if (x.rows == 0) return df;
-  // Below a few million entries, or with few entries per column, the per-worker
-  // counters cost more than they save.
-  const std::int64_t nnz = x.nnz();
-  const int workers = static_cast<int>(std::min<std::int64_t>(
-      resolve_threads(threads), std::min(nnz / (std::int64_t{1} << 21), nnz / (4 * x.cols + 1))));
   if (workers <= 1 || x.rows > INT32_MAX) {
-    const std::int32_t* c = x.indices + x.indptr[0];
-    for (std::int64_t p = 0; p < nnz; ++p) ++df[c[p]];
+    count(0, parts, df.data());
     return df;
   }
-  // Worker w counts the entries of rows [w·rows/workers, (w+1)·rows/workers)
-  // into counters of its own (32-bit: a range holds under 2^31 entries per
-  // column unless it holds that many rows); counters are then summed.
   std::vector<std::vector<std::int32_t>> part(static_cast<std::size_t>(workers));
   parallel_for(workers, workers, [&](std::int64_t w) {
     std::vector<std::int32_t>& mine = part[static_cast<std::size_t>(w)];
     mine.assign(static_cast<std::size_t>(x.cols), 0);
-    const std::int64_t r0 = x.rows * w / workers, r1 = x.rows * (w + 1) / workers;
-    const std::int32_t* c = x.indices;
-    for (std::int64_t p = x.indptr[r0]; p < x.indptr[r1]; ++p) ++mine[c[p]];
+    count(parts * w / workers, parts * (w + 1) / workers, mine.data());
   });
   for (const auto& mine : part)
     for (std::size_t j = 0; j < df.size(); ++j) df[j] += mine[j];
   return df;
 }
 
+}  // namespace
+
+std::vector<std::int64_t> column_df(const CsrView& x, int threads) {
+  if (x.rows == 0) return std::vector<std::int64_t>(static_cast<std::size_t>(x.cols), 0);
+  // Below a few million entries, or with few entries per column, the per-worker
+  // counters cost more than they save.
+  const std::int64_t nnz = x.nnz();
+  const int workers = static_cast<int>(std::min<std::int64_t>(
+      resolve_threads(threads), std::min(nnz / (std::int64_t{1} << 21), nnz / (4 * x.cols + 1))));
+  return counted_df(x, x.rows, workers, [&](std::int64_t r0, std::int64_t r1, auto* into) {
+    for (std::int64_t p = x.indptr[r0]; p < x.indptr[r1]; ++p) ++into[x.indices[p]];
+  });
+}
+
 std::vector<std::int64_t> column_df(const CsrView& x, const ColumnBlocksView& blocks, int threads) {
-  std::vector<std::int64_t> df(static_cast<std::size_t>(x.cols), 0);
-  const auto count = [&](std::int64_t b0, std::int64_t b1, std::int64_t* into) {
+  // As for the rows, where there are millions of block columns (a query run's
+  // first step: ~6 ms for 300k papers on one thread).
+  const auto columns = static_cast<std::int64_t>(blocks.term_offsets[blocks.blocks]);
+  const int workers = static_cast<int>(
+      std::min<std::int64_t>({resolve_threads(threads), columns / (std::int64_t{1} << 20),
+                              columns / (4 * x.cols + 1), blocks.blocks}));
+  return counted_df(x, blocks.blocks, workers, [&](std::int64_t b0, std::int64_t b1, auto* into) {
     for (std::int64_t b = b0; b < b1; ++b) {
       const std::uint64_t t0 = blocks.term_offsets[b], t1 = blocks.term_offsets[b + 1];
       const std::int64_t r0 = b * blocks.block_rows;
@@ -53,32 +69,10 @@ std::vector<std::int64_t> column_df(const CsrView& x, const ColumnBlocksView& bl
           x.indptr[std::min(r0 + blocks.block_rows, x.rows)] - x.indptr[r0];
       for (std::uint64_t e = t0; e < t1; ++e) {
         const std::int64_t end = e + 1 < t1 ? blocks.starts[e + 1] : block_nnz;
-        into[blocks.terms[e]] += end - blocks.starts[e];
+        into[blocks.terms[e]] += static_cast<std::int32_t>(end - blocks.starts[e]);
       }
     }
-  };
-  // As column_df of the rows: per-worker counters only where there are many
-  // block columns per column (a query run's first step, ~6 ms for 300k papers).
-  const auto columns = static_cast<std::int64_t>(blocks.term_offsets[blocks.blocks]);
-  const int workers = static_cast<int>(
-      std::min<std::int64_t>({resolve_threads(threads), columns / (std::int64_t{1} << 20),
-                              columns / (4 * x.cols + 1), blocks.blocks}));
-  if (workers <= 1) {
-    count(0, blocks.blocks, df.data());
-    return df;
-  }
-  std::vector<std::vector<std::int64_t>> part(static_cast<std::size_t>(workers - 1));
-  parallel_for(workers, workers, [&](std::int64_t w) {
-    std::int64_t* into = df.data();
-    if (w > 0) {
-      part[static_cast<std::size_t>(w - 1)].assign(static_cast<std::size_t>(x.cols), 0);
-      into = part[static_cast<std::size_t>(w - 1)].data();
-    }
-    count(blocks.blocks * w / workers, blocks.blocks * (w + 1) / workers, into);
   });
-  for (const auto& mine : part)
-    for (std::size_t j = 0; j < df.size(); ++j) df[j] += mine[j];
-  return df;
 }
 
 namespace {

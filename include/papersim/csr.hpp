@@ -113,6 +113,10 @@ ColumnBlocks build_column_blocks(const CsrView& x, std::int64_t block_rows, int 
 /// Copy of a view's rows as an owning matrix with offsets starting at 0.
 CsrMatrix to_matrix(const CsrView& v);
 
+/// Append the rows of `rows` (same columns) to `x`, their offsets shifted past
+/// x's entries.
+void append_rows(CsrMatrix& x, const CsrView& rows);
+
 /// Canonical cosine score of row `i` of `a` and row `j` of `b`: the float64 sum,
 /// in increasing column order, of the float32 products, rounded to float.
 /// Every backend reports this value, so scores and ties agree bit for bit.
