@@ -161,14 +161,51 @@ TEST_P(CpuParity, CrossJoinReadingColumnBlocksMatchesBruteForce) {
         SimilarityResult got = make_cpu_backend()->cross_join(q.view(), r.view(), blocks.view(), p);
         expect_same(got, brute_force(q, &r, p), what);
         // Read when the edge is free (and they are no wider than the tiles would be)
-        // or asked for as theirs.
+        // or asked for as theirs; never by the dense-queries kernel (few queries,
+        // the head size left to the engine), which reads the rows.
+        const bool dense = c.head_dim < 0 && q.rows <= cpu_dense_query_rows();
+        EXPECT_EQ(got.stats.dense_queries, dense) << what;
         const bool expected =
-            c.tile == edge || (c.tile == 0 && (edge <= (std::max(q.rows, r.rows) + 63) / 64 * 64 ||
-                                               blocks.blocks() == 1));
+            !dense &&
+            (c.tile == edge || (c.tile == 0 && (edge <= (std::max(q.rows, r.rows) + 63) / 64 * 64 ||
+                                                blocks.blocks() == 1)));
         EXPECT_EQ(got.stats.column_blocks, expected) << what;
         if (two_sided) expect_reference_side(got, q, r, p, what + ", references' side");
       }
     }
+  }
+}
+
+TEST_P(CpuParity, DenseQueriesKernelMatchesBruteForce) {
+  // Up to cpu_dense_query_rows() queries with the head size left to the engine:
+  // the dense-queries kernel (strips of 16-lane groups, several strips and row
+  // blocks with small tiles), one- and two-sided, against brute force; one
+  // query more goes to the head/tail tiles.
+  const Case& c = GetParam();
+  CsrMatrix all = testing::random_matrix(c.spec, 7);
+  const std::int64_t most = cpu_dense_query_rows();
+  for (std::int64_t split : {std::int64_t{1}, std::int64_t{16}, std::int64_t{17}, std::int64_t{128},
+                             std::int64_t{129}, most, most + 1}) {
+    if (split >= all.rows) continue;
+    CsrMatrix q = all.slice_rows(0, split), r = all.slice_rows(split, all.rows);
+    for (bool two_sided : {false, true}) {
+      if (two_sided && c.k <= 0) continue;
+      SimilarityParams p = params_of(c);
+      p.head_dim = -1;
+      p.reference_lists = two_sided;
+      const std::string what =
+          std::to_string(split) + " queries" + (two_sided ? ", two-sided " : " ") + describe(c);
+      SimilarityResult got = make_cpu_backend()->cross_join(q, r, p);
+      expect_same(got, brute_force(q, &r, p), what);
+      EXPECT_EQ(got.stats.dense_queries, split <= most) << what;
+      EXPECT_EQ(got.stats.pairs_evaluated, q.rows * r.rows) << what;
+      if (got.stats.dense_queries) EXPECT_EQ(got.stats.head_dim, 0) << what;
+      if (two_sided) expect_reference_side(got, q, r, p, what + ", references' side");
+    }
+    // A forced head size keeps the tiles.
+    SimilarityParams p = params_of(c);
+    p.head_dim = 4;
+    EXPECT_FALSE(make_cpu_backend()->cross_join(q, r, p).stats.dense_queries);
   }
 }
 
@@ -282,8 +319,11 @@ TEST(CpuBackend, MemoryBudgetBoundsTheEngineAndKeepsResults) {
 
   // With saved column blocks: read where the budget allows tiles as wide as the
   // blocks, built otherwise; within the budget and exact either way.
+  // The head/tail tiles (a forced head size): the dense-queries kernel, which
+  // 120 queries would get, reads no blocks.
   const ColumnBlocks blocks = build_column_blocks(r.view(), 128, 1);
   bool read = false, built = false;
+  p.head_dim = 32;
   for (std::size_t budget = 16 << 10; budget <= (8 << 20); budget = budget * 5 / 4) {
     p.memory_budget = budget;
     SimilarityResult got;

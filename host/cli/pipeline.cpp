@@ -588,7 +588,10 @@ std::vector<ScoredPair> pairs_in_doc_space(const Vectorized& v,
 void print_engine_stats(const SimilarityStats& r) {
   // A run without tiles (an empty side) has no head or re-scoring to report.
   const bool tiled = r.tiles > 0;
-  if (tiled) {
+  if (tiled && r.dense_queries) {
+    std::fprintf(stderr, "  backend           %s (dense queries, %s tiles)\n", r.backend.c_str(),
+                 format_count(r.tiles).c_str());
+  } else if (tiled) {
     std::fprintf(stderr, "  backend           %s (head D=%d, %s tiles%s)\n", r.backend.c_str(),
                  r.head_dim, format_count(r.tiles).c_str(),
                  r.column_blocks ? ", the index's column blocks" : "");

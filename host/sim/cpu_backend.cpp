@@ -23,6 +23,7 @@
 
 #include "common/util.hpp"
 #include "papersim/error.hpp"
+#include "sim/dense_queries.hpp"
 #include "sim/driver.hpp"
 #include "sim/finalize.hpp"
 #include "sim/plan.hpp"
@@ -70,6 +71,17 @@ constexpr std::int64_t kMaxEdge = 2048;
 // Largest tile edge at all (--tile included): postings hold 16-bit column
 // offsets, which keeps the tail's inner loop at 6 bytes a product.
 constexpr std::int64_t kMaxTileEdge = 65536;
+
+// Most queries of a cross join scored by the dense-queries kernel (DenseQueries)
+// instead of the head/tail tiles. Both read every reference entry about once,
+// so their ratio depends mostly on the number of queries: the kernel's work
+// per entry grows with the queries' lane groups (and their rows' footprint in
+// cache), the tiles' is nearly flat. Pairs seconds of both, 2 threads, the
+// synthetic 300k index (bench/results/dense-queries-2core-20261203.md):
+// 16 queries 0.04 / 0.08, 64 0.07 / 0.13, 100 0.13 / 0.16, 128 0.15 / 0.18,
+// 192 0.23 / 0.25, 256 0.35 / 0.31, 512 0.69 / 0.55.
+constexpr std::int64_t kDenseQueryRows = 160;
+static_assert(kStrip <= kDenseMaxQueries, "a strip of queries fits one DenseQueries");
 
 // Columns of a tile row used to seed a list that is not yet full.
 constexpr std::int64_t kSeedColumns = 256;
@@ -359,6 +371,24 @@ WorkerShape worker_shape(const JoinInputs& in, std::int64_t edge, bool loaded) {
   return w;
 }
 
+// The locks of a strip's selection: its rows' and, when not null, the column
+// block's (a self-join's column pass, a two-sided cross join), taken together
+// without deadlock.
+class StripLocks {
+ public:
+  StripLocks(std::mutex& rows, std::mutex* columns) : rows_(rows, std::defer_lock) {
+    if (columns != nullptr) {
+      columns_ = std::unique_lock<std::mutex>(*columns, std::defer_lock);
+      std::lock(rows_, columns_);
+    } else {
+      rows_.lock();
+    }
+  }
+
+ private:
+  std::unique_lock<std::mutex> rows_, columns_;
+};
+
 struct Worker {
   std::vector<float> a, b, s;  // head strip, head column block, score strip
   std::vector<float> colcut;
@@ -367,7 +397,22 @@ struct Worker {
   std::int64_t indexed_begin = -1, indexed_end = -1;  // the columns `index` and `b` hold now
   StripRows strip;
   std::vector<ScoredPair> pairs;
+  DenseQueries dense;         // the dense-queries kernel's strip of queries
+  std::vector<float> rowcut;  // its lanes' acceptance cuts
 };
+
+// Bytes one worker of the dense-queries kernel holds for column blocks of `edge`
+// references: the strip's dense queries, the scores (a row of lanes per
+// reference) and the lanes' cuts.
+std::size_t dense_worker_bytes(const CsrView& queries, const CsrView& references,
+                               std::int64_t edge) {
+  const std::int64_t rows = std::min(queries.rows, kStrip);
+  const std::int64_t width =
+      std::max<std::int64_t>(1, (rows + kDenseLanes - 1) / kDenseLanes) * kDenseLanes;
+  const std::int64_t refs = std::max<std::int64_t>(1, std::min(edge, references.rows));
+  return DenseQueries::bytes_bound(queries.cols, max_block_nnz(queries, kStrip), rows) +
+         static_cast<std::size_t>((refs + 1) * width) * sizeof(float);
+}
 
 class CpuPass final : public TilePass {
  public:
@@ -393,14 +438,40 @@ class CpuPass final : public TilePass {
                          std::int64_t rows_r, std::size_t budget) const override {
     return cpu_tile_edge(params, d, rows_q, rows_r, budget);
   }
+  bool dense_queries(const CsrView& queries, const CsrView& references,
+                     const SimilarityParams& params, std::size_t budget) const override;
   std::int64_t prepare(const JoinInputs& in, const SimilarityParams& params,
                        std::size_t budget) override;
   void run(const JoinInputs& in, const TilePlan& plan, const SimilarityParams& params,
            CandidateStore& store, SimilarityStats& stats) override;
 
  private:
+  void run_dense(const JoinInputs& in, const TilePlan& plan, const SimilarityParams& params,
+                 CandidateStore& store, SimilarityStats& stats);
   bool loaded_ = false;  // this run reads in.blocks (prepare's choice)
 };
+
+// Bytes of the acceptance cuts of a run: one per query row, and per reference
+// row in a two-sided cross join.
+std::size_t cut_bytes(const CsrView& queries, const CsrView& references, bool self_join,
+                      const SimilarityParams& params) {
+  const bool ref_lists = !self_join && params.reference_lists && params.k > 0;
+  return static_cast<std::size_t>(queries.rows + (ref_lists ? references.rows : 0)) * sizeof(float);
+}
+
+bool CpuPass::dense_queries(const CsrView& queries, const CsrView& references,
+                            const SimilarityParams& params, std::size_t budget) const {
+  // A forced head size asks for the head/tail tiles.
+  if (params.head_dim >= 0 || queries.rows == 0 || queries.rows > kDenseQueryRows ||
+      references.rows == 0)
+    return false;
+  if (params.memory_budget == 0) return true;
+  const std::int64_t edge = params.tile > 0 ? std::min(params.tile, kMaxTileEdge) : 64;
+  const auto workers = static_cast<std::size_t>(resolve_threads(params.threads));
+  return workers * dense_worker_bytes(queries, references, edge) +
+             cut_bytes(queries, references, false, params) <=
+         budget;
+}
 
 std::int64_t CpuPass::prepare(const JoinInputs& in, const SimilarityParams& params,
                               std::size_t budget) {
@@ -408,10 +479,14 @@ std::int64_t CpuPass::prepare(const JoinInputs& in, const SimilarityParams& para
   const std::int64_t first =
       tile_edge(params, in.split.head_dim, in.queries.rows, in.references.rows, budget);
   const auto workers = static_cast<std::size_t>(resolve_threads(params.threads));
-  const bool ref_lists = !in.self_join && params.reference_lists && params.k > 0;
-  const std::size_t cuts =
-      static_cast<std::size_t>(in.queries.rows + (ref_lists ? in.references.rows : 0)) *
-      sizeof(float);
+  const std::size_t cuts = cut_bytes(in.queries, in.references, in.self_join, params);
+  if (in.dense_queries) {
+    if (params.tile > 0 || params.memory_budget == 0) return first;
+    for (std::int64_t edge = first; edge >= 64; edge -= 64)
+      if (workers * dense_worker_bytes(in.queries, in.references, edge) + cuts <= budget)
+        return edge;
+    return 64;  // dense_queries() checked that these fit
+  }
   // Saved column blocks fix the column edge at their rows: taken when the tile
   // edge is free (or asked for as that) and the budget allows tiles that wide.
   if (in.blocks != nullptr && !in.self_join) {
@@ -440,6 +515,10 @@ std::int64_t CpuPass::prepare(const JoinInputs& in, const SimilarityParams& para
 
 void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityParams& params,
                   CandidateStore& store, SimilarityStats& stats) {
+  if (in.dense_queries) {
+    run_dense(in, plan, params, store, stats);
+    return;
+  }
   const bool self = in.self_join;
   const int threads = resolve_threads(params.threads);
   // Parallelism comes from our tiles; a multithreaded BLAS inside would oversubscribe.
@@ -569,13 +648,7 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
 
           std::mutex& row_lock =
               self ? locks[row_block] : locks[row_block * strips_per_block + s0 / kStrip];
-          std::unique_lock<std::mutex> lock_a(row_lock, std::defer_lock), lock_b;
-          if (col_lock != nullptr) {
-            lock_b = std::unique_lock<std::mutex>(*col_lock, std::defer_lock);
-            std::lock(lock_a, lock_b);
-          } else {
-            lock_a.lock();
-          }
+          const StripLocks held(row_lock, col_lock);
           const bool column_pass = (self && !diag) || ref_lists;
           float* colcut = wk.colcut.data();
           for (std::int64_t jj = 0; jj < cols; ++jj) {
@@ -660,9 +733,109 @@ void CpuPass::run(const JoinInputs& in, const TilePlan& plan, const SimilarityPa
   stats.column_blocks = loaded;
 }
 
+// The dense-queries kernel over the plan's tiles (a cross join): per strip of
+// queries, the scores of each reference row of the tile against all of them
+// (DenseQueries::score, outside any lock), then one selection pass over the
+// references, each row of lanes tested against the queries' cuts at vector
+// speed, the rare hits pushed as the tiles' selection pushes them.
+void CpuPass::run_dense(const JoinInputs& in, const TilePlan& plan, const SimilarityParams& params,
+                        CandidateStore& store, SimilarityStats& stats) {
+  const int threads = resolve_threads(params.threads);
+  const CsrView& q_view = in.queries;
+  const CsrView& ref_view = in.references;
+  const std::int64_t edge = plan.tile_rows;
+  const std::vector<Tile>& order = plan.tiles;
+  const std::int64_t q_count = q_view.rows;
+  const std::int64_t k = params.k;
+  const float base_cut = std::max(params.min_score - kMargin, kTiny);
+  std::vector<float> cut(static_cast<std::size_t>(q_count), k > 0 ? base_cut : kInf);
+  const bool ref_lists = store.has_reference_lists();
+  std::vector<float> ref_cut(ref_lists ? static_cast<std::size_t>(ref_view.rows) : 0, base_cut);
+  const float tcut = params.threshold >= 0.0f ? std::max(params.threshold - kMargin, kTiny) : kInf;
+
+  const std::int64_t row_blocks = (q_count + edge - 1) / edge;
+  const std::int64_t strips_per_block = (edge + kStrip - 1) / kStrip;
+  std::vector<std::mutex> locks(static_cast<std::size_t>(row_blocks * strips_per_block));
+  std::vector<std::mutex> ref_locks(
+      ref_lists ? static_cast<std::size_t>((ref_view.rows + edge - 1) / edge) : 0);
+
+  const std::int64_t strip_rows = std::min(q_count, kStrip);
+  const std::int64_t max_width =
+      std::max<std::int64_t>(1, (strip_rows + kDenseLanes - 1) / kDenseLanes) * kDenseLanes;
+  const std::int64_t max_refs = std::max<std::int64_t>(1, std::min(edge, ref_view.rows));
+  std::vector<Worker> workers(static_cast<std::size_t>(threads));
+  for (Worker& wk : workers) {
+    wk.s.resize(static_cast<std::size_t>(max_refs * max_width));
+    wk.rowcut.resize(static_cast<std::size_t>(max_width));
+  }
+
+  parallel_for_worker(
+      static_cast<std::int64_t>(order.size()), threads,
+      [&](std::int64_t t, int w) {
+        const Tile& tile = order[t];
+        Worker& wk = workers[w];
+        const std::int64_t rows = tile.row_end - tile.row_begin;
+        const std::int64_t cols = tile.col_end - tile.col_begin;
+        std::mutex* col_lock = ref_lists ? &ref_locks[tile.col_begin / edge] : nullptr;
+        for (std::int64_t s0 = 0; s0 < rows; s0 += kStrip) {
+          const std::int64_t sr = std::min(kStrip, rows - s0);
+          const std::int64_t i0 = tile.row_begin + s0;
+          // Consecutive tiles of a worker mostly share the strip: keep it.
+          if (wk.dense.begin() != i0 || wk.dense.end() != i0 + sr)
+            wk.dense.build(q_view, i0, i0 + sr);
+          const std::int64_t width = wk.dense.width();
+          float* S = wk.s.data();
+          wk.dense.score(ref_view, tile.col_begin, tile.col_end, S);
+
+          const StripLocks held(locks[(tile.row_begin / edge) * strips_per_block + s0 / kStrip],
+                                col_lock);
+          float* rc = wk.rowcut.data();
+          for (std::int64_t u = 0; u < width; ++u)
+            rc[u] = u < sr ? std::min(cut[i0 + u], tcut) : kInf;
+          for (std::int64_t jj = 0; jj < cols; ++jj) {
+            const float* __restrict srow = S + jj * width;
+            const std::int64_t j = tile.col_begin + jj;
+            float cc = ref_lists ? std::min(ref_cut[j], tcut) : kInf;
+            int any = 0;
+            for (std::int64_t u = 0; u < width; ++u) any |= srow[u] >= std::min(rc[u], cc);
+            if (!any) continue;
+            for (std::int64_t u = 0; u < sr; ++u) {
+              const float sc = srow[u];
+              if (!(sc >= std::min(rc[u], cc))) continue;
+              const std::int64_t i = i0 + u;
+              if (sc >= tcut) wk.pairs.push_back({i, j, sc});
+              if (sc >= cut[i]) {
+                TopKRow& list = store.row(i);
+                list.push(sc, j);
+                cut[i] = std::max(list.bound(), base_cut);
+                rc[u] = std::min(cut[i], tcut);
+              }
+              if (ref_lists && sc >= ref_cut[j]) {
+                TopKRow& list = store.ref_row(j);
+                list.push(sc, i);
+                ref_cut[j] = std::max(list.bound(), base_cut);
+                cc = std::min(ref_cut[j], tcut);
+              }
+            }
+          }
+        }
+        store.tile_done(tile);
+      },
+      1);
+
+  for (Worker& wk : workers) store.add_pairs(wk.pairs);
+  std::size_t held = (cut.size() + ref_cut.size()) * sizeof(float);
+  for (const Worker& wk : workers)
+    held += (wk.s.capacity() + wk.rowcut.capacity()) * sizeof(float) + wk.dense.bytes();
+  stats.peak_working_bytes = held;
+  stats.column_blocks = false;
+}
+
 }  // namespace
 
 CostModel cpu_cost_model() { return kCost; }
+
+std::int64_t cpu_dense_query_rows() { return kDenseQueryRows; }
 
 std::int64_t cpu_tile_edge(const SimilarityParams& params, int d, std::int64_t rows_q,
                            std::int64_t rows_r, std::size_t budget) {

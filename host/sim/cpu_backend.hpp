@@ -7,6 +7,9 @@
 namespace papersim::detail {
 /// The exact multithreaded CPU engine (sgemm head + sparse tail per tile).
 std::unique_ptr<SimilarityBackend> make_cpu_backend();
+/// Most queries of a cross join the CPU engine scores with its dense-queries
+/// kernel (sim/dense_queries.hpp) when the head size is left to it.
+std::int64_t cpu_dense_query_rows();
 /// The CPU engine's cost model constants (calibration in cpu_backend.cpp).
 CostModel cpu_cost_model();
 /// The tile edge the CPU engine uses for head size `d` (`budget` bytes for

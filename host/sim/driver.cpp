@@ -32,11 +32,18 @@ std::size_t split_bytes_bound(const CsrView& x) {
 
 JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
                         const SimilarityParams& params, const PassTraits& traits,
-                        const JoinShape& shape_hint, const ColumnBlocksView* reference_blocks) {
+                        const JoinShape& shape_hint, const ColumnBlocksView* reference_blocks,
+                        bool dense_queries) {
   JoinInputs in;
   in.self_join = references == nullptr;
   in.queries = queries;
   in.references = in.self_join ? queries : *references;
+  in.keep = keep_for(params, traits, in.references.rows);
+  in.margin = traits.margin;
+  if (dense_queries && !in.self_join) {
+    in.dense_queries = true;
+    return in;
+  }
   const int threads = resolve_threads(params.threads);
   if (!in.self_join && traits.column_blocks && reference_blocks != nullptr &&
       !reference_blocks->empty())
@@ -80,8 +87,6 @@ JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
     if (!in.self_join)
       in.r_storage = split_rows(in.references, in.split, tail_id, in.tail_ids, threads, false);
   }
-  in.keep = keep_for(params, traits, in.references.rows);
-  in.margin = traits.margin;
   return in;
 }
 
@@ -195,8 +200,10 @@ SimilarityResult run_join(TilePass& pass, const CsrView& queries, const CsrView*
     const std::int64_t e = pass.tile_edge(params, d, queries.rows, refs.rows, tile_budget);
     return std::make_pair(e, e);
   };
-  JoinInputs in = prepare_join(queries, references, params, traits, shape, reference_blocks);
+  const bool dense = !self && pass.dense_queries(queries, refs, params, tile_budget);
+  JoinInputs in = prepare_join(queries, references, params, traits, shape, reference_blocks, dense);
   result.stats.head_dim = in.split.head_dim;
+  result.stats.dense_queries = in.dense_queries;
 
   const std::int64_t edge = pass.prepare(in, params, tile_budget);
   const TilePlan plan = plan_tiles(queries.rows, refs.rows, self, edge, edge, traits.order);

@@ -80,6 +80,9 @@ struct JoinInputs {
   const SplitRows& r() const { return self_join ? q : r_storage; }
   std::int64_t keep = 0;  ///< Candidates kept per row (0 = no top-k lists).
   float margin = 0.0f;
+  /// A cross join scored by the backend's dense-queries kernel (TilePass::dense_queries):
+  /// no split, no column codes, no df and no blocks are prepared.
+  bool dense_queries = false;
   std::size_t bytes() const {
     return q.bytes() + r_storage.bytes() + code.size() * sizeof(std::int32_t) +
            (df_q.size() + df_r.size()) * sizeof(std::int64_t);
@@ -90,10 +93,13 @@ struct JoinInputs {
 /// `tile_edges` gives the tile shape for a head size, for the cost model (may be empty).
 /// `reference_blocks` (may be null): the references' column blocks, kept in
 /// JoinInputs::blocks for a backend that reads them (and counting df_r).
+/// `dense_queries`: a cross join for the backend's dense-queries kernel, which
+/// reads the two views alone (the rest of JoinInputs stays empty).
 JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
                         const SimilarityParams& params, const PassTraits& traits,
                         const JoinShape& shape_hint = {},
-                        const ColumnBlocksView* reference_blocks = nullptr);
+                        const ColumnBlocksView* reference_blocks = nullptr,
+                        bool dense_queries = false);
 
 /// Running candidate lists and threshold candidates of one run, shared by all
 /// tiles. A backend updating lists from several threads serializes the updates
@@ -147,6 +153,18 @@ class TilePass {
   virtual PassTraits traits(const SimilarityParams& params) const = 0;
   /// Rejects parameters the backend cannot serve (devices, ...), before any work.
   virtual void check(const SimilarityParams& params) const { (void)params; }
+  /// Whether the backend scores this cross join with its dense-queries kernel
+  /// (few queries held dense, each reference row scored against all of them)
+  /// instead of the head/tail tiles; `budget` as for tile_edge. Such a run reads
+  /// neither a head/tail split nor the references' column blocks.
+  virtual bool dense_queries(const CsrView& queries, const CsrView& references,
+                             const SimilarityParams& params, std::size_t budget) const {
+    (void)queries;
+    (void)references;
+    (void)params;
+    (void)budget;
+    return false;
+  }
   /// Tile edge the backend would use for head size `d` with `budget` bytes left for
   /// tiles (0 = no explicit budget): the cost model's view, before any upload.
   virtual std::int64_t tile_edge(const SimilarityParams& params, int d, std::int64_t rows_q,

@@ -75,6 +75,9 @@ struct SimilarityStats {
   /// Whether the pass read the references' saved column blocks (cross_join with
   /// blocks, on a backend and tile edge that use them).
   bool column_blocks = false;
+  /// Whether a cross join with few queries was scored row by row of the
+  /// references against the queries held dense (no head/tail split; head_dim 0).
+  bool dense_queries = false;
   double seconds = 0.0;
   /// Largest engine working set: candidate lists, per-column tables, tiles, split
   /// rows where kept, threshold pairs (host or device).

@@ -121,9 +121,12 @@ void check_index(const Index& ix) {
   p.threshold = 0.0f;
   p.threads = 1;
   p.tile = blocks.block_rows;  // read the blocks whatever the automatic edge
+  p.head_dim = 1;              // the head/tail tiles (two queries would get the dense kernel)
   const SimilarityResult read = backend->cross_join(q.view(), m, blocks, p);
   PAPERSIM_FUZZ_CHECK(read.stats.column_blocks, "column blocks not read");
+  // Against the dense-queries kernel over the rows.
   p.tile = 0;
+  p.head_dim = -1;
   const SimilarityResult built = backend->cross_join(q.view(), m, p);
   PAPERSIM_FUZZ_CHECK(
       read.topk.size() == built.topk.size() && read.pairs.size() == built.pairs.size(),
