@@ -488,6 +488,51 @@ TEST_F(IndexCli, DamagedIndexIsExitCodeThree) {
       3);
 }
 
+TEST_F(IndexCli, DamagedColumnBlocksFailTheRunsThatReadThem) {
+  // The column blocks are checked when a run first reads them: a run with few
+  // queries (the dense-queries kernel reads the rows alone) gives the good
+  // index's output; one whose pass reads the blocks, `index info` and
+  // `index add` stop with exit 3 naming the damaged section, and leave the
+  // output and the index as they were.
+  const std::string good = dir_ / "g.psx";
+  ASSERT_EQ(run(papersim("index build" + join_quoted(seeds_) + " -q -o " + quote(good))).exit_code,
+            0);
+  // The section's offset as `index info` lists it.
+  const RunResult info = run(papersim("index info " + quote(good)));
+  ASSERT_EQ(info.exit_code, 0);
+  const std::size_t at = info.out.find("block values");
+  ASSERT_NE(at, std::string::npos) << info.out;
+  const std::size_t offset = std::stoull(info.out.substr(info.out.find("offset", at) + 6));
+  std::string bytes = read_file(good);
+  ASSERT_LT(offset + 1, bytes.size());
+  bytes[offset + 1] ^= 0x04;
+  const std::string bad = dir_.write("bad.psx", bytes);
+  const std::string queries = quote(seeds_[0]);
+  ASSERT_EQ(run(papersim("related " + queries + " --index " + quote(good) + " -q -o " +
+                         quote(dir_ / "want.jsonl")))
+                .exit_code,
+            0);
+  const RunResult dense = run(papersim("related " + queries + " --index " + quote(bad) + " -o " +
+                                       quote(dir_ / "got.jsonl")),
+                              dir_ / "err");
+  EXPECT_EQ(dense.exit_code, 0) << read_file(dir_ / "err");
+  EXPECT_NE(read_file(dir_ / "err").find("dense queries"), std::string::npos)
+      << read_file(dir_ / "err");
+  EXPECT_EQ(read_file(dir_ / "got.jsonl"), read_file(dir_ / "want.jsonl"));
+  for (const std::string cmd :
+       {"related " + queries + " --index " + quote(bad) + " --head-dim 8 -o " +
+            quote(dir_ / "tiles.jsonl"),
+        "index info " + quote(bad), "index add " + quote(bad) + " " + quote(seeds_[1])}) {
+    const RunResult r = run(papersim(cmd), dir_ / "err");
+    EXPECT_EQ(r.exit_code, 3) << cmd;
+    const std::string err = read_file(dir_ / "err");
+    EXPECT_NE(err.find("checksum mismatch in section 'block values'"), std::string::npos) << err;
+    EXPECT_NE(err.find(bad), std::string::npos) << err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "tiles.jsonl")) << "no output from a failed run";
+  EXPECT_EQ(read_file(bad), bytes) << "a failed add leaves the index as it was";
+}
+
 TEST_F(IndexCli, KilledAddLeavesAValidIndex) {
   // `add` killed (SIGKILL: no clean-up runs) at several moments, among them
   // while its new file is being written: afterwards the index is always valid

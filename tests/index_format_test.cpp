@@ -68,9 +68,10 @@ IndexContents contents(const std::vector<std::string>& texts, std::int64_t k,
   return c;
 }
 
+// Rejected on load, the column blocks' deferred checks included.
 void expect_rejected(const std::string& path, const std::string& what) {
   try {
-    Index::open(path);
+    (void)Index::open(path).column_blocks();
     ADD_FAILURE() << what << ": accepted";
   } catch (const InputError& e) {
     EXPECT_EQ(e.file(), path) << what;
@@ -296,6 +297,75 @@ TEST(IndexFormat, BadColumnBlocksUnderValidChecksumsAreRejected) {
   EXPECT_NO_THROW(Index::open(dir / "same.psx"));
 }
 
+TEST(IndexFormat, ColumnBlocksAreVerifiedWhenFirstRead) {
+  // Open checks the rows; the blocks' checks wait for a reader of the blocks.
+  // A file whose blocks alone are damaged (under valid checksums, or with a
+  // checksum mismatch) opens, serves a run that reads only the rows (the
+  // dense-queries kernel, few queries), and is rejected, naming the file, by
+  // every reader of its blocks: column_blocks(), and the engine through the
+  // deferred view when its pass reads blocks.
+  test::TempDir dir;
+  IndexContents c = contents(small_corpus(), 2, "sklearn");
+  c.block_rows = 3;
+  write_index(dir / "good.psx", c);
+  const std::string good = slurp(dir / "good.psx");
+  {
+    const Index ix = Index::open(dir / "good.psx");
+    EXPECT_FALSE(ix.fully_verified());
+    const double before = ix.verify_seconds();
+    EXPECT_TRUE(ix.column_blocks().covers(ix.documents()));
+    EXPECT_TRUE(ix.fully_verified());
+    EXPECT_GE(ix.verify_seconds(), before);
+    EXPECT_NO_THROW(ix.deferred_column_blocks().ensure_verified()) << "checked once, then free";
+  }
+  const auto backend = make_backend(BackendKind::kCpu);
+  const CsrMatrix queries = c.x.slice_rows(0, 2);
+  SimilarityParams p;
+  p.k = 3;
+  p.threads = 2;
+  const SimilarityResult want = backend->cross_join(queries.view(), c.x.view(), p);
+  std::string spoiled_value = good;
+  index::store_field<float>(spoiled_value.data() + section_at(good, IndexSection::kBlockValues),
+                            std::nanf(""));
+  std::string flipped_row = good;
+  flipped_row[section_at(good, IndexSection::kBlockRows)] ^= 1;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"a NaN posting under valid checksums", resealed(spoiled_value)},
+      {"a flipped bit in the blocks' rows", flipped_row}};
+  for (const auto& [what, bytes] : cases) {
+    const std::string path = dir / "bad.psx";
+    spit(path, bytes);
+    const Index ix = Index::open(path);
+    EXPECT_FALSE(ix.fully_verified()) << what;
+    SimilarityParams dense = p;  // the head size left to the engine: two queries, dense kernel
+    const SimilarityResult got =
+        backend->cross_join(queries.view(), ix.matrix(), ix.deferred_column_blocks(), dense);
+    EXPECT_TRUE(got.stats.dense_queries) << what;
+    EXPECT_FALSE(ix.fully_verified()) << what << ": blocks not read, not verified";
+    ASSERT_EQ(got.topk.size(), want.topk.size()) << what;
+    for (std::size_t i = 0; i < want.topk.size(); ++i) {
+      ASSERT_EQ(got.topk[i].size(), want.topk[i].size()) << what;
+      for (std::size_t n = 0; n < want.topk[i].size(); ++n) {
+        EXPECT_EQ(got.topk[i][n].doc, want.topk[i][n].doc) << what;
+        EXPECT_EQ(got.topk[i][n].score, want.topk[i][n].score) << what;
+      }
+    }
+    SimilarityParams tiles = p;
+    tiles.head_dim = 1;  // the head/tail tiles, which read the blocks
+    tiles.tile = 3;
+    for (int attempt = 0; attempt < 2; ++attempt) {  // a failed check is not remembered as passed
+      try {
+        backend->cross_join(queries.view(), ix.matrix(), ix.deferred_column_blocks(), tiles);
+        ADD_FAILURE() << what << ": a pass read damaged blocks";
+      } catch (const InputError& e) {
+        EXPECT_EQ(e.file(), path) << what;
+      }
+    }
+    EXPECT_THROW((void)ix.column_blocks(), InputError) << what;
+    EXPECT_FALSE(ix.fully_verified()) << what;
+  }
+}
+
 TEST(IndexFormat, VectorizeWithIndexMatchesTransformOfTheModel) {
   test::TempDir dir;
   std::vector<std::string> texts = small_corpus();
@@ -392,7 +462,7 @@ TEST(IndexFormat, EveryFlippedByteIsRejected) {
     b[i] = static_cast<char>(b[i] ^ (1 << (i % 8)));
     spit(p, b);
     try {
-      Index::open(p);
+      (void)Index::open(p).column_blocks();
       ++accepted;
       ADD_FAILURE() << "flipped bit in byte " << i << " of " << bytes.size() << " accepted";
     } catch (const InputError&) {
@@ -515,7 +585,7 @@ TEST(IndexFormat, ArraysAcrossChecksumBlocksAreHashedAndCheckedPieceByPiece) {
                                 const std::string& message) {
     spit(dir / "bad.psx", b);
     try {
-      Index::open(dir / "bad.psx");
+      (void)Index::open(dir / "bad.psx").column_blocks();
       ADD_FAILURE() << what << ": accepted";
     } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << what << ": " << e.what();

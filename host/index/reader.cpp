@@ -18,6 +18,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <mutex>
 
 #include "common/util.hpp"
 #include "index/format.hpp"
@@ -102,6 +104,19 @@ struct BlockHashes {
     }
   }
 };
+
+// Throws unless `hashes` (the section's block hashes) give the stored checksum
+// of section `kind` (version 2 on).
+void compare_checksum(const std::vector<Index::SectionEntry>& sections, IndexSection kind,
+                      const BlockHashes& hashes, const std::string& path) {
+  std::uint64_t stored = 0;
+  for (const auto& se : sections)
+    if (se.kind == kind) stored = se.checksum;
+  if (index::checksum_of_block_hashes(hashes.hash) != stored)
+    throw InputError(path, 0,
+                     std::string("corrupt index: checksum mismatch in section '") +
+                         index::section_name(kind) + "'");
+}
 
 // Entries [e0, e1) of two entry arrays (`a_width` and `b_width` bytes an entry;
 // null: not hashed) hashed piece by piece, `after(piece_end, last)` called after
@@ -233,6 +248,7 @@ Index& Index::operator=(Index&& o) noexcept {
   new_term_off_ = o.new_term_off_, new_term_bytes_ = o.new_term_bytes_;
   new_term_df_ = o.new_term_df_;
   blocks_ = o.blocks_;
+  block_check_ = std::move(o.block_check_);
   o.blocks_ = {};
   o.base_ = nullptr;
   o.size_ = 0;
@@ -252,6 +268,24 @@ std::pair<const unsigned char*, std::uint64_t> Index::section(IndexSection kind)
     if (s.kind == kind) return {base_ + s.offset, s.bytes};
   return {nullptr, 0};
 }
+
+// What the column blocks' deferred checks read: the mapping's arrays (valid
+// while the Index lives, however often it is moved) and the rows' fingerprint
+// computed by `open`.
+struct Index::BlockCheck {
+  std::mutex mutex;
+  bool verified = false;
+  double seconds = 0;
+  std::string path;
+  std::uint32_t version = 0;
+  std::vector<SectionEntry> sections;  // the kBlock* sections
+  const unsigned char* base = nullptr;
+  const std::int64_t* indptr = nullptr;
+  const std::int32_t* indices = nullptr;
+  const float* data = nullptr;
+  std::int64_t n = 0, v = 0, z = 0;
+  std::uint64_t csr_fingerprint = 0;
+};
 
 Index Index::open(const std::string& path) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -345,8 +379,8 @@ Index Index::open(const std::string& path) {
   // Every section's checksum, the big arrays included: a flipped bit in the
   // CSR would otherwise give wrong scores silently. Blocks of all sections run
   // in parallel (see `index info` for the time it takes).
-  // The column blocks' sections are checked after the rows (below), so the
-  // rows and the blocks need not be resident together.
+  // The column blocks' sections are checked when the blocks are first read
+  // (verify_blocks), so a run that reads only the rows never reads them.
   const auto is_block_section = [](IndexSection kind) {
     return kind == IndexSection::kBlockTermOffsets || kind == IndexSection::kBlockTerms ||
            kind == IndexSection::kBlockTermStarts || kind == IndexSection::kBlockRows ||
@@ -359,16 +393,6 @@ Index Index::open(const std::string& path) {
   const auto is_entry_array = [](IndexSection kind) {
     return kind == IndexSection::kIndices || kind == IndexSection::kData ||
            kind == IndexSection::kBlockRows || kind == IndexSection::kBlockValues;
-  };
-  const auto stored_checksum = [&](IndexSection kind) {
-    for (const auto& se : ix.sections_)
-      if (se.kind == kind) return se.checksum;
-    return std::uint64_t{0};
-  };
-  const auto compare_checksum = [&](IndexSection kind, const BlockHashes& h) {
-    if (index::checksum_of_block_hashes(h.hash) != stored_checksum(kind))
-      throw fail(std::string("corrupt index: checksum mismatch in section '") +
-                 index::section_name(kind) + "'");
   };
   const auto verify_checksums = [&](bool blocks) {
     for (const auto& se : ix.sections_) {
@@ -512,8 +536,8 @@ Index Index::open(const std::string& path) {
     csr_fingerprint += sum;
   });
   if (hashed_in_checks) {
-    compare_checksum(IndexSection::kIndices, index_hashes);
-    compare_checksum(IndexSection::kData, data_hashes);
+    compare_checksum(ix.sections_, IndexSection::kIndices, index_hashes, path);
+    compare_checksum(ix.sections_, IndexSection::kData, data_hashes, path);
   }
   parallel_for((ix.n_ + kRowChunk - 1) / kRowChunk, threads, [&](std::int64_t chunk) {
     const std::int64_t r0 = chunk * kRowChunk, r1 = std::min(r0 + kRowChunk, ix.n_);
@@ -543,8 +567,6 @@ Index Index::open(const std::string& path) {
       throw fail("corrupt index: idf weight not a positive number");
   }
   if (!rows_ok) throw fail("corrupt index: CSR rows inconsistent (offsets or column ids)");
-  release_pages(reinterpret_cast<const unsigned char*>(ix.indices_), z * 4);
-  release_pages(reinterpret_cast<const unsigned char*>(ix.data_), z * 4);
   if (!lists_ok) throw fail("corrupt index: stored top-k lists inconsistent");
 
   // Column blocks: bounds and order are checked, so the engine can read the
@@ -559,112 +581,176 @@ Index Index::open(const std::string& path) {
   if (block_rows == 0 && any_block_section)
     throw fail("corrupt index: column block sections without a block size");
   if (block_rows > 0) {
-    verify_checksums(true);
+    // Only the sizes here, from the table; the contents are checked when the
+    // blocks are first read (verify_blocks).
     const std::int64_t blocks = (ix.n_ + block_rows - 1) / block_rows;
-    const auto* off = reinterpret_cast<const std::uint64_t*>(
-        need(IndexSection::kBlockTermOffsets, static_cast<std::uint64_t>(blocks + 1) * 8));
     const std::uint64_t columns = ix.section(IndexSection::kBlockTerms).second / 4;
-    const auto* terms =
-        reinterpret_cast<const std::int32_t*>(need(IndexSection::kBlockTerms, columns * 4));
-    const auto* starts =
+    ColumnBlocksView& b = ix.blocks_;
+    b.block_rows = block_rows;
+    b.blocks = blocks;
+    b.term_offsets = reinterpret_cast<const std::uint64_t*>(
+        need(IndexSection::kBlockTermOffsets, static_cast<std::uint64_t>(blocks + 1) * 8));
+    b.terms = reinterpret_cast<const std::int32_t*>(need(IndexSection::kBlockTerms, columns * 4));
+    b.starts =
         reinterpret_cast<const std::uint32_t*>(need(IndexSection::kBlockTermStarts, columns * 4));
-    const auto* rows =
-        reinterpret_cast<const std::uint16_t*>(need(IndexSection::kBlockRows, z * 2));
-    const auto* values = reinterpret_cast<const float*>(need(IndexSection::kBlockValues, z * 4));
-    if (!offsets_valid(off, blocks, columns, threads))
-      throw fail("corrupt index: column block offsets inconsistent");
-    std::atomic<bool> blocks_ok{true};
-    std::atomic<std::uint64_t> block_fingerprint{0};
-    // One unit of work is a checksum block of the rows (8 MiB: 4Mi entries, two
-    // blocks of the values) and the column blocks that start in it, each
-    // checked as soon as its pieces are hashed.
-    const auto block_first = [&](std::int64_t b) {
-      return ix.indptr_[std::min(b * block_rows, ix.n_)];
-    };
-    const auto first_block_from = [&](std::int64_t entry) {
-      std::int64_t lo = 0, hi = blocks;  // first block starting at or after `entry`
-      while (lo < hi) {
-        const std::int64_t mid = lo + (hi - lo) / 2;
-        if (block_first(mid) < entry)
-          lo = mid + 1;
-        else
-          hi = mid;
-      }
-      return lo;
-    };
-    BlockHashes row_hashes(rows, z * 2), value_hashes(values, z * 4);
-    const std::int64_t per_unit = static_cast<std::int64_t>(index::kChecksumBlock / 2);
-    const std::int64_t units = std::max<std::int64_t>(1, (ix.z_ + per_unit - 1) / per_unit);
-    std::vector<std::vector<std::uint64_t>> prints_of(
-        static_cast<std::size_t>(resolve_threads(threads)));
-    parallel_for_worker(units, threads, [&](std::int64_t u, int w) {
-      std::vector<std::uint64_t>& prefix = prints_of[w];
-      const auto check_block = [&](std::int64_t b) {
-        const std::int64_t r0 = b * block_rows, r1 = std::min(r0 + block_rows, ix.n_);
-        const std::int64_t first = ix.indptr_[r0], nnz = ix.indptr_[r1] - first;
-        const auto block_height = static_cast<std::uint16_t>(r1 - r0 - 1);
-        const std::uint64_t t0 = off[b], t1 = off[b + 1];
-        if ((t0 == t1) != (nnz == 0)) {
-          blocks_ok = false;
-          return;
-        }
-        // Rows within the block and increasing within each column (the engine reads
-        // a column's postings as distinct rows), values finite; the row prints,
-        // summed up to prefix sums (the only loop that does not vectorize).
-        const std::uint16_t* pr = rows + first;
-        prefix.resize(static_cast<std::size_t>(nnz + 1));
-        const BlockScan scan = scan_block(static_cast<std::uint32_t>(r0), block_height, pr,
-                                          values + first, nnz, prefix.data());
-        // The running sum in a register: `prefix[i] += prefix[i - 1]` waits on
-        // the store it just made (store forwarding, ~5 cycles an entry).
-        std::uint64_t running = 0;
-        for (std::int64_t i = 1; i <= nnz; ++i) prefix[i] = running += prefix[i];
-        // Columns in range and increasing; postings starting at 0, each column's
-        // non-empty; each column's print times its postings' sum.
-        std::uint64_t at_starts = 0, sum = 0;
-        for (std::uint64_t e = t0; e < t1; ++e) {
-          const std::int32_t c = terms[e];
-          const std::int64_t s0 = starts[e], s1 = e + 1 < t1 ? starts[e + 1] : nnz;
-          if (!(c >= 0 && c < ix.v_ && (e == t0 ? s0 == 0 : c > terms[e - 1]) && s0 < s1 &&
-                s1 <= nnz)) {
-            blocks_ok = false;
-            return;
-          }
-          if (e > t0) at_starts += pr[s0] <= pr[s0 - 1] ? 1 : 0;
-          sum += column_print(static_cast<std::uint32_t>(c)) * (prefix[s1] - prefix[s0]);
-        }
-        if (scan.bad || scan.descents != at_starts) blocks_ok = false;
-        block_fingerprint += sum;
-      };
-      const std::int64_t e0 = u * per_unit, e1 = std::min(ix.z_, e0 + per_unit);
-      const std::int64_t b_end = u + 1 == units ? blocks : first_block_from(e1);
-      std::int64_t next = u == 0 ? 0 : std::min(b_end, first_block_from(e0));
-      hash_in_pieces(&row_hashes, 2, &value_hashes, 4, e0, e1,
-                     [&](std::int64_t piece_end, bool last) {
-                       // Blocks whose entries are all hashed now (the rest after the last piece).
-                       for (; next < b_end && (last || block_first(next + 1) <= piece_end); ++next)
-                         check_block(next);
-                     });
-      for (; next < b_end; ++next) check_block(next);
-    });
-    compare_checksum(IndexSection::kBlockRows, row_hashes);
-    compare_checksum(IndexSection::kBlockValues, value_hashes);
-    if (!blocks_ok) throw fail("corrupt index: column blocks inconsistent");
-    if (block_fingerprint != csr_fingerprint)
-      throw fail("corrupt index: column blocks do not hold the rows' entries");
-    release_pages(reinterpret_cast<const unsigned char*>(rows), z * 2);
-    release_pages(reinterpret_cast<const unsigned char*>(values), z * 4);
-    ix.blocks_.block_rows = block_rows;
-    ix.blocks_.blocks = blocks;
-    ix.blocks_.term_offsets = off;
-    ix.blocks_.terms = terms;
-    ix.blocks_.starts = starts;
-    ix.blocks_.rows = rows;
-    ix.blocks_.values = values;
-    ix.blocks_.release = release_block;
+    b.rows = reinterpret_cast<const std::uint16_t*>(need(IndexSection::kBlockRows, z * 2));
+    b.values = reinterpret_cast<const float*>(need(IndexSection::kBlockValues, z * 4));
+    b.release = release_block;
+    auto check = std::make_unique<BlockCheck>();
+    check->path = path;
+    check->version = ix.version_;
+    for (const auto& se : ix.sections_)
+      if (is_block_section(se.kind)) check->sections.push_back(se);
+    check->base = ix.base_;
+    check->indptr = ix.indptr_;
+    check->indices = ix.indices_;
+    check->data = ix.data_;
+    check->n = ix.n_;
+    check->v = ix.v_;
+    check->z = ix.z_;
+    check->csr_fingerprint = csr_fingerprint;
+    b.verify = &Index::verify_blocks;
+    b.owner = check.get();
+    ix.block_check_ = std::move(check);
   }
   ix.verify_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return ix;
+}
+
+void Index::verify_blocks(const ColumnBlocksView& b) {
+  auto& c = *static_cast<BlockCheck*>(const_cast<void*>(b.owner));
+  std::lock_guard<std::mutex> lock(c.mutex);
+  if (c.verified) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto fail = [&](const std::string& why) { return InputError(c.path, 0, why); };
+  const int threads = resolve_threads(0);
+  const std::int64_t block_rows = b.block_rows, blocks = b.blocks;
+  const auto z = static_cast<std::uint64_t>(c.z);
+  // A run that reads the blocks reads the rows' columns and values only for a
+  // few candidates: their pages, resident since `open` verified them, go back
+  // to the page cache, so the rows and the blocks are not resident together.
+  release_pages(reinterpret_cast<const unsigned char*>(c.indices), z * 4);
+  release_pages(reinterpret_cast<const unsigned char*>(c.data), z * 4);
+  const std::int64_t* const indptr = c.indptr;
+  // The term offsets, terms and starts whole; the rows and values (the entry
+  // arrays) by the pass below, piece by piece.
+  for (const auto& se : c.sections) {
+    if (se.kind == IndexSection::kBlockRows || se.kind == IndexSection::kBlockValues) continue;
+    if (index::section_checksum(c.version, {{c.base + se.offset, se.bytes}}, threads) !=
+        se.checksum)
+      throw fail(std::string("corrupt index: checksum mismatch in section '") +
+                 index::section_name(se.kind) + "'");
+  }
+  const std::uint64_t* off = b.term_offsets;
+  const std::int32_t* terms = b.terms;
+  const std::uint32_t* starts = b.starts;
+  const std::uint16_t* rows = b.rows;
+  const float* values = b.values;
+  std::uint64_t columns = 0;
+  for (const auto& se : c.sections)
+    if (se.kind == IndexSection::kBlockTerms) columns = se.bytes / 4;
+  if (!offsets_valid(off, blocks, columns, threads))
+    throw fail("corrupt index: column block offsets inconsistent");
+  std::atomic<bool> blocks_ok{true};
+  std::atomic<std::uint64_t> block_fingerprint{0};
+  // One unit of work is a checksum block of the rows (8 MiB: 4Mi entries, two
+  // blocks of the values) and the column blocks that start in it, each
+  // checked as soon as its pieces are hashed.
+  const auto block_first = [&](std::int64_t blk) {
+    return indptr[std::min(blk * block_rows, c.n)];
+  };
+  const auto first_block_from = [&](std::int64_t entry) {
+    std::int64_t lo = 0, hi = blocks;  // first block starting at or after `entry`
+    while (lo < hi) {
+      const std::int64_t mid = lo + (hi - lo) / 2;
+      if (block_first(mid) < entry)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return lo;
+  };
+  BlockHashes row_hashes(rows, z * 2), value_hashes(values, z * 4);
+  const std::int64_t per_unit = static_cast<std::int64_t>(index::kChecksumBlock / 2);
+  const std::int64_t units = std::max<std::int64_t>(1, (c.z + per_unit - 1) / per_unit);
+  std::vector<std::vector<std::uint64_t>> prints_of(
+      static_cast<std::size_t>(resolve_threads(threads)));
+  parallel_for_worker(units, threads, [&](std::int64_t u, int w) {
+    std::vector<std::uint64_t>& prefix = prints_of[w];
+    const auto check_block = [&](std::int64_t blk) {
+      const std::int64_t r0 = blk * block_rows, r1 = std::min(r0 + block_rows, c.n);
+      const std::int64_t first = indptr[r0], nnz = indptr[r1] - first;
+      const auto block_height = static_cast<std::uint16_t>(r1 - r0 - 1);
+      const std::uint64_t t0 = off[blk], t1 = off[blk + 1];
+      if ((t0 == t1) != (nnz == 0)) {
+        blocks_ok = false;
+        return;
+      }
+      // Rows within the block and increasing within each column (the engine reads
+      // a column's postings as distinct rows), values finite; the row prints,
+      // summed up to prefix sums (the only loop that does not vectorize).
+      const std::uint16_t* pr = rows + first;
+      prefix.resize(static_cast<std::size_t>(nnz + 1));
+      const BlockScan scan = scan_block(static_cast<std::uint32_t>(r0), block_height, pr,
+                                        values + first, nnz, prefix.data());
+      // The running sum in a register: `prefix[i] += prefix[i - 1]` waits on
+      // the store it just made (store forwarding, ~5 cycles an entry).
+      std::uint64_t running = 0;
+      for (std::int64_t i = 1; i <= nnz; ++i) prefix[i] = running += prefix[i];
+      // Columns in range and increasing; postings starting at 0, each column's
+      // non-empty; each column's print times its postings' sum.
+      std::uint64_t at_starts = 0, sum = 0;
+      for (std::uint64_t e = t0; e < t1; ++e) {
+        const std::int32_t col = terms[e];
+        const std::int64_t s0 = starts[e], s1 = e + 1 < t1 ? starts[e + 1] : nnz;
+        if (!(col >= 0 && col < c.v && (e == t0 ? s0 == 0 : col > terms[e - 1]) && s0 < s1 &&
+              s1 <= nnz)) {
+          blocks_ok = false;
+          return;
+        }
+        if (e > t0) at_starts += pr[s0] <= pr[s0 - 1] ? 1 : 0;
+        sum += column_print(static_cast<std::uint32_t>(col)) * (prefix[s1] - prefix[s0]);
+      }
+      if (scan.bad || scan.descents != at_starts) blocks_ok = false;
+      block_fingerprint += sum;
+    };
+    const std::int64_t e0 = u * per_unit, e1 = std::min(c.z, e0 + per_unit);
+    const std::int64_t b_end = u + 1 == units ? blocks : first_block_from(e1);
+    std::int64_t next = u == 0 ? 0 : std::min(b_end, first_block_from(e0));
+    hash_in_pieces(&row_hashes, 2, &value_hashes, 4, e0, e1,
+                   [&](std::int64_t piece_end, bool last) {
+                     // Blocks whose entries are all hashed now (the rest after the last piece).
+                     for (; next < b_end && (last || block_first(next + 1) <= piece_end); ++next)
+                       check_block(next);
+                   });
+    for (; next < b_end; ++next) check_block(next);
+  });
+  compare_checksum(c.sections, IndexSection::kBlockRows, row_hashes, c.path);
+  compare_checksum(c.sections, IndexSection::kBlockValues, value_hashes, c.path);
+  if (!blocks_ok) throw fail("corrupt index: column blocks inconsistent");
+  if (block_fingerprint != c.csr_fingerprint)
+    throw fail("corrupt index: column blocks do not hold the rows' entries");
+  release_pages(reinterpret_cast<const unsigned char*>(rows), z * 2);
+  release_pages(reinterpret_cast<const unsigned char*>(values), z * 4);
+  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  c.verified = true;
+}
+
+ColumnBlocksView Index::column_blocks() const {
+  blocks_.ensure_verified();
+  return blocks_;
+}
+
+double Index::verify_seconds() const {
+  if (block_check_ == nullptr) return verify_seconds_;
+  std::lock_guard<std::mutex> lock(block_check_->mutex);
+  return verify_seconds_ + block_check_->seconds;
+}
+
+bool Index::fully_verified() const {
+  if (block_check_ == nullptr) return true;
+  std::lock_guard<std::mutex> lock(block_check_->mutex);
+  return block_check_->verified;
 }
 
 std::string_view Index::term(std::int64_t c) const {

@@ -142,7 +142,8 @@ IndexAddResult add_documents(const std::string& path, const std::vector<IndexedD
       res.pairs_evaluated = self.stats.pairs_evaluated;
       if (n > 0) {
         // The backends read the mapped rows in place.
-        SimilarityResult a = backend.cross_join(x_new.view(), old.matrix(), old.column_blocks(), p);
+        SimilarityResult a =
+            backend.cross_join(x_new.view(), old.matrix(), old.deferred_column_blocks(), p);
         SimilarityResult b = backend.cross_join(old.matrix(), x_new.view(), p);
         res.pairs_evaluated += a.stats.pairs_evaluated + b.stats.pairs_evaluated;
         no = std::move(a.topk);

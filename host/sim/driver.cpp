@@ -46,8 +46,11 @@ JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
   }
   const int threads = resolve_threads(params.threads);
   if (!in.self_join && traits.column_blocks && reference_blocks != nullptr &&
-      !reference_blocks->empty())
+      !reference_blocks->empty()) {
+    // Read from here on (df_r, then the pass): their owner's deferred checks first.
+    reference_blocks->ensure_verified();
     in.blocks = reference_blocks;
+  }
   in.df_q = column_df(in.queries, threads);
   if (!in.self_join)
     in.df_r = in.blocks != nullptr ? column_df(in.references, *in.blocks, threads)

@@ -83,6 +83,17 @@ struct ColumnBlocksView {
   /// pages (a mapped index hands them back to the page cache). Null: nothing.
   void (*release)(const ColumnBlocksView& blocks, std::int64_t block, std::int64_t first_entry,
                   std::int64_t entries) = nullptr;
+  /// Optional: the owner's verification of the blocks, deferred until a reader
+  /// needs them (a mapped index checks its blocks only for a run that reads
+  /// them). Throws when they are corrupt; the checks run once however often it
+  /// is called. Null: nothing left to verify.
+  void (*verify)(const ColumnBlocksView& blocks) = nullptr;
+  /// The owner's state, for `verify`.
+  const void* owner = nullptr;
+  /// Run `verify`, if any: every reader calls this before reading the postings.
+  void ensure_verified() const {
+    if (verify != nullptr) verify(*this);
+  }
   bool empty() const { return blocks == 0; }
   /// Whether these are the blocks of a matrix of `matrix_rows` rows (block count).
   bool covers(std::int64_t matrix_rows) const {

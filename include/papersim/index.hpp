@@ -38,6 +38,7 @@
 /// match, or whose arrays are inconsistent, is rejected with an InputError.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -159,10 +160,15 @@ class Index {
  public:
   /// Map and verify `path`: magic, version, sizes, every section's checksum and
   /// the consistency of every array (offsets ascending and in bounds, column ids
-  /// in range and increasing, stored neighbours in range; column blocks within
-  /// their bounds, in order, and holding exactly the rows' entries, by a
-  /// fingerprint). The pages of the rows' columns and values and of the blocks
-  /// are handed back to the page cache once verified (they fault back in on use).
+  /// in range and increasing, stored neighbours in range). The column blocks'
+  /// checks (their sections' checksums; within their bounds, in order, and
+  /// holding exactly the rows' entries, by a fingerprint) are deferred until the
+  /// blocks are first read: column_blocks() runs them, and the view of
+  /// deferred_column_blocks() runs them when its reader asks (the engine, when
+  /// its pass reads blocks). When the blocks are verified, the pages of the
+  /// rows' columns and values go back to the page cache (a run reading the
+  /// blocks reads the rows only for candidates), and so do the blocks' own once
+  /// verified (they fault back in on use).
   /// @throws InputError (file, 0, reason) for a missing, truncated, corrupt or
   ///   other-version file.
   static Index open(const std::string& path);
@@ -176,8 +182,11 @@ class Index {
   const std::string& path() const { return path_; }
   std::uint32_t version() const { return version_; }
   std::uint64_t file_bytes() const { return size_; }
-  /// Seconds spent verifying checksums and arrays in `open`.
-  double verify_seconds() const { return verify_seconds_; }
+  /// Seconds spent verifying checksums and arrays: in `open`, and the column
+  /// blocks' checks once they ran.
+  double verify_seconds() const;
+  /// Whether every check ran: those of `open`, and the blocks' (if any).
+  bool fully_verified() const;
 
   std::int64_t documents() const { return n_; }
   std::int64_t vocabulary_size() const { return v_; }
@@ -201,8 +210,13 @@ class Index {
   /// All rows, columns = vocabulary.
   CsrView matrix() const;
   /// The rows' column blocks (empty for an index without them: version 1 or 2,
-  /// or built with block_rows 0); `covers(documents())` when present.
-  ColumnBlocksView column_blocks() const { return blocks_; }
+  /// or built with block_rows 0); `covers(documents())` when present. Verified
+  /// on the first call (thread-safe).
+  /// @throws InputError (file, 0, reason) when they are corrupt.
+  ColumnBlocksView column_blocks() const;
+  /// The same blocks, verified when the reader calls ensure_verified() on the
+  /// view (before reading them): for a run that may not read them at all.
+  ColumnBlocksView deferred_column_blocks() const { return blocks_; }
 
   std::string_view id(std::int64_t doc) const { return doc_string(3 * doc); }
   std::string_view title(std::int64_t doc) const { return doc_string(3 * doc + 1); }
@@ -235,6 +249,9 @@ class Index {
   Index() = default;
   std::string_view doc_string(std::int64_t i) const;
   void release();
+  struct BlockCheck;  // the column blocks' deferred checks (reader.cpp)
+  static void verify_blocks(const ColumnBlocksView& blocks);
+  std::unique_ptr<BlockCheck> block_check_;
 
   std::string path_;
   const unsigned char* base_ = nullptr;
