@@ -152,7 +152,9 @@ def run_papersim(binary, qfile, refs, k, threads, out, index=None):
         "cpu_seconds": cpu,
         "pairs": int(m.group(1).replace(",", "")),
         "pairs_seconds": float(m.group(2)),
-        "head_dim": int(SUMMARY["head"].search(s).group(1)),
+        # The kernel: the dense-queries one (few queries), or the tiles' head size.
+        "head_dim": "dense queries" if "(dense queries" in s
+                    else "D=" + SUMMARY["head"].search(s).group(1),
         "peak_rss": float(peak.group(1)) * UNITS[peak.group(2)],
         "read_seconds": float(rv.group(1)) + (float(load.group(1)) if load else 0.0),
         "tfidf_seconds": float(rv.group(2)),
@@ -240,7 +242,7 @@ def main():
     r_index = vectorize(args.papersim, [args.refs], args.threads, os.path.join(tmp, "r.mtx"))
     rows = []
     header = (f"| mode | queries | references | papersim whole command, wall (CPU) | "
-              f"(read or load / TF-IDF / pairs) | D | papersim peak RSS | sp_matmul_topn, wall (CPU) | "
+              f"(read or load / TF-IDF / pairs) | kernel | papersim peak RSS | sp_matmul_topn, wall (CPU) | "
               f"sdt peak RSS | ratio wall / CPU | identical top-{args.k} sets | every run, wall s (papersim / sdt) |")
     print(f"index of the references built in {index_seconds:.2f} s", flush=True)
     print(header, flush=True)

@@ -324,6 +324,19 @@ TEST(IndexFormat, ColumnBlocksAreVerifiedWhenFirstRead) {
   p.k = 3;
   p.threads = 2;
   const SimilarityResult want = backend->cross_join(queries.view(), c.x.view(), p);
+  {
+    // A pass reading the blocks verifies them first, timed apart.
+    const Index ix = Index::open(dir / "good.psx");
+    SimilarityParams tiles = p;
+    tiles.head_dim = 1;
+    tiles.tile = 3;
+    const SimilarityResult got =
+        backend->cross_join(queries.view(), ix.matrix(), ix.deferred_column_blocks(), tiles);
+    EXPECT_TRUE(got.stats.column_blocks);
+    EXPECT_TRUE(ix.fully_verified());
+    EXPECT_GT(got.stats.verify_seconds, 0.0);
+    EXPECT_LE(got.stats.verify_seconds, got.stats.seconds);
+  }
   std::string spoiled_value = good;
   index::store_field<float>(spoiled_value.data() + section_at(good, IndexSection::kBlockValues),
                             std::nanf(""));

@@ -437,9 +437,12 @@ void print_query_summary(const QueryRun& r, const SimilarityResult& res, std::in
                format_count(static_cast<std::int64_t>(r.corpus.docs.size())).c_str(),
                static_cast<long long>(r.corpus.stats.files));
   print_read_line(r.corpus.stats);
-  std::fprintf(stderr, "  index             %s: %s documents, %s terms, loaded in %.2f s\n",
+  std::fprintf(stderr, "  index             %s: %s documents, %s terms, loaded in %.2f s",
                r.index.path().c_str(), format_count(r.index.documents()).c_str(),
                format_count(r.index.vocabulary_size()).c_str(), r.load_seconds);
+  if (res.stats.verify_seconds > 0)
+    std::fprintf(stderr, ", column blocks verified in %.2f s", res.stats.verify_seconds);
+  std::fprintf(stderr, "\n");
   print_ignored("frozen model", r.transform);
   std::fprintf(stderr, "  read / vectorize  %.2f s / %.2f s\n", r.read_seconds,
                r.vectorize_seconds);

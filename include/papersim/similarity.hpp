@@ -79,6 +79,9 @@ struct SimilarityStats {
   /// references against the queries held dense (no head/tail split; head_dim 0).
   bool dense_queries = false;
   double seconds = 0.0;
+  /// Of `seconds`: the references' column blocks' deferred checks (an index's
+  /// blocks, verified when a run first reads them).
+  double verify_seconds = 0.0;
   /// Largest engine working set: candidate lists, per-column tables, tiles, split
   /// rows where kept, threshold pairs (host or device).
   std::size_t peak_working_bytes = 0;
