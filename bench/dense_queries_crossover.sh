@@ -44,8 +44,10 @@ for q in $sizes; do
     run -o "$work/auto.jsonl" >>"$work/auto"
     run --head-dim 64 -o "$work/tiles.jsonl" >>"$work/tiles"
   done
-  chosen=$("$bin" related "$work/q.jsonl" --index "$index" -k 10 --threads "$threads" \
-    -o "$work/auto.jsonl" 2>&1 | grep -q 'dense queries' && echo dense || echo tiles)
+  summary=$("$bin" related "$work/q.jsonl" --index "$index" -k 10 --threads "$threads" \
+    -o "$work/auto.jsonl" 2>&1)
+  chosen=tiles
+  [[ "$summary" == *"(dense queries"* ]] && chosen=dense
   same=$(cmp -s "$work/auto.jsonl" "$work/tiles.jsonl" && echo identical || echo DIFFER)
   echo "| $q | $(cut -d' ' -f1 "$work/auto" | best) | $(cut -d' ' -f2 "$work/auto" | best) |" \
     "$(cut -d' ' -f1 "$work/tiles" | best) | $(cut -d' ' -f2 "$work/tiles" | best) | $chosen | $same |"

@@ -380,7 +380,10 @@ void EngineCli::add_to(CLI::App& app) {
   app.add_option("--memory-budget", memory_budget,
                  "Working memory for tiles, e.g. 2G (default: from available memory)")
       ->group(g);
-  app.add_option("--head-dim", head_dim, "Dense head size D (default: cost model)")->group(g);
+  app.add_option("--head-dim", head_dim,
+                 "Dense head size D of the head/tail tiles (default: cost model; few queries "
+                 "against many references get the dense-queries kernel unless D is given)")
+      ->group(g);
   app.add_option("--tile", tile, "Tile edge in documents (default: from the memory budget)")
       ->group(g);
   app.add_option("--devices", devices,
