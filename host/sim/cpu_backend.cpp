@@ -77,9 +77,10 @@ constexpr std::int64_t kMaxTileEdge = 65536;
 // so their ratio depends mostly on the number of queries: the kernel's work
 // per entry grows with the queries' lane groups (and their rows' footprint in
 // cache), the tiles' is nearly flat. Pairs seconds of both, 2 threads, the
-// synthetic 300k index (bench/results/dense-queries-2core-20261203.md):
-// 16 queries 0.04 / 0.08, 64 0.07 / 0.13, 100 0.13 / 0.16, 128 0.15 / 0.18,
-// 192 0.23 / 0.25, 256 0.35 / 0.31, 512 0.69 / 0.55.
+// synthetic 300k index (bench/dense_queries_crossover.sh, results in
+// bench/results/dense-queries-2core-20261203.md): 1 query 0.03 / 0.06,
+// 16 0.03 / 0.10, 64 0.07 / 0.16, 100 0.13 / 0.19, 128 0.17 / 0.21,
+// 160 0.24 / 0.27, 192 0.30 / 0.29, 256 0.36 / 0.37 (512: 0.69 / 0.55).
 constexpr std::int64_t kDenseQueryRows = 160;
 static_assert(kStrip <= kDenseMaxQueries, "a strip of queries fits one DenseQueries");
 

@@ -5,8 +5,9 @@
 // structural checks behind the checksums. Invariants: the only error is an
 // InputError; an index that opens is consistent (every accessor in bounds,
 // stored lists ordered and in range, the matrix well-formed, the frozen model
-// usable by transform, and its column blocks, where it has them, the rows'
-// entries: a cross join reading them gives what one inverting the rows gives).
+// usable by transform, and its column blocks, where it has them and they pass
+// their deferred checks, the rows' entries: a cross join reading them gives
+// what the dense-queries kernel over the rows gives).
 #include <zlib.h>
 
 #include <cmath>
