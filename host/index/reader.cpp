@@ -118,6 +118,21 @@ void compare_checksum(const std::vector<Index::SectionEntry>& sections, IndexSec
                          index::section_name(kind) + "'");
 }
 
+// Throws unless each of `sections` that `skip` leaves has its stored checksum,
+// computed whole as format `version` defines it.
+template <class Skip>
+void compare_whole_checksums(const std::vector<Index::SectionEntry>& sections,
+                             std::uint32_t version, const unsigned char* base, int threads,
+                             const std::string& path, Skip&& skip) {
+  for (const auto& se : sections) {
+    if (skip(se.kind)) continue;
+    if (index::section_checksum(version, {{base + se.offset, se.bytes}}, threads) != se.checksum)
+      throw InputError(path, 0,
+                       std::string("corrupt index: checksum mismatch in section '") +
+                           index::section_name(se.kind) + "'");
+  }
+}
+
 // Entries [e0, e1) of two entry arrays (`a_width` and `b_width` bytes an entry;
 // null: not hashed) hashed piece by piece, `after(piece_end, last)` called after
 // each piece, while it is cached. [e0, e1) starts at a checksum block of both.
@@ -394,18 +409,10 @@ Index Index::open(const std::string& path) {
     return kind == IndexSection::kIndices || kind == IndexSection::kData ||
            kind == IndexSection::kBlockRows || kind == IndexSection::kBlockValues;
   };
-  const auto verify_checksums = [&](bool blocks) {
-    for (const auto& se : ix.sections_) {
-      if (is_block_section(se.kind) != blocks) continue;
-      if (hashed_in_checks && is_entry_array(se.kind)) continue;
-      const std::uint64_t checksum =
-          index::section_checksum(ix.version_, {{ix.base_ + se.offset, se.bytes}}, threads);
-      if (checksum != se.checksum)
-        throw fail(std::string("corrupt index: checksum mismatch in section '") +
-                   index::section_name(se.kind) + "'");
-    }
-  };
-  verify_checksums(false);
+  compare_whole_checksums(
+      ix.sections_, ix.version_, ix.base_, threads, path, [&](IndexSection kind) {
+        return is_block_section(kind) || (hashed_in_checks && is_entry_array(kind));
+      });
 
   const auto need = [&](IndexSection kind, std::uint64_t bytes) -> const unsigned char* {
     const auto [q, b] = ix.section(kind);
@@ -634,13 +641,9 @@ void Index::verify_blocks(const ColumnBlocksView& b) {
   const std::int64_t* const indptr = c.indptr;
   // The term offsets, terms and starts whole; the rows and values (the entry
   // arrays) by the pass below, piece by piece.
-  for (const auto& se : c.sections) {
-    if (se.kind == IndexSection::kBlockRows || se.kind == IndexSection::kBlockValues) continue;
-    if (index::section_checksum(c.version, {{c.base + se.offset, se.bytes}}, threads) !=
-        se.checksum)
-      throw fail(std::string("corrupt index: checksum mismatch in section '") +
-                 index::section_name(se.kind) + "'");
-  }
+  compare_whole_checksums(c.sections, c.version, c.base, threads, c.path, [](IndexSection kind) {
+    return kind == IndexSection::kBlockRows || kind == IndexSection::kBlockValues;
+  });
   const std::uint64_t* off = b.term_offsets;
   const std::int32_t* terms = b.terms;
   const std::uint32_t* starts = b.starts;

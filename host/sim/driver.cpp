@@ -47,8 +47,12 @@ JoinInputs prepare_join(const CsrView& queries, const CsrView* references,
   const int threads = resolve_threads(params.threads);
   if (!in.self_join && traits.column_blocks && reference_blocks != nullptr &&
       !reference_blocks->empty()) {
-    // Read from here on (df_r, then the pass): their owner's deferred checks first.
+    // Read from here on (df_r, then the pass): their owner's deferred checks
+    // first, timed apart from the pass.
+    const auto v0 = std::chrono::steady_clock::now();
     reference_blocks->ensure_verified();
+    in.verify_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - v0).count();
     in.blocks = reference_blocks;
   }
   in.df_q = column_df(in.queries, threads);
@@ -204,16 +208,10 @@ SimilarityResult run_join(TilePass& pass, const CsrView& queries, const CsrView*
     return std::make_pair(e, e);
   };
   const bool dense = !self && pass.dense_queries(queries, refs, params, tile_budget);
-  // The blocks' deferred checks (an index's), timed apart from the pass.
-  if (!dense && !self && traits.column_blocks && reference_blocks != nullptr) {
-    const auto v0 = std::chrono::steady_clock::now();
-    reference_blocks->ensure_verified();
-    result.stats.verify_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - v0).count();
-  }
   JoinInputs in = prepare_join(queries, references, params, traits, shape, reference_blocks, dense);
   result.stats.head_dim = in.split.head_dim;
   result.stats.dense_queries = in.dense_queries;
+  result.stats.verify_seconds = in.verify_seconds;
 
   const std::int64_t edge = pass.prepare(in, params, tile_budget);
   const TilePlan plan = plan_tiles(queries.rows, refs.rows, self, edge, edge, traits.order);

@@ -83,6 +83,8 @@ struct JoinInputs {
   /// A cross join scored by the backend's dense-queries kernel (TilePass::dense_queries):
   /// no split, no column codes, no df and no blocks are prepared.
   bool dense_queries = false;
+  /// Seconds of the blocks' deferred checks (ColumnBlocksView::ensure_verified).
+  double verify_seconds = 0.0;
   std::size_t bytes() const {
     return q.bytes() + r_storage.bytes() + code.size() * sizeof(std::int32_t) +
            (df_q.size() + df_r.size()) * sizeof(std::int64_t);
